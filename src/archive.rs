@@ -1,0 +1,475 @@
+//! The archive: the one write path that keeps the database and the search
+//! index consistent. Writes go to the store together with a change-log entry;
+//! one indexer task (in whichever process holds the tantivy writer) applies
+//! the change log to the index in order, in batches, recording its progress
+//! in each commit, so a crash at any moment is repaired by replaying.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use tokio::sync::{Mutex, Notify, watch};
+use tokio::task::JoinHandle;
+
+use crate::article::{Article, NewArticle};
+use crate::search::{self, IndexRoot, QueryError, SearchIndex, Snippet};
+use crate::store::{self, Saved, Store};
+
+/// Most change-log entries applied in one index commit.
+const INDEX_BATCH: i64 = 5_000;
+/// How often the indexer looks for changes written by other processes.
+const POLL_INTERVAL: Duration = Duration::from_millis(250);
+
+/// Errors from archive operations.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Store(#[from] store::Error),
+    #[error(transparent)]
+    Search(#[from] search::Error),
+    #[error(transparent)]
+    Query(#[from] QueryError),
+    #[error("background task failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The archive: database, search index and the indexer that joins them.
+#[derive(Clone)]
+pub struct Archive {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    root: IndexRoot,
+    index: RwLock<Arc<SearchIndex>>,
+    wake: Notify,
+    applied: watch::Sender<i64>,
+    stop: watch::Sender<bool>,
+    indexer: Mutex<Option<JoinHandle<()>>>,
+}
+
+/// One search result: the article, its score, and highlighted text.
+pub struct SearchResult {
+    pub article: Article,
+    pub score: f32,
+    /// The headline as escaped HTML with matches in `<mark>`.
+    pub headline_html: String,
+    /// The best matching passage, when the body matches.
+    pub snippet: Option<Snippet>,
+}
+
+/// A page of search results.
+pub struct SearchPage {
+    pub total: u64,
+    pub results: Vec<SearchResult>,
+    /// Parts of the query that were ignored, in words.
+    pub ignored: Vec<String>,
+}
+
+/// The state of the archive, as `/healthz` reports it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Health {
+    pub articles: i64,
+    pub last_change: i64,
+    pub indexed_change: i64,
+    /// Changes written to the database but not yet searchable.
+    pub index_lag: i64,
+}
+
+/// What `check` found.
+#[derive(Debug, Default)]
+pub struct CheckReport {
+    pub database_problems: Vec<String>,
+    pub index_problems: Vec<String>,
+    pub articles: usize,
+}
+
+impl CheckReport {
+    pub fn is_ok(&self) -> bool {
+        self.database_problems.is_empty() && self.index_problems.is_empty()
+    }
+}
+
+/// The files of an archive inside its data directory.
+pub fn database_path(data_dir: &Path) -> PathBuf {
+    data_dir.join("newsarchive.sqlite3")
+}
+
+fn index_root(data_dir: &Path) -> IndexRoot {
+    IndexRoot::new(data_dir.join("index"))
+}
+
+impl Archive {
+    /// Opens the archive in `data_dir` (creating it if needed) and starts the
+    /// indexer, which catches the index up with the database and then keeps
+    /// it there whenever this process can hold the index writer.
+    pub async fn open(data_dir: &Path) -> Result<Archive> {
+        std::fs::create_dir_all(data_dir).map_err(search::Error::Io)?;
+        let store = Store::open(&database_path(data_dir)).await?;
+        let root = index_root(data_dir);
+        let index = open_current(&root, &store).await?;
+        let progress = index.progress()?;
+        let (applied, _) = watch::channel(progress.last_seq);
+        let (stop, _) = watch::channel(false);
+        let archive = Archive {
+            inner: Arc::new(Inner {
+                store,
+                root,
+                index: RwLock::new(Arc::new(index)),
+                wake: Notify::new(),
+                applied,
+                stop,
+                indexer: Mutex::new(None),
+            }),
+        };
+        let task = tokio::spawn(run_indexer(archive.clone()));
+        *archive.inner.indexer.lock().await = Some(task);
+        Ok(archive)
+    }
+
+    /// The database.
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    fn index(&self) -> Arc<SearchIndex> {
+        self.inner.index.read().expect("index lock").clone()
+    }
+
+    /// Saves articles in one transaction (all or none) and wakes the indexer.
+    pub async fn save(&self, articles: &[NewArticle]) -> Result<Vec<Saved>> {
+        let saved = self.inner.store.save_articles(articles).await?;
+        self.inner.wake.notify_one();
+        Ok(saved)
+    }
+
+    /// Deletes an article from the database; the indexer removes it from the index.
+    pub async fn delete(&self, id: i64) -> Result<bool> {
+        let deleted = self.inner.store.delete_article(id).await?;
+        self.inner.wake.notify_one();
+        Ok(deleted)
+    }
+
+    /// Waits until everything written so far is searchable, at most `timeout`.
+    /// Returns false when the time ran out.
+    pub async fn wait_indexed(&self, timeout: Duration) -> Result<bool> {
+        let target = self.inner.store.last_change_seq().await?;
+        let mut rx = self.inner.applied.subscribe();
+        self.inner.wake.notify_one();
+        let reached = tokio::time::timeout(timeout, rx.wait_for(|seq| *seq >= target)).await;
+        Ok(matches!(reached, Ok(Ok(_))))
+    }
+
+    /// Searches the archive: one page of results with highlights.
+    pub async fn search(&self, query: &str, limit: usize, offset: usize) -> Result<SearchPage> {
+        let index = self.index();
+        let parsed = index.parse(query)?;
+        let ignored = parsed.ignored.clone();
+        let hits =
+            tokio::task::spawn_blocking(move || index.search(&parsed, limit, offset)).await??;
+        let ids: Vec<i64> = hits.hits.iter().map(|h| h.id).collect();
+        let articles = self.inner.store.articles_by_ids(&ids).await?;
+        let results = articles
+            .into_iter()
+            .map(|article| {
+                let score = hits
+                    .hits
+                    .iter()
+                    .find(|h| h.id == article.id)
+                    .map_or(0.0, |h| h.score);
+                SearchResult {
+                    headline_html: hits.highlighter.headline(&article.content.headline),
+                    snippet: hits.highlighter.snippet(&article.content.paragraphs),
+                    score,
+                    article,
+                }
+            })
+            .collect();
+        Ok(SearchPage {
+            total: hits.total,
+            results,
+            ignored,
+        })
+    }
+
+    /// Article count and how far the index lags the database.
+    pub async fn health(&self) -> Result<Health> {
+        let articles = self.inner.store.article_count().await?;
+        let last_change = self.inner.store.last_change_seq().await?;
+        let indexed_change = *self.inner.applied.borrow();
+        Ok(Health {
+            articles,
+            last_change,
+            indexed_change,
+            index_lag: (last_change - indexed_change).max(0),
+        })
+    }
+
+    /// Rebuilds the index from a snapshot of the database into a fresh
+    /// generation and swaps it in atomically. Searches keep using the old
+    /// generation until the swap; changes made meanwhile are replayed after it.
+    /// Returns the number of articles indexed.
+    pub async fn reindex(&self) -> Result<u64> {
+        let count = rebuild(&self.inner.root, &self.inner.store).await?;
+        self.inner.wake.notify_one();
+        Ok(count)
+    }
+
+    /// Verifies SQLite's integrity and that the index holds exactly the
+    /// database's articles at their current revisions. Waits (bounded) for
+    /// the indexer to catch up first.
+    pub async fn check(&self, wait: Duration) -> Result<CheckReport> {
+        let mut report = CheckReport {
+            database_problems: self.inner.store.integrity_problems().await?,
+            ..CheckReport::default()
+        };
+        if !self.wait_indexed(wait).await? {
+            let health = self.health().await?;
+            report.index_problems.push(format!(
+                "the index is {} changes behind the database (is another process holding the index writer?)",
+                health.index_lag
+            ));
+        }
+        let index = self.index();
+        index.reload()?;
+        let in_db = self.inner.store.revisions().await?;
+        let in_index = index.revisions()?;
+        report.articles = in_db.len();
+        report
+            .index_problems
+            .extend(compare_revisions(&in_db, &in_index));
+        Ok(report)
+    }
+
+    /// Stops the indexer after it has applied what is pending, and releases the writer.
+    pub async fn close(&self) -> Result<()> {
+        self.inner.stop.send_replace(true);
+        self.inner.wake.notify_one();
+        if let Some(task) = self.inner.indexer.lock().await.take() {
+            task.await?;
+        }
+        self.inner.store.close().await;
+        Ok(())
+    }
+}
+
+/// Differences between the database's (id, revision) pairs and the index's.
+pub fn compare_revisions(in_db: &[(i64, i64)], in_index: &[(i64, i64)]) -> Vec<String> {
+    let mut problems = Vec::new();
+    let (mut i, mut j) = (0, 0);
+    while i < in_db.len() || j < in_index.len() {
+        match (in_db.get(i), in_index.get(j)) {
+            (Some(&(a, ra)), Some(&(b, rb))) if a == b => {
+                if ra != rb {
+                    problems.push(format!(
+                        "article {a}: database has revision {ra}, index has {rb}"
+                    ));
+                }
+                i += 1;
+                j += 1;
+                while in_index.get(j).is_some_and(|&(c, _)| c == a) {
+                    problems.push(format!("article {a}: indexed more than once"));
+                    j += 1;
+                }
+            }
+            (Some(&(a, _)), Some(&(b, _))) if a < b => {
+                problems.push(format!("article {a}: missing from the index"));
+                i += 1;
+            }
+            (Some(&(a, _)), None) => {
+                problems.push(format!("article {a}: missing from the index"));
+                i += 1;
+            }
+            (_, Some(&(b, _))) => {
+                problems.push(format!("article {b}: in the index but not in the database"));
+                j += 1;
+            }
+            (None, None) => break,
+        }
+    }
+    problems
+}
+
+/// Opens the live generation, creating the first one, or rebuilding when the
+/// index is from another schema version or ahead of the database (which
+/// happens only when the database lost its last transactions).
+async fn open_current(root: &IndexRoot, store: &Store) -> Result<SearchIndex> {
+    let generation = match root.current_generation()? {
+        Some(g) => g,
+        None => {
+            let g = root.new_generation()?;
+            SearchIndex::open(root, &g)?;
+            root.swap_to(&g)?;
+            g
+        }
+    };
+    match SearchIndex::open(root, &generation) {
+        Ok(index) => {
+            let ahead = index.progress()?.last_seq > store.last_change_seq().await?;
+            if !ahead {
+                return Ok(index);
+            }
+            tracing::warn!("the search index is ahead of the database; rebuilding it");
+        }
+        Err(search::Error::WrongVersion(dir, version)) => {
+            tracing::warn!(dir = %dir.display(), version, "the search index is from another version; rebuilding it");
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "the search index cannot be opened; rebuilding it");
+        }
+    }
+    rebuild(root, store).await?;
+    let generation = root.current_generation()?.expect("rebuild sets CURRENT");
+    Ok(SearchIndex::open(root, &generation)?)
+}
+
+async fn rebuild(root: &IndexRoot, store: &Store) -> Result<u64> {
+    let generation = root.new_generation()?;
+    let index = SearchIndex::open(root, &generation)?;
+    let mut writer = index.writer()?;
+    let mut snapshot = store.snapshot().await?;
+    let mut after = 0;
+    let mut count = 0u64;
+    loop {
+        let batch = snapshot.articles_after(after, 1_000).await?;
+        let Some(last) = batch.last() else { break };
+        after = last.id;
+        count += batch.len() as u64;
+        writer = tokio::task::spawn_blocking(move || writer.add(&batch).map(|()| writer)).await??;
+    }
+    let last_seq = snapshot.last_seq;
+    drop(snapshot);
+    tokio::task::spawn_blocking(move || {
+        writer.commit(last_seq)?;
+        writer.finish()
+    })
+    .await??;
+    root.swap_to(&generation)?;
+    root.remove_stale(&generation)?;
+    Ok(count)
+}
+
+/// The indexer: whenever this process can hold the writer, it applies the
+/// change log in order; otherwise it follows the commits of the process that can.
+async fn run_indexer(archive: Archive) {
+    let inner = &archive.inner;
+    let mut writer: Option<search::Writer> = None;
+    let mut stop = inner.stop.subscribe();
+    loop {
+        let stopping = *stop.borrow_and_update();
+        if let Err(e) = indexer_step(&archive, &mut writer).await {
+            tracing::error!(error = %e, "indexing failed; retrying");
+            tokio::time::sleep(POLL_INTERVAL).await;
+        }
+        if stopping {
+            break;
+        }
+        tokio::select! {
+            () = inner.wake.notified() => {}
+            () = tokio::time::sleep(POLL_INTERVAL) => {}
+            _ = stop.changed() => {}
+        }
+    }
+    if let Some(writer) = writer
+        && let Err(e) = tokio::task::spawn_blocking(move || writer.finish()).await
+    {
+        tracing::error!(error = %e, "closing the index writer failed");
+    }
+}
+
+async fn indexer_step(archive: &Archive, writer: &mut Option<search::Writer>) -> Result<()> {
+    let inner = &archive.inner;
+    // A rebuild elsewhere may have swapped in a new generation.
+    let current = archive.index();
+    if let Some(live) = inner.root.current_generation()?
+        && live != current.generation()
+    {
+        if let Some(w) = writer.take() {
+            tokio::task::spawn_blocking(move || w.finish()).await??;
+        }
+        let fresh = Arc::new(SearchIndex::open(&inner.root, &live)?);
+        tracing::info!(generation = %live, "switched to the rebuilt search index");
+        inner.applied.send_replace(fresh.progress()?.last_seq);
+        *inner.index.write().expect("index lock") = fresh;
+        inner.root.remove_stale(&live)?;
+    }
+    let index = archive.index();
+    if writer.is_none() {
+        match index.writer() {
+            Ok(w) => *writer = Some(w),
+            Err(search::Error::WriterBusy) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let Some(w) = writer.take() else {
+        // Another process indexes; follow its commits.
+        index.reload()?;
+        inner.applied.send_replace(index.progress()?.last_seq);
+        return Ok(());
+    };
+    let mut w = w;
+    let mut applied = index.progress()?.last_seq;
+    let result = loop {
+        let changes = match inner.store.changes_after(applied, INDEX_BATCH).await {
+            Ok(c) => c,
+            Err(e) => break Err(e.into()),
+        };
+        let Some(last) = changes.last() else {
+            break Ok(());
+        };
+        let last_seq = last.seq;
+        let mut touched: Vec<i64> = changes.iter().map(|c| c.article_id).collect();
+        touched.sort_unstable();
+        touched.dedup();
+        let articles = match inner.store.articles_by_ids(&touched).await {
+            Ok(a) => a,
+            Err(e) => break Err(e.into()),
+        };
+        let (back, outcome) = tokio::task::spawn_blocking(move || {
+            let outcome = w.apply(&touched, &articles, last_seq);
+            if outcome.is_err() {
+                let _ = w.rollback();
+            }
+            (w, outcome)
+        })
+        .await?;
+        w = back;
+        if let Err(e) = outcome {
+            break Err(e.into());
+        }
+        if let Err(e) = index.reload() {
+            break Err(e.into());
+        }
+        applied = last_seq;
+        inner.applied.send_replace(applied);
+    };
+    *writer = Some(w);
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::compare_revisions;
+
+    #[test]
+    fn comparing_revisions_names_every_difference() {
+        let db = [(1, 1), (2, 3), (4, 1)];
+        let index = [(1, 1), (2, 2), (3, 1), (4, 1), (4, 1)];
+        let problems = compare_revisions(&db, &index);
+        assert_eq!(
+            problems,
+            [
+                "article 2: database has revision 3, index has 2",
+                "article 3: in the index but not in the database",
+                "article 4: indexed more than once",
+            ]
+        );
+        assert_eq!(
+            compare_revisions(&[(5, 1)], &[]),
+            ["article 5: missing from the index"]
+        );
+    }
+}

@@ -1,0 +1,478 @@
+//! The article as a newsroom knows it: validated domain types, the import/API
+//! field format, slugs, word counts and content hashes. No I/O here.
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// Longest headline we accept, in characters.
+pub const MAX_HEADLINE_CHARS: usize = 1_000;
+/// Most paragraphs one article may have.
+pub const MAX_PARAGRAPHS: usize = 10_000;
+
+/// A publication an article came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Source {
+    /// Publication name, e.g. "Dawn".
+    pub name: String,
+    /// The publication's site, e.g. "https://www.dawn.com".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site: Option<String>,
+}
+
+/// An article's content as a writer supplies it (an import file, the API).
+/// Built only through [`ArticleInput::validate`], so every value is checked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NewArticle {
+    pub headline: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subheading: Option<String>,
+    pub authors: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<Source>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(with = "opt_rfc3339", skip_serializing_if = "Option::is_none")]
+    pub published_at: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub section: Option<String>,
+    pub tags: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+    pub paragraphs: Vec<String>,
+}
+
+/// An article as the archive holds it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Article {
+    pub id: i64,
+    pub slug: String,
+    pub revision: i64,
+    #[serde(flatten)]
+    pub content: NewArticle,
+    #[serde(with = "rfc3339")]
+    pub updated_at: DateTime<Utc>,
+    #[serde(with = "rfc3339")]
+    pub ingested_at: DateTime<Utc>,
+    pub word_count: i64,
+    pub content_hash: String,
+}
+
+impl Article {
+    /// The article's permalink path on the site.
+    pub fn path(&self) -> String {
+        article_path(self.id, &self.slug)
+    }
+
+    /// The date shown to readers: published when known.
+    pub fn display_date(&self) -> Option<String> {
+        self.content
+            .published_at
+            .map(|d| d.format("%-d %B %Y").to_string())
+    }
+}
+
+/// The permalink path of an article.
+pub fn article_path(id: i64, slug: &str) -> String {
+    format!("/articles/{id}/{slug}")
+}
+
+/// Why an article was refused. The message names the field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct ValidationError {
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl ValidationError {
+    fn new(field: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            field,
+            message: message.into(),
+        }
+    }
+}
+
+/// The source field accepts a plain name or `{ "name": ..., "site": ... }`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum SourceInput {
+    Name(String),
+    Full(Source),
+}
+
+/// The import and API format of an article. Unknown fields are refused.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArticleInput {
+    pub headline: Option<String>,
+    pub subheading: Option<String>,
+    #[serde(default)]
+    pub authors: Vec<String>,
+    pub source: Option<SourceInput>,
+    pub url: Option<String>,
+    pub published_at: Option<String>,
+    pub section: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    pub language: Option<String>,
+    /// The body as paragraphs.
+    pub paragraphs: Option<Vec<String>>,
+    /// The body as one text, paragraphs separated by blank lines (alternative to `paragraphs`).
+    pub body: Option<String>,
+}
+
+impl ArticleInput {
+    /// Checks every field and builds the article.
+    pub fn validate(self) -> Result<NewArticle, ValidationError> {
+        let headline = clean_line(self.headline.as_deref().unwrap_or_default());
+        if headline.is_empty() {
+            return Err(ValidationError::new("headline", "a headline is required"));
+        }
+        if headline.chars().count() > MAX_HEADLINE_CHARS {
+            return Err(ValidationError::new(
+                "headline",
+                format!("longer than {MAX_HEADLINE_CHARS} characters"),
+            ));
+        }
+        let paragraphs = match (self.paragraphs, self.body) {
+            (Some(_), Some(_)) => {
+                return Err(ValidationError::new(
+                    "body",
+                    "give either `paragraphs` or `body`, not both",
+                ));
+            }
+            (Some(list), None) => list.iter().map(|p| clean_paragraph(p)).collect(),
+            (None, Some(body)) => split_paragraphs(&body),
+            (None, None) => Vec::new(),
+        };
+        let paragraphs: Vec<String> = paragraphs.into_iter().filter(|p| !p.is_empty()).collect();
+        if paragraphs.len() > MAX_PARAGRAPHS {
+            return Err(ValidationError::new(
+                "paragraphs",
+                format!("more than {MAX_PARAGRAPHS} paragraphs"),
+            ));
+        }
+        let url = non_empty(self.url)
+            .map(|u| check_url("url", u))
+            .transpose()?;
+        let source = match self.source {
+            None => None,
+            Some(SourceInput::Name(name)) => {
+                non_empty(Some(name)).map(|name| Source { name, site: None })
+            }
+            Some(SourceInput::Full(Source { name, site })) => {
+                let name = clean_line(&name);
+                if name.is_empty() {
+                    return Err(ValidationError::new("source", "the source needs a name"));
+                }
+                let site = non_empty(site)
+                    .map(|s| check_url("source.site", s))
+                    .transpose()?;
+                Some(Source { name, site })
+            }
+        };
+        let published_at = non_empty(self.published_at)
+            .map(|d| {
+                parse_date(&d).ok_or_else(|| {
+                    ValidationError::new(
+                        "published_at",
+                        format!(
+                            "`{d}` is not an ISO 8601 date (2022-05-16 or 2022-05-16T09:30:00Z)"
+                        ),
+                    )
+                })
+            })
+            .transpose()?;
+        let language = non_empty(self.language).map(|l| l.to_ascii_lowercase());
+        if let Some(l) = &language
+            && !(l.len() <= 35 && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+        {
+            return Err(ValidationError::new(
+                "language",
+                format!("`{l}` is not a language tag such as `en` or `en-GB`"),
+            ));
+        }
+        Ok(NewArticle {
+            headline,
+            subheading: non_empty(self.subheading),
+            authors: clean_list(self.authors),
+            source,
+            url,
+            published_at,
+            section: non_empty(self.section),
+            tags: clean_list(self.tags),
+            language,
+            paragraphs,
+        })
+    }
+}
+
+impl NewArticle {
+    /// Number of words in the body.
+    pub fn word_count(&self) -> i64 {
+        self.paragraphs
+            .iter()
+            .flat_map(|p| p.split_whitespace())
+            .filter(|w| w.chars().any(char::is_alphanumeric))
+            .count() as i64
+    }
+
+    /// sha256 over everything the writer supplied: equal hashes mean "unchanged".
+    pub fn content_hash(&self) -> String {
+        let canonical = serde_json::to_vec(self).expect("an article always serialises");
+        hex(&Sha256::digest(canonical))
+    }
+
+    /// sha256 over the body: finds the same story imported without a URL.
+    pub fn body_hash(&self) -> String {
+        let mut hasher = Sha256::new();
+        for p in &self.paragraphs {
+            hasher.update(p.as_bytes());
+            hasher.update(b"\n\n");
+        }
+        hex(&hasher.finalize())
+    }
+
+    /// Folded headline, source and publication day: finds the same story after its body was edited.
+    pub fn headline_key(&self) -> String {
+        let fold = |s: &str| -> String {
+            s.chars()
+                .filter(|c| c.is_alphanumeric() || c.is_whitespace())
+                .flat_map(char::to_lowercase)
+                .collect::<String>()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        format!(
+            "{}|{}|{}",
+            fold(&self.headline),
+            self.source
+                .as_ref()
+                .map(|s| fold(&s.name))
+                .unwrap_or_default(),
+            self.published_at
+                .map(|d| d.format("%Y-%m-%d").to_string())
+                .unwrap_or_default()
+        )
+    }
+
+    /// A URL-safe slug made from the headline.
+    pub fn slug(&self) -> String {
+        make_slug(&self.headline)
+    }
+}
+
+/// A URL-safe slug of at most about 80 characters, cut at a word boundary.
+pub fn make_slug(headline: &str) -> String {
+    let full = slug::slugify(headline);
+    let mut out = String::new();
+    for word in full.split('-') {
+        if !out.is_empty() && out.len() + word.len() + 1 > 80 {
+            break;
+        }
+        if !out.is_empty() {
+            out.push('-');
+        }
+        out.push_str(word);
+    }
+    if out.is_empty() {
+        "article".to_owned()
+    } else {
+        out
+    }
+}
+
+/// Parses an ISO 8601 date or date-time; a date alone means midnight UTC and
+/// a time without an offset is taken as UTC.
+pub fn parse_date(s: &str) -> Option<DateTime<Utc>> {
+    let s = s.trim();
+    if let Ok(d) = DateTime::parse_from_rfc3339(s) {
+        return Some(d.with_timezone(&Utc));
+    }
+    for fmt in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%d %H:%M",
+    ] {
+        if let Ok(d) = NaiveDateTime::parse_from_str(s, fmt) {
+            return Some(d.and_utc());
+        }
+    }
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|d| d.and_utc())
+}
+
+/// Formats a timestamp the way the archive stores and serves it.
+pub fn format_date(d: &DateTime<Utc>) -> String {
+    d.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// Splits a text into paragraphs at blank lines; lines inside a paragraph are joined by a space.
+pub fn split_paragraphs(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current: Vec<&str> = Vec::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if line.is_empty() {
+            if !current.is_empty() {
+                out.push(current.join(" "));
+                current.clear();
+            }
+        } else {
+            current.push(line);
+        }
+    }
+    if !current.is_empty() {
+        out.push(current.join(" "));
+    }
+    out
+}
+
+fn clean_paragraph(p: &str) -> String {
+    p.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn clean_line(s: &str) -> String {
+    clean_paragraph(s)
+}
+
+fn non_empty(s: Option<String>) -> Option<String> {
+    s.map(|s| clean_line(&s)).filter(|s| !s.is_empty())
+}
+
+fn clean_list(items: Vec<String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for item in items {
+        let item = clean_line(&item);
+        if !item.is_empty() && !out.contains(&item) {
+            out.push(item);
+        }
+    }
+    out
+}
+
+fn check_url(field: &'static str, url: String) -> Result<String, ValidationError> {
+    let lower = url.to_ascii_lowercase();
+    let rest = lower
+        .strip_prefix("https://")
+        .or_else(|| lower.strip_prefix("http://"));
+    match rest {
+        Some(host)
+            if !host.is_empty() && !host.starts_with('/') && !url.contains(char::is_whitespace) =>
+        {
+            Ok(url)
+        }
+        _ => Err(ValidationError::new(
+            field,
+            format!("`{url}` is not an http(s) URL"),
+        )),
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+mod rfc3339 {
+    use chrono::{DateTime, Utc};
+    use serde::Serializer;
+
+    pub fn serialize<S: Serializer>(d: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&super::format_date(d))
+    }
+}
+
+mod opt_rfc3339 {
+    use chrono::{DateTime, Utc};
+    use serde::Serializer;
+
+    pub fn serialize<S: Serializer>(d: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
+        match d {
+            Some(d) => s.serialize_str(&super::format_date(d)),
+            None => s.serialize_none(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(json: &str) -> Result<NewArticle, ValidationError> {
+        serde_json::from_str::<ArticleInput>(json)
+            .unwrap()
+            .validate()
+    }
+
+    #[test]
+    fn a_headline_is_required() {
+        let err = input(r#"{"paragraphs": ["text"]}"#).unwrap_err();
+        assert_eq!(err.field, "headline");
+    }
+
+    #[test]
+    fn urls_must_be_http() {
+        let err = input(r#"{"headline": "H", "url": "javascript:alert(1)"}"#).unwrap_err();
+        assert_eq!(err.field, "url");
+        assert!(input(r#"{"headline": "H", "url": "https://example.org/a"}"#).is_ok());
+    }
+
+    #[test]
+    fn dates_are_iso_8601() {
+        let a = input(r#"{"headline": "H", "published_at": "2022-05-16"}"#).unwrap();
+        assert_eq!(
+            format_date(&a.published_at.unwrap()),
+            "2022-05-16T00:00:00Z"
+        );
+        let a = input(r#"{"headline": "H", "published_at": "2022-05-16T09:30:00+05:00"}"#).unwrap();
+        assert_eq!(
+            format_date(&a.published_at.unwrap()),
+            "2022-05-16T04:30:00Z"
+        );
+        let err = input(r#"{"headline": "H", "published_at": "16/05/2022"}"#).unwrap_err();
+        assert_eq!(err.field, "published_at");
+    }
+
+    #[test]
+    fn unknown_fields_are_named() {
+        let err =
+            serde_json::from_str::<ArticleInput>(r#"{"headline": "H", "titel": "x"}"#).unwrap_err();
+        assert!(err.to_string().contains("titel"), "{err}");
+    }
+
+    #[test]
+    fn source_is_a_name_or_an_object() {
+        let a = input(r#"{"headline": "H", "source": "Dawn"}"#).unwrap();
+        assert_eq!(a.source.unwrap().name, "Dawn");
+        let a =
+            input(r#"{"headline": "H", "source": {"name": "Dawn", "site": "https://dawn.com"}}"#)
+                .unwrap();
+        assert_eq!(a.source.unwrap().site.as_deref(), Some("https://dawn.com"));
+    }
+
+    #[test]
+    fn slugs_are_short_and_ascii() {
+        assert_eq!(
+            make_slug("Pakistan’s “new” govt & the US"),
+            "pakistan-s-new-govt-the-us"
+        );
+        assert!(make_slug(&"word ".repeat(100)).len() <= 80);
+        assert_eq!(make_slug("“”"), "article");
+    }
+
+    #[test]
+    fn hashes_tell_content_changes_apart() {
+        let a = input(r#"{"headline": "H", "paragraphs": ["one", "two"]}"#).unwrap();
+        let mut b = a.clone();
+        b.tags.push("x".into());
+        assert_ne!(a.content_hash(), b.content_hash());
+        assert_eq!(a.body_hash(), b.body_hash());
+        assert_eq!(a.word_count(), 2);
+    }
+}

@@ -1,0 +1,233 @@
+//! The command line: `serve`, `import`, `reindex`, `search` and `check`, each
+//! flag also readable from a `NEWSARCHIVE_*` environment variable.
+
+use std::io::IsTerminal as _;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::archive::Archive;
+use crate::import::{self, Counts};
+
+/// A self-hosted news archive: keep articles, read them in a browser, find
+/// any of them by keyword, and feed or query it through a JSON API.
+#[derive(Debug, Parser)]
+#[command(name = "newsarchive", version)]
+pub struct Cli {
+    /// Data directory holding the SQLite database and the search index.
+    #[arg(
+        long,
+        global = true,
+        env = "NEWSARCHIVE_DATA",
+        default_value = "./data"
+    )]
+    pub data: PathBuf,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the web pages and the JSON API. The server also keeps the search
+    /// index up to date with articles written by other processes (imports).
+    Serve {
+        /// Address and port to listen on.
+        #[arg(long, env = "NEWSARCHIVE_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+    },
+    /// Import articles from files and directories (searched recursively).
+    ///
+    /// Reads plain text (.txt: headline line, blank-line separated paragraphs,
+    /// optional `---` front matter), JSON (.json: one article or an array) and
+    /// NDJSON (.ndjson/.jsonl: one article per line). An article is matched to
+    /// one already in the archive by URL, otherwise by content; re-importing
+    /// changes nothing. A file that fails writes nothing. Exits non-zero if any
+    /// file failed.
+    Import {
+        /// Files or directories to import.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+    /// Rebuild the search index from the database into a fresh directory and
+    /// swap it in atomically; a running server keeps answering searches.
+    Reindex,
+    /// Search the archive and print ranked results.
+    Search {
+        /// The query: words (all required), "exact phrases", OR, -word, field:value.
+        #[arg(required = true)]
+        query: Vec<String>,
+        /// Number of results to print.
+        #[arg(long, default_value_t = 10)]
+        limit: usize,
+    },
+    /// Verify the database's integrity and that the search index holds exactly
+    /// the database's articles and revisions. Exits non-zero on any difference.
+    Check,
+}
+
+/// Runs a parsed command line.
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let data = cli.data;
+    match cli.command {
+        Command::Serve { listen } => {
+            let archive = open(&data).await?;
+            crate::web::serve(archive.clone(), listen).await?;
+            archive.close().await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Import { paths } => import(&data, &paths).await,
+        Command::Reindex => {
+            let archive = open(&data).await?;
+            let count = archive
+                .reindex()
+                .await
+                .context("rebuilding the search index")?;
+            archive.close().await?;
+            println!("Rebuilt the search index: {count} articles.");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Search { query, limit } => search(&data, &query.join(" "), limit).await,
+        Command::Check => {
+            let archive = open(&data).await?;
+            let report = archive.check(Duration::from_secs(60)).await?;
+            archive.close().await?;
+            for problem in &report.database_problems {
+                println!("database: {problem}");
+            }
+            for problem in &report.index_problems {
+                println!("index: {problem}");
+            }
+            if report.is_ok() {
+                println!(
+                    "OK: database intact; the index holds exactly the {} articles of the database at their current revisions.",
+                    report.articles
+                );
+                Ok(ExitCode::SUCCESS)
+            } else {
+                println!(
+                    "{} problem(s) found.",
+                    report.database_problems.len() + report.index_problems.len()
+                );
+                Ok(ExitCode::FAILURE)
+            }
+        }
+    }
+}
+
+async fn open(data: &std::path::Path) -> anyhow::Result<Archive> {
+    Archive::open(data)
+        .await
+        .with_context(|| format!("opening the archive in {}", data.display()))
+}
+
+async fn import(data: &std::path::Path, paths: &[PathBuf]) -> anyhow::Result<ExitCode> {
+    let files = import::collect_files(paths)
+        .map_err(|(path, e)| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let archive = open(data).await?;
+    let total_bytes: u64 = files
+        .iter()
+        .filter_map(|f| std::fs::metadata(f).ok())
+        .map(|m| m.len())
+        .sum();
+    let bar = ProgressBar::new(total_bytes);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
+            .expect("valid template"),
+    );
+    let mut totals = Counts::default();
+    let mut failed = 0;
+    for file in &files {
+        let tick = |bytes: u64| bar.inc(bytes);
+        let line = match import::import_file(&archive, file, &tick).await {
+            Ok(counts) => {
+                totals.merge(counts);
+                format!("{}: {counts}", file.display())
+            }
+            Err(e) => {
+                failed += 1;
+                format!("{}: failed: {e}", file.display())
+            }
+        };
+        bar.suspend(|| println!("{line}"));
+    }
+    bar.finish_and_clear();
+    println!(
+        "{} file(s), {failed} failed; articles: {} imported, {} updated, {} unchanged.",
+        files.len(),
+        totals.created,
+        totals.updated,
+        totals.unchanged
+    );
+    if !archive.wait_indexed(Duration::from_secs(600)).await? {
+        println!(
+            "The search index is still catching up; a running `newsarchive serve` finishes it."
+        );
+    }
+    archive.close().await?;
+    Ok(if failed > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+async fn search(data: &std::path::Path, query: &str, limit: usize) -> anyhow::Result<ExitCode> {
+    let archive = open(data).await?;
+    archive.wait_indexed(Duration::from_secs(60)).await?;
+    let page = match archive.search(query, limit, 0).await {
+        Ok(page) => page,
+        Err(crate::archive::Error::Query(e)) => {
+            archive.close().await?;
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(2));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    archive.close().await?;
+    let bold = std::io::stdout().is_terminal();
+    for note in &page.ignored {
+        println!("(ignored: {note})");
+    }
+    println!("{} result(s) for {query}", page.total);
+    for (rank, result) in page.results.iter().enumerate() {
+        let a = &result.article;
+        println!(
+            "\n{}. {}",
+            rank + 1,
+            terminal_text(&result.headline_html, bold)
+        );
+        let mut meta = vec![a.path()];
+        if let Some(source) = &a.content.source {
+            meta.push(source.name.clone());
+        }
+        if let Some(date) = a.display_date() {
+            meta.push(date);
+        }
+        println!("   {} · score {:.2}", meta.join(" · "), result.score);
+        if let Some(snippet) = &result.snippet {
+            println!("   {}", terminal_text(&snippet.html, bold));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Turns snippet HTML into terminal text: marks in bold (or `**`), entities decoded.
+fn terminal_text(html: &str, bold: bool) -> String {
+    let (on, off) = if bold {
+        ("\x1b[1m", "\x1b[0m")
+    } else {
+        ("**", "**")
+    };
+    html.replace("<mark>", on)
+        .replace("</mark>", off)
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+}

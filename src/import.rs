@@ -1,0 +1,150 @@
+//! Importing files and directories: finds the files, reads each with the
+//! ingest module and saves it through the archive. A file that fails writes
+//! nothing; large NDJSON files are streamed and saved in batches.
+
+use std::fs::File;
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
+
+use crate::archive::{self, Archive};
+use crate::ingest::{self, Format, NdjsonReader, ParseError};
+use crate::store::{Outcome, Saved};
+
+/// Articles saved per transaction when streaming NDJSON.
+const BATCH: usize = 1_000;
+
+/// What one file did to the archive.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub created: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+}
+
+impl Counts {
+    fn add(&mut self, saved: &[Saved]) {
+        for s in saved {
+            match s.outcome {
+                Outcome::Created => self.created += 1,
+                Outcome::Updated => self.updated += 1,
+                Outcome::Unchanged => self.unchanged += 1,
+            }
+        }
+    }
+
+    /// Adds another file's counts.
+    pub fn merge(&mut self, other: Counts) {
+        self.created += other.created;
+        self.updated += other.updated;
+        self.unchanged += other.unchanged;
+    }
+
+    /// Total articles seen.
+    pub fn total(&self) -> u64 {
+        self.created + self.updated + self.unchanged
+    }
+}
+
+impl std::fmt::Display for Counts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.total() == 1 {
+            return f.write_str(match (self.created, self.updated) {
+                (1, _) => "imported",
+                (_, 1) => "updated",
+                _ => "unchanged",
+            });
+        }
+        write!(
+            f,
+            "{} imported, {} updated, {} unchanged",
+            self.created, self.updated, self.unchanged
+        )
+    }
+}
+
+/// Why a file was not imported.
+#[derive(Debug, thiserror::Error)]
+pub enum FileError {
+    #[error("{0}")]
+    Parse(#[from] ParseError),
+    #[error("cannot read the file: {0}")]
+    Read(#[from] std::io::Error),
+    #[error("not a format newsarchive reads (use .txt, .json, .ndjson or .jsonl)")]
+    UnknownFormat,
+    #[error("{0}")]
+    Archive(#[from] archive::Error),
+}
+
+/// The files to import: each path itself, or the readable files under a directory, sorted.
+/// Files in directories with other extensions and hidden files are skipped.
+pub fn collect_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, (PathBuf, std::io::Error)> {
+    let mut files = Vec::new();
+    for path in paths {
+        let meta = std::fs::metadata(path).map_err(|e| (path.clone(), e))?;
+        if meta.is_dir() {
+            let mut found: Vec<PathBuf> = walkdir::WalkDir::new(path)
+                .follow_links(true)
+                .into_iter()
+                .filter_entry(|e| {
+                    e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.')
+                })
+                .filter_map(|e| e.ok())
+                .filter(|e| e.file_type().is_file() && Format::from_path(e.path()).is_some())
+                .map(|e| e.into_path())
+                .collect();
+            found.sort();
+            files.extend(found);
+        } else {
+            files.push(path.clone());
+        }
+    }
+    Ok(files)
+}
+
+/// Imports one file. `progress` is told how many bytes were read as it goes.
+pub async fn import_file(
+    archive: &Archive,
+    path: &Path,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Counts, FileError> {
+    let format = Format::from_path(path).ok_or(FileError::UnknownFormat)?;
+    let mut counts = Counts::default();
+    match format {
+        Format::Text | Format::Json => {
+            let content = std::fs::read_to_string(path)?;
+            let articles = if format == Format::Text {
+                vec![ingest::parse_text(&content)?]
+            } else {
+                ingest::parse_json(&content)?
+            };
+            counts.add(&archive.save(&articles).await?);
+            progress(content.len() as u64);
+        }
+        Format::Ndjson => {
+            // First pass: every line must be an article, or nothing is written.
+            for (_, parsed) in NdjsonReader::new(BufReader::new(File::open(path)?)) {
+                parsed?;
+            }
+            let mut batch = Vec::with_capacity(BATCH);
+            let mut reported = 0;
+            let mut lines = NdjsonReader::new(BufReader::new(File::open(path)?));
+            loop {
+                let next = lines.next();
+                let done = next.is_none();
+                if let Some((_, parsed)) = next {
+                    batch.push(parsed?);
+                }
+                if batch.len() >= BATCH || (done && !batch.is_empty()) {
+                    counts.add(&archive.save(&batch).await?);
+                    progress(lines.bytes_read - reported);
+                    reported = lines.bytes_read;
+                    batch.clear();
+                }
+                if done {
+                    break;
+                }
+            }
+        }
+    }
+    Ok(counts)
+}

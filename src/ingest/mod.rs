@@ -1,0 +1,66 @@
+//! Turns outside formats (plain text with optional front matter, JSON,
+//! NDJSON) into validated articles. Never writes anything by itself.
+
+mod json;
+mod text;
+
+use std::path::Path;
+
+pub use json::{NdjsonReader, parse_json, parse_json_line};
+pub use text::parse_text;
+
+/// A file format the importer reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Plain text: headline line, blank-line separated paragraphs, optional front matter.
+    Text,
+    /// One JSON article or an array of them.
+    Json,
+    /// One JSON article per line.
+    Ndjson,
+}
+
+impl Format {
+    /// The format a file's extension names, if it is one we read.
+    pub fn from_path(path: &Path) -> Option<Format> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "txt" | "text" => Some(Format::Text),
+            "json" => Some(Format::Json),
+            "ndjson" | "jsonl" => Some(Format::Ndjson),
+            _ => None,
+        }
+    }
+}
+
+/// Why a file or line could not be read as an article; `line` is 1-based when known.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct ParseError {
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+impl ParseError {
+    pub fn at(line: usize, message: impl Into<String>) -> Self {
+        Self {
+            line: Some(line),
+            message: message.into(),
+        }
+    }
+
+    pub fn whole(message: impl Into<String>) -> Self {
+        Self {
+            line: None,
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for ParseError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "line {line}: {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}

@@ -1,0 +1,14 @@
+//! newsarchive: a self-hosted news archive. Articles live in SQLite (the
+//! source of truth), a tantivy index derived from it answers searches, and an
+//! axum server renders pages and a JSON API.
+#![forbid(unsafe_code)]
+
+pub mod archive;
+pub mod article;
+pub mod cli;
+pub mod import;
+pub mod ingest;
+pub mod search;
+pub mod store;
+pub mod telemetry;
+pub mod web;

@@ -1,0 +1,696 @@
+//! The only place that touches tantivy: the index schema and analyzers, the
+//! index directory (generations and the atomic swap), the writer with its
+//! commit payload, query parsing with limits, ranking and `<mark>` snippets.
+
+use std::fs;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use tantivy::collector::{Count, TopDocs};
+use tantivy::directory::error::LockError;
+use tantivy::query::{Query, QueryParser};
+use tantivy::schema::{
+    DateOptions, DateTimePrecision, FAST, Field, INDEXED, IndexRecordOption, STORED, STRING,
+    Schema, TextFieldIndexing, TextOptions,
+};
+use tantivy::snippet::SnippetGenerator;
+use tantivy::tokenizer::{
+    AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer,
+    TextAnalyzer,
+};
+use tantivy::{
+    DateTime, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term,
+};
+
+use crate::article::Article;
+
+/// Bumped whenever the schema or analyzers change; an index of another version is rebuilt.
+pub const SCHEMA_VERSION: u32 = 1;
+/// Longest query accepted, in characters.
+pub const MAX_QUERY_CHARS: usize = 1_000;
+/// Deepest parenthesis nesting accepted in a query.
+pub const MAX_QUERY_DEPTH: usize = 20;
+
+const STEMMED: &str = "news_stemmed";
+const EXACT: &str = "news_exact";
+const WRITER_MEMORY: usize = 64_000_000;
+
+/// Errors from the search index.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("search index error: {0}")]
+    Tantivy(#[from] tantivy::TantivyError),
+    #[error("search index file error: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("another process holds the search index writer")]
+    WriterBusy,
+    #[error("the search index at {0} has schema version {1}, this build needs {SCHEMA_VERSION}")]
+    WrongVersion(PathBuf, u32),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Why a query was refused before searching.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum QueryError {
+    #[error("the query is empty: type one or more words")]
+    Empty,
+    #[error("the query is {0} characters long; the limit is {MAX_QUERY_CHARS}")]
+    TooLong(usize),
+    #[error("the query nests parentheses {0} deep; the limit is {MAX_QUERY_DEPTH}")]
+    TooDeep(usize),
+}
+
+/// The schema's fields, resolved once.
+#[derive(Debug, Clone, Copy)]
+pub struct Fields {
+    pub id: Field,
+    pub revision: Field,
+    pub headline: Field,
+    pub headline_exact: Field,
+    pub subheading: Field,
+    pub subheading_exact: Field,
+    pub body: Field,
+    pub body_exact: Field,
+    pub author: Field,
+    pub source: Field,
+    pub section: Field,
+    pub tag: Field,
+    pub language: Field,
+    pub published: Field,
+}
+
+fn build_schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let text = |tokenizer: &str| {
+        TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(tokenizer)
+                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+        )
+    };
+    let fields = Fields {
+        id: b.add_u64_field("id", INDEXED | FAST | STORED),
+        revision: b.add_u64_field("revision", FAST),
+        headline: b.add_text_field("headline", text(STEMMED)),
+        headline_exact: b.add_text_field("headline_exact", text(EXACT)),
+        subheading: b.add_text_field("subheading", text(STEMMED)),
+        subheading_exact: b.add_text_field("subheading_exact", text(EXACT)),
+        body: b.add_text_field("body", text(STEMMED)),
+        body_exact: b.add_text_field("body_exact", text(EXACT)),
+        author: b.add_text_field("author", text(EXACT)),
+        source: b.add_text_field("source", text(EXACT)),
+        section: b.add_text_field("section", text(EXACT)),
+        tag: b.add_text_field("tag", text(EXACT)),
+        language: b.add_text_field("language", STRING),
+        published: b.add_date_field(
+            "published",
+            DateOptions::default()
+                .set_indexed()
+                .set_fast()
+                .set_precision(DateTimePrecision::Seconds),
+        ),
+    };
+    (b.build(), fields)
+}
+
+/// Words split at anything not a letter or digit (so `Bhutto-Zardari` is two
+/// words and a phrase), lowercased, accents and quote styles folded.
+fn exact_analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(60))
+        .filter(LowerCaser)
+        .filter(AsciiFoldingFilter)
+        .build()
+}
+
+/// The exact analyzer plus English stemming (`restoring` and `restore` meet).
+fn stemmed_analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(60))
+        .filter(LowerCaser)
+        .filter(AsciiFoldingFilter)
+        .filter(Stemmer::new(Language::English))
+        .build()
+}
+
+fn register_analyzers(index: &Index) {
+    index.tokenizers().register(STEMMED, stemmed_analyzer());
+    index.tokenizers().register(EXACT, exact_analyzer());
+}
+
+/// What the index records with each commit: how far into the change log it got.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Progress {
+    pub schema_version: u32,
+    pub last_seq: i64,
+}
+
+/// The index root: `CURRENT` names the live generation directory beside it.
+/// A rebuild writes a new generation and swaps `CURRENT` by rename, which is atomic.
+#[derive(Debug, Clone)]
+pub struct IndexRoot {
+    root: PathBuf,
+}
+
+impl IndexRoot {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+
+    fn pointer(&self) -> PathBuf {
+        self.root.join("CURRENT")
+    }
+
+    /// The name of the live generation, if there is one.
+    pub fn current_generation(&self) -> Result<Option<String>> {
+        match fs::read_to_string(self.pointer()) {
+            Ok(s) if !s.trim().is_empty() => Ok(Some(s.trim().to_owned())),
+            Ok(_) => Ok(None),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The directory of a generation.
+    pub fn generation_dir(&self, generation: &str) -> PathBuf {
+        self.root.join(generation)
+    }
+
+    /// Creates an empty directory for a new generation and returns its name.
+    pub fn new_generation(&self) -> Result<String> {
+        fs::create_dir_all(&self.root)?;
+        let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.6f");
+        let name = format!("gen-{stamp}-{}", std::process::id());
+        fs::create_dir(self.root.join(&name))?;
+        Ok(name)
+    }
+
+    /// Makes `generation` the live one, atomically.
+    pub fn swap_to(&self, generation: &str) -> Result<()> {
+        let tmp = self.root.join("CURRENT.tmp");
+        let mut file = fs::File::create(&tmp)?;
+        file.write_all(generation.as_bytes())?;
+        file.sync_all()?;
+        fs::rename(&tmp, self.pointer())?;
+        if let Ok(dir) = fs::File::open(&self.root) {
+            let _ = dir.sync_all();
+        }
+        Ok(())
+    }
+
+    /// Removes generation directories other than the live one and `keep`,
+    /// skipping any whose writer lock another process still holds.
+    pub fn remove_stale(&self, keep: &str) -> Result<()> {
+        let current = self.current_generation()?;
+        for entry in fs::read_dir(&self.root)? {
+            let entry = entry?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !name.starts_with("gen-") || Some(&name) == current.as_ref() || name == keep {
+                continue;
+            }
+            let in_use = Index::open_in_dir(entry.path())
+                .and_then(|index| index.writer::<TantivyDocument>(WRITER_MEMORY))
+                .is_err_and(|e| {
+                    matches!(
+                        e,
+                        tantivy::TantivyError::LockFailure(LockError::LockBusy, _)
+                    )
+                });
+            if !in_use {
+                fs::remove_dir_all(entry.path())?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One generation of the index, open for searching.
+pub struct SearchIndex {
+    index: Index,
+    reader: IndexReader,
+    fields: Fields,
+    generation: String,
+}
+
+impl SearchIndex {
+    /// Opens a generation, creating an empty index there if the directory is empty.
+    pub fn open(root: &IndexRoot, generation: &str) -> Result<SearchIndex> {
+        let dir = root.generation_dir(generation);
+        fs::create_dir_all(&dir)?;
+        let (schema, fields) = build_schema();
+        let directory = tantivy::directory::MmapDirectory::open(&dir)
+            .map_err(|e| Error::Io(std::io::Error::other(e.to_string())))?;
+        let index = Index::open_or_create(directory, schema.clone())?;
+        let progress = read_progress(&index)?;
+        if progress.schema_version != SCHEMA_VERSION && progress.last_seq != 0 {
+            return Err(Error::WrongVersion(dir, progress.schema_version));
+        }
+        register_analyzers(&index);
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        Ok(SearchIndex {
+            index,
+            reader,
+            fields,
+            generation: generation.to_owned(),
+        })
+    }
+
+    /// The generation this index lives in.
+    pub fn generation(&self) -> &str {
+        &self.generation
+    }
+
+    /// How far into the change log the last commit got.
+    pub fn progress(&self) -> Result<Progress> {
+        read_progress(&self.index)
+    }
+
+    /// Takes the one writer of this index; `WriterBusy` when another process has it.
+    pub fn writer(&self) -> Result<Writer> {
+        match self.index.writer(WRITER_MEMORY) {
+            Ok(writer) => Ok(Writer {
+                writer,
+                fields: self.fields,
+            }),
+            Err(tantivy::TantivyError::LockFailure(LockError::LockBusy, _)) => {
+                Err(Error::WriterBusy)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Makes the latest commit visible to searches.
+    pub fn reload(&self) -> Result<()> {
+        Ok(self.reader.reload()?)
+    }
+
+    /// Number of documents searchable now.
+    pub fn doc_count(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    /// Every indexed article's id and revision, by id (duplicates kept, so they show).
+    pub fn revisions(&self) -> Result<Vec<(i64, i64)>> {
+        let searcher = self.reader.searcher();
+        let mut out = Vec::new();
+        for segment in searcher.segment_readers() {
+            let ids = segment.fast_fields().u64("id")?;
+            let revisions = segment.fast_fields().u64("revision")?;
+            for doc in segment.doc_ids_alive() {
+                let id = ids.first(doc).unwrap_or_default() as i64;
+                let revision = revisions.first(doc).unwrap_or_default() as i64;
+                out.push((id, revision));
+            }
+        }
+        out.sort_unstable();
+        Ok(out)
+    }
+
+    /// Parses a reader's query leniently, within the length and nesting limits.
+    pub fn parse(&self, raw: &str) -> Result<ParsedQuery, QueryError> {
+        let text = normalise_query(raw);
+        let chars = text.chars().count();
+        if chars > MAX_QUERY_CHARS {
+            return Err(QueryError::TooLong(chars));
+        }
+        let depth = nesting_depth(&text);
+        if depth > MAX_QUERY_DEPTH {
+            return Err(QueryError::TooDeep(depth));
+        }
+        if !text.chars().any(char::is_alphanumeric) {
+            return Err(QueryError::Empty);
+        }
+        let f = self.fields;
+        let mut parser = QueryParser::for_index(
+            &self.index,
+            vec![
+                f.headline,
+                f.headline_exact,
+                f.subheading,
+                f.subheading_exact,
+                f.body,
+                f.body_exact,
+                f.author,
+                f.source,
+                f.section,
+                f.tag,
+            ],
+        );
+        parser.set_conjunction_by_default();
+        parser.set_field_boost(f.headline, 1.5);
+        parser.set_field_boost(f.headline_exact, 1.5);
+        let (query, errors) = parser.parse_query_lenient(&text);
+        Ok(ParsedQuery {
+            query,
+            ignored: errors.iter().map(|e| e.to_string()).collect(),
+        })
+    }
+
+    /// Runs a parsed query: total matches and one page of hits by relevance.
+    pub fn search(&self, query: &ParsedQuery, limit: usize, offset: usize) -> Result<Hits> {
+        let searcher = self.reader.searcher();
+        let top = TopDocs::with_limit(limit.max(1))
+            .and_offset(offset)
+            .order_by_score();
+        let (total, docs) = searcher.search(query.query.as_ref(), &(Count, top))?;
+        let mut hits = Vec::with_capacity(docs.len());
+        for (score, address) in docs {
+            let segment = searcher.segment_reader(address.segment_ord);
+            let id = segment
+                .fast_fields()
+                .u64("id")?
+                .first(address.doc_id)
+                .unwrap_or_default();
+            hits.push(Hit {
+                id: id as i64,
+                score,
+            });
+        }
+        let highlighter = Highlighter::new(&searcher, query.query.as_ref(), self.fields)?;
+        Ok(Hits {
+            total: total as u64,
+            hits,
+            highlighter,
+        })
+    }
+}
+
+fn read_progress(index: &Index) -> Result<Progress> {
+    let metas = index.load_metas()?;
+    Ok(metas
+        .payload
+        .as_deref()
+        .and_then(|p| serde_json::from_str(p).ok())
+        .unwrap_or(Progress {
+            schema_version: SCHEMA_VERSION,
+            last_seq: 0,
+        }))
+}
+
+/// A query ready to run, with what lenient parsing had to ignore.
+pub struct ParsedQuery {
+    query: Box<dyn Query>,
+    /// Parts of the query that could not be understood, in words.
+    pub ignored: Vec<String>,
+}
+
+/// One matching article.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Hit {
+    pub id: i64,
+    pub score: f32,
+}
+
+/// A page of results and the means to highlight them.
+pub struct Hits {
+    pub total: u64,
+    pub hits: Vec<Hit>,
+    pub highlighter: Highlighter,
+}
+
+/// A passage of an article with the matched words in `<mark>`, escaped otherwise.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Snippet {
+    /// Safe HTML: escaped text with `<mark>` around matches.
+    pub html: String,
+    /// Index of the paragraph the passage comes from (0-based).
+    pub paragraph: usize,
+}
+
+/// Finds and marks the best matching passage of an article.
+pub struct Highlighter {
+    body: SnippetGenerator,
+    headline: SnippetGenerator,
+}
+
+impl Highlighter {
+    fn new(searcher: &Searcher, query: &dyn Query, fields: Fields) -> Result<Highlighter> {
+        let mut body = SnippetGenerator::create(searcher, query, fields.body)?;
+        body.set_max_num_chars(240);
+        let mut headline = SnippetGenerator::create(searcher, query, fields.headline)?;
+        headline.set_max_num_chars(10_000);
+        Ok(Highlighter { body, headline })
+    }
+
+    /// The headline with matches marked (escaped HTML).
+    pub fn headline(&self, headline: &str) -> String {
+        let snippet = self.headline.snippet(headline);
+        if snippet.highlighted().is_empty() {
+            escape_html(headline)
+        } else {
+            // The fragment may be trimmed; mark the ranges in the whole headline.
+            let offset = snippet.fragment_range().start;
+            let ranges: Vec<_> = snippet
+                .highlighted()
+                .iter()
+                .map(|r| r.start + offset..r.end + offset)
+                .collect();
+            mark(headline, &ranges)
+        }
+    }
+
+    /// The paragraph passage with the most matched words, or None when no paragraph matches.
+    pub fn snippet(&self, paragraphs: &[String]) -> Option<Snippet> {
+        let mut best: Option<(usize, Snippet)> = None;
+        for (index, text) in paragraphs.iter().enumerate() {
+            let snippet = self.body.snippet(text);
+            let count = snippet.highlighted().len();
+            if count > 0 && best.as_ref().is_none_or(|(c, _)| count > *c) {
+                let html = mark(snippet.fragment(), snippet.highlighted());
+                let html = if snippet.fragment().len() < text.len() {
+                    let start = if snippet.fragment_range().start > 0 {
+                        "… "
+                    } else {
+                        ""
+                    };
+                    let end = if snippet.fragment_range().end < text.len() {
+                        " …"
+                    } else {
+                        ""
+                    };
+                    format!("{start}{html}{end}")
+                } else {
+                    html
+                };
+                best = Some((
+                    count,
+                    Snippet {
+                        html,
+                        paragraph: index,
+                    },
+                ));
+            }
+        }
+        best.map(|(_, s)| s)
+    }
+}
+
+fn mark(text: &str, ranges: &[std::ops::Range<usize>]) -> String {
+    let mut out = String::with_capacity(text.len() + ranges.len() * 13);
+    let mut at = 0;
+    for r in ranges {
+        if r.start < at || r.end > text.len() {
+            continue;
+        }
+        out.push_str(&escape_html(&text[at..r.start]));
+        out.push_str("<mark>");
+        out.push_str(&escape_html(&text[r.start..r.end]));
+        out.push_str("</mark>");
+        at = r.end;
+    }
+    out.push_str(&escape_html(&text[at..]));
+    out
+}
+
+/// Escapes text for HTML content and attributes.
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Curly quotes become straight ones, so `“food security”` is a phrase.
+fn normalise_query(raw: &str) -> String {
+    raw.chars()
+        .map(|c| match c {
+            '“' | '”' | '„' | '«' | '»' => '"',
+            '‘' | '’' => '\'',
+            c if c.is_control() => ' ',
+            c => c,
+        })
+        .collect::<String>()
+        .trim()
+        .to_owned()
+}
+
+fn nesting_depth(text: &str) -> usize {
+    let (mut depth, mut max) = (0usize, 0usize);
+    for c in text.chars() {
+        match c {
+            '(' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            ')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    max
+}
+
+/// The index writer: applies articles in change-log order and commits with progress.
+pub struct Writer {
+    writer: IndexWriter,
+    fields: Fields,
+}
+
+impl Writer {
+    /// Replaces the documents of every id in `touched` with the current state
+    /// in `articles` (an id missing from `articles` was deleted), then commits,
+    /// recording `last_seq`. Either the whole batch becomes durable or none of it.
+    pub fn apply(&mut self, touched: &[i64], articles: &[Article], last_seq: i64) -> Result<()> {
+        for id in touched {
+            self.writer
+                .delete_term(Term::from_field_u64(self.fields.id, *id as u64));
+        }
+        for article in articles {
+            self.writer.add_document(self.document(article))?;
+        }
+        self.commit(last_seq)
+    }
+
+    /// Adds articles to a fresh index without deleting (used by a rebuild).
+    pub fn add(&mut self, articles: &[Article]) -> Result<()> {
+        for article in articles {
+            self.writer.add_document(self.document(article))?;
+        }
+        Ok(())
+    }
+
+    /// Commits what was added, recording `last_seq` as the progress.
+    pub fn commit(&mut self, last_seq: i64) -> Result<()> {
+        let payload = serde_json::to_string(&Progress {
+            schema_version: SCHEMA_VERSION,
+            last_seq,
+        })
+        .expect("progress serialises");
+        let mut prepared = self.writer.prepare_commit()?;
+        prepared.set_payload(&payload);
+        prepared.commit()?;
+        Ok(())
+    }
+
+    /// Drops what was added since the last commit.
+    pub fn rollback(&mut self) -> Result<()> {
+        self.writer.rollback()?;
+        Ok(())
+    }
+
+    /// Waits for background merges and releases the writer lock.
+    pub fn finish(self) -> Result<()> {
+        Ok(self.writer.wait_merging_threads()?)
+    }
+
+    fn document(&self, article: &Article) -> TantivyDocument {
+        let f = self.fields;
+        let c = &article.content;
+        let mut doc = TantivyDocument::default();
+        doc.add_u64(f.id, article.id as u64);
+        doc.add_u64(f.revision, article.revision as u64);
+        doc.add_text(f.headline, &c.headline);
+        doc.add_text(f.headline_exact, &c.headline);
+        if let Some(sub) = &c.subheading {
+            doc.add_text(f.subheading, sub);
+            doc.add_text(f.subheading_exact, sub);
+        }
+        for p in &c.paragraphs {
+            doc.add_text(f.body, p);
+            doc.add_text(f.body_exact, p);
+        }
+        for author in &c.authors {
+            doc.add_text(f.author, author);
+        }
+        if let Some(source) = &c.source {
+            doc.add_text(f.source, &source.name);
+        }
+        if let Some(section) = &c.section {
+            doc.add_text(f.section, section);
+        }
+        for tag in &c.tags {
+            doc.add_text(f.tag, tag);
+        }
+        if let Some(language) = &c.language {
+            doc.add_text(f.language, language);
+        }
+        if let Some(published) = c.published_at {
+            doc.add_date(
+                f.published,
+                DateTime::from_timestamp_secs(published.timestamp()),
+            );
+        }
+        doc
+    }
+}
+
+/// True when a directory holds a tantivy index.
+pub fn is_index_dir(dir: &Path) -> bool {
+    dir.join("meta.json").exists()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tokens(analyzer: &mut TextAnalyzer, text: &str) -> Vec<String> {
+        let mut stream = analyzer.token_stream(text);
+        let mut out = Vec::new();
+        while let Some(t) = stream.next() {
+            out.push(t.text.clone());
+        }
+        out
+    }
+
+    #[test]
+    fn analyzers_fold_quotes_accents_and_stem() {
+        assert_eq!(
+            tokens(&mut exact_analyzer(), "Pakistan’s Café"),
+            ["pakistan", "s", "cafe"]
+        );
+        assert_eq!(
+            tokens(&mut stemmed_analyzer(), "restoring"),
+            tokens(&mut stemmed_analyzer(), "restore")
+        );
+        assert_eq!(
+            tokens(&mut exact_analyzer(), "Bhutto-Zardari"),
+            ["bhutto", "zardari"]
+        );
+    }
+
+    #[test]
+    fn marks_escape_everything_else() {
+        assert_eq!(
+            mark("a <b> & c", &[(0..1)]),
+            "<mark>a</mark> &lt;b&gt; &amp; c"
+        );
+    }
+
+    #[test]
+    fn nesting_is_measured() {
+        assert_eq!(nesting_depth("((a) (b (c)))"), 3);
+        assert_eq!(normalise_query("“food security”"), "\"food security\"");
+    }
+}

@@ -1,0 +1,471 @@
+//! The only place with SQL: the SQLite database that is the archive's source
+//! of truth (articles, authors, tags and the change log), its pool and migrations.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
+use sqlx::{Row, Sqlite, Transaction};
+
+use crate::article::{Article, NewArticle, Source, format_date};
+
+/// How long a writer waits for the write lock before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Errors from the database.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("database error: {0}")]
+    Sqlx(#[from] sqlx::Error),
+    #[error("could not apply database migrations: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("the database holds a value it cannot read: {0}")]
+    Corrupt(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What saving one article did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Created,
+    Updated,
+    Unchanged,
+}
+
+/// The result of saving one article.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Saved {
+    pub id: i64,
+    pub revision: i64,
+    pub outcome: Outcome,
+}
+
+/// One entry of the change log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Change {
+    pub seq: i64,
+    pub article_id: i64,
+}
+
+/// The SQLite database.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: SqlitePool,
+}
+
+macro_rules! select_articles {
+    ($tail:literal) => {
+        concat!(
+            "SELECT a.id, a.slug, a.revision, a.headline, a.subheading, a.source_name, a.source_site, ",
+            "a.url, a.published_at, a.updated_at, a.ingested_at, a.section, a.language, a.paragraphs, ",
+            "a.word_count, a.content_hash, ",
+            "(SELECT json_group_array(name) FROM (SELECT name FROM article_authors WHERE article_id = a.id ORDER BY position)) AS authors, ",
+            "(SELECT json_group_array(tag) FROM (SELECT tag FROM article_tags WHERE article_id = a.id ORDER BY position)) AS tags ",
+            "FROM articles a ",
+            $tail
+        )
+    };
+}
+
+impl Store {
+    /// Opens (creating if needed) the database file in WAL mode and applies migrations.
+    pub async fn open(path: &Path) -> Result<Store> {
+        let options = SqliteConnectOptions::from_str("sqlite://")?
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(BUSY_TIMEOUT)
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("./migrations").run(&pool).await?;
+        Ok(Store { pool })
+    }
+
+    /// Saves articles in one write transaction: each is matched to an
+    /// existing article (by URL, else by body, else by headline, source and
+    /// day), then created, updated (revision + 1) or left unchanged. Every
+    /// creation or update appends to the change log in the same transaction,
+    /// so either all of them land or none does.
+    pub async fn save_articles(&self, articles: &[NewArticle]) -> Result<Vec<Saved>> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let now = format_date(&Utc::now());
+        let mut saved = Vec::with_capacity(articles.len());
+        for article in articles {
+            saved.push(save_one(&mut tx, article, &now).await?);
+        }
+        tx.commit().await?;
+        Ok(saved)
+    }
+
+    /// Deletes an article and logs the deletion. Returns false when there was none.
+    pub async fn delete_article(&self, id: i64) -> Result<bool> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let deleted = sqlx::query("DELETE FROM articles WHERE id = ?")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            > 0;
+        if deleted {
+            log_change(&mut tx, id, 0, "delete", &format_date(&Utc::now())).await?;
+        }
+        tx.commit().await?;
+        Ok(deleted)
+    }
+
+    /// One article by id.
+    pub async fn article(&self, id: i64) -> Result<Option<Article>> {
+        let row = sqlx::query(select_articles!("WHERE a.id = ?"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(article_from_row).transpose()
+    }
+
+    /// The articles with these ids, in the order given; missing ids are skipped.
+    pub async fn articles_by_ids(&self, ids: &[i64]) -> Result<Vec<Article>> {
+        let json = serde_json::to_string(ids).expect("ids serialise");
+        let rows = sqlx::query(select_articles!(
+            "WHERE a.id IN (SELECT value FROM json_each(?))"
+        ))
+        .bind(json)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut articles = rows
+            .iter()
+            .map(article_from_row)
+            .collect::<Result<Vec<_>>>()?;
+        articles.sort_by_key(|a| ids.iter().position(|id| *id == a.id));
+        Ok(articles)
+    }
+
+    /// Latest articles, newest first (articles without a date last).
+    pub async fn latest(&self, limit: i64, offset: i64) -> Result<Vec<Article>> {
+        let rows = sqlx::query(select_articles!(
+            "ORDER BY a.published_at IS NULL, a.published_at DESC, a.id DESC LIMIT ? OFFSET ?"
+        ))
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(article_from_row).collect()
+    }
+
+    /// Number of articles.
+    pub async fn article_count(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM articles")
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    /// Change log entries after `seq`, in order.
+    pub async fn changes_after(&self, seq: i64, limit: i64) -> Result<Vec<Change>> {
+        let rows =
+            sqlx::query("SELECT seq, article_id FROM changes WHERE seq > ? ORDER BY seq LIMIT ?")
+                .bind(seq)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows
+            .iter()
+            .map(|r| Change {
+                seq: r.get(0),
+                article_id: r.get(1),
+            })
+            .collect())
+    }
+
+    /// The newest change log sequence number (0 when empty).
+    pub async fn last_change_seq(&self) -> Result<i64> {
+        last_change_seq(&self.pool).await
+    }
+
+    /// Every article's id and revision, by id.
+    pub async fn revisions(&self) -> Result<Vec<(i64, i64)>> {
+        let rows = sqlx::query("SELECT id, revision FROM articles ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    /// SQLite's own integrity check; empty when the database is sound.
+    pub async fn integrity_problems(&self) -> Result<Vec<String>> {
+        let rows: Vec<String> = sqlx::query_scalar("PRAGMA integrity_check")
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.into_iter().filter(|r| r != "ok").collect())
+    }
+
+    /// A consistent read-only view of the whole archive, for rebuilding the index.
+    pub async fn snapshot(&self) -> Result<Snapshot> {
+        let mut tx = self.pool.begin().await?;
+        // The first read fixes the snapshot: everything after sees the same state.
+        let last_seq = last_change_seq(&mut *tx).await?;
+        Ok(Snapshot { tx, last_seq })
+    }
+
+    /// Closes the pool, waiting for connections to finish.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// A read transaction over the archive at one point of the change log.
+pub struct Snapshot {
+    tx: Transaction<'static, Sqlite>,
+    /// The change log position this snapshot includes.
+    pub last_seq: i64,
+}
+
+impl Snapshot {
+    /// Articles with ids above `after_id`, by id.
+    pub async fn articles_after(&mut self, after_id: i64, limit: i64) -> Result<Vec<Article>> {
+        let rows = sqlx::query(select_articles!("WHERE a.id > ? ORDER BY a.id LIMIT ?"))
+            .bind(after_id)
+            .bind(limit)
+            .fetch_all(&mut *self.tx)
+            .await?;
+        rows.iter().map(article_from_row).collect()
+    }
+}
+
+async fn last_change_seq<'e, E>(executor: E) -> Result<i64>
+where
+    E: sqlx::Executor<'e, Database = Sqlite>,
+{
+    Ok(
+        sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM changes")
+            .fetch_one(executor)
+            .await?,
+    )
+}
+
+struct Existing {
+    id: i64,
+    revision: i64,
+    content_hash: String,
+}
+
+async fn find_existing(
+    tx: &mut Transaction<'static, Sqlite>,
+    article: &NewArticle,
+) -> Result<Option<Existing>> {
+    let map = |r: SqliteRow| Existing {
+        id: r.get(0),
+        revision: r.get(1),
+        content_hash: r.get(2),
+    };
+    if let Some(url) = &article.url {
+        let found = sqlx::query("SELECT id, revision, content_hash FROM articles WHERE url = ?")
+            .bind(url)
+            .fetch_optional(&mut **tx)
+            .await?;
+        if let Some(row) = found {
+            return Ok(Some(map(row)));
+        }
+    }
+    // Without a URL match, the same story is recognised by its body, or by
+    // its headline, source and day when the body was edited; never when the
+    // candidate has a different URL (that is another outlet's copy).
+    if !article.paragraphs.is_empty() {
+        let found = sqlx::query(
+            "SELECT id, revision, content_hash FROM articles \
+             WHERE body_hash = ? AND (url IS NULL OR ? IS NULL) ORDER BY id LIMIT 1",
+        )
+        .bind(article.body_hash())
+        .bind(&article.url)
+        .fetch_optional(&mut **tx)
+        .await?;
+        if let Some(row) = found {
+            return Ok(Some(map(row)));
+        }
+    }
+    let found = sqlx::query(
+        "SELECT id, revision, content_hash FROM articles \
+         WHERE headline_key = ? AND (url IS NULL OR ? IS NULL) ORDER BY id LIMIT 1",
+    )
+    .bind(article.headline_key())
+    .bind(&article.url)
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(found.map(map))
+}
+
+async fn save_one(
+    tx: &mut Transaction<'static, Sqlite>,
+    article: &NewArticle,
+    now: &str,
+) -> Result<Saved> {
+    let hash = article.content_hash();
+    let existing = find_existing(tx, article).await?;
+    if let Some(e) = &existing
+        && e.content_hash == hash
+    {
+        return Ok(Saved {
+            id: e.id,
+            revision: e.revision,
+            outcome: Outcome::Unchanged,
+        });
+    }
+    let paragraphs = serde_json::to_string(&article.paragraphs).expect("strings serialise");
+    let published = article.published_at.as_ref().map(format_date);
+    let (source_name, source_site) = match &article.source {
+        Some(Source { name, site }) => (Some(name.as_str()), site.as_deref()),
+        None => (None, None),
+    };
+    let (id, revision, outcome) = match existing {
+        Some(e) => {
+            sqlx::query(
+                "UPDATE articles SET slug = ?, headline = ?, subheading = ?, source_name = ?, \
+                 source_site = ?, url = ?, published_at = ?, updated_at = ?, section = ?, \
+                 language = ?, paragraphs = ?, word_count = ?, content_hash = ?, body_hash = ?, \
+                 headline_key = ?, revision = revision + 1 WHERE id = ?",
+            )
+            .bind(article.slug())
+            .bind(&article.headline)
+            .bind(&article.subheading)
+            .bind(source_name)
+            .bind(source_site)
+            .bind(&article.url)
+            .bind(&published)
+            .bind(now)
+            .bind(&article.section)
+            .bind(&article.language)
+            .bind(&paragraphs)
+            .bind(article.word_count())
+            .bind(&hash)
+            .bind(article.body_hash())
+            .bind(article.headline_key())
+            .bind(e.id)
+            .execute(&mut **tx)
+            .await?;
+            sqlx::query("DELETE FROM article_authors WHERE article_id = ?")
+                .bind(e.id)
+                .execute(&mut **tx)
+                .await?;
+            sqlx::query("DELETE FROM article_tags WHERE article_id = ?")
+                .bind(e.id)
+                .execute(&mut **tx)
+                .await?;
+            (e.id, e.revision + 1, Outcome::Updated)
+        }
+        None => {
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO articles (slug, headline, subheading, source_name, source_site, url, \
+                 published_at, updated_at, ingested_at, section, language, paragraphs, word_count, \
+                 content_hash, body_hash, headline_key, revision) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1) RETURNING id",
+            )
+            .bind(article.slug())
+            .bind(&article.headline)
+            .bind(&article.subheading)
+            .bind(source_name)
+            .bind(source_site)
+            .bind(&article.url)
+            .bind(&published)
+            .bind(now)
+            .bind(now)
+            .bind(&article.section)
+            .bind(&article.language)
+            .bind(&paragraphs)
+            .bind(article.word_count())
+            .bind(&hash)
+            .bind(article.body_hash())
+            .bind(article.headline_key())
+            .fetch_one(&mut **tx)
+            .await?;
+            (id, 1, Outcome::Created)
+        }
+    };
+    for (position, name) in article.authors.iter().enumerate() {
+        sqlx::query("INSERT INTO article_authors (article_id, position, name) VALUES (?, ?, ?)")
+            .bind(id)
+            .bind(position as i64)
+            .bind(name)
+            .execute(&mut **tx)
+            .await?;
+    }
+    for (position, tag) in article.tags.iter().enumerate() {
+        sqlx::query("INSERT INTO article_tags (article_id, position, tag) VALUES (?, ?, ?)")
+            .bind(id)
+            .bind(position as i64)
+            .bind(tag)
+            .execute(&mut **tx)
+            .await?;
+    }
+    log_change(tx, id, revision, "upsert", now).await?;
+    Ok(Saved {
+        id,
+        revision,
+        outcome,
+    })
+}
+
+async fn log_change(
+    tx: &mut Transaction<'static, Sqlite>,
+    article_id: i64,
+    revision: i64,
+    kind: &'static str,
+    now: &str,
+) -> Result<()> {
+    sqlx::query("INSERT INTO changes (article_id, revision, kind, changed_at) VALUES (?, ?, ?, ?)")
+        .bind(article_id)
+        .bind(revision)
+        .bind(kind)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+fn parse_ts(value: &str, column: &str) -> Result<DateTime<Utc>> {
+    crate::article::parse_date(value)
+        .ok_or_else(|| Error::Corrupt(format!("{column} `{value}` is not a date")))
+}
+
+fn json_list(value: &str, column: &str) -> Result<Vec<String>> {
+    serde_json::from_str(value).map_err(|e| Error::Corrupt(format!("{column}: {e}")))
+}
+
+fn article_from_row(row: &SqliteRow) -> Result<Article> {
+    let published: Option<String> = row.get("published_at");
+    let source_name: Option<String> = row.get("source_name");
+    let content = NewArticle {
+        headline: row.get("headline"),
+        subheading: row.get("subheading"),
+        authors: json_list(row.get("authors"), "authors")?,
+        source: source_name.map(|name| Source {
+            name,
+            site: row.get("source_site"),
+        }),
+        url: row.get("url"),
+        published_at: published
+            .as_deref()
+            .map(|p| parse_ts(p, "published_at"))
+            .transpose()?,
+        section: row.get("section"),
+        tags: json_list(row.get("tags"), "tags")?,
+        language: row.get("language"),
+        paragraphs: json_list(row.get("paragraphs"), "paragraphs")?,
+    };
+    Ok(Article {
+        id: row.get("id"),
+        slug: row.get("slug"),
+        revision: row.get("revision"),
+        content,
+        updated_at: parse_ts(row.get("updated_at"), "updated_at")?,
+        ingested_at: parse_ts(row.get("ingested_at"), "ingested_at")?,
+        word_count: row.get("word_count"),
+        content_hash: row.get("content_hash"),
+    })
+}

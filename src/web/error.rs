@@ -1,0 +1,175 @@
+//! The web's two error faces: a readable HTML page for browsers and an
+//! RFC 9457 `application/problem+json` body for the API. Internal details are
+//! logged once and never sent to the client.
+
+use askama::Template;
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use serde::Serialize;
+
+use crate::archive;
+
+/// An error shown to a person in the browser.
+#[derive(Debug)]
+pub struct PageError {
+    pub status: StatusCode,
+    pub title: &'static str,
+    pub detail: String,
+    /// The search box's value on the error page.
+    pub query: String,
+}
+
+impl PageError {
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::NOT_FOUND,
+            title: "Page not found",
+            detail: detail.into(),
+            query: String::new(),
+        }
+    }
+
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            title: "That request could not be understood",
+            detail: detail.into(),
+            query: String::new(),
+        }
+    }
+}
+
+impl From<archive::Error> for PageError {
+    fn from(e: archive::Error) -> Self {
+        match e {
+            archive::Error::Query(q) => PageError::bad_request(q.to_string()),
+            other => {
+                tracing::error!(error = %other, "request failed");
+                PageError {
+                    status: StatusCode::SERVICE_UNAVAILABLE,
+                    title: "The archive could not answer",
+                    detail: "Something went wrong on our side. Please try again in a moment."
+                        .into(),
+                    query: String::new(),
+                }
+            }
+        }
+    }
+}
+
+impl From<crate::store::Error> for PageError {
+    fn from(e: crate::store::Error) -> Self {
+        archive::Error::from(e).into()
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    layout: super::pages::Layout,
+    status: u16,
+    title: &'a str,
+    detail: &'a str,
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let page = ErrorPage {
+            layout: super::pages::Layout::with_query(&self.query),
+            status: self.status.as_u16(),
+            title: self.title,
+            detail: &self.detail,
+        };
+        match page.render() {
+            Ok(html) => (self.status, Html(html)).into_response(),
+            Err(e) => {
+                tracing::error!(error = %e, "rendering the error page failed");
+                (self.status, self.detail).into_response()
+            }
+        }
+    }
+}
+
+/// An API error, sent as RFC 9457 problem details.
+#[derive(Debug, Serialize)]
+pub struct ApiError {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: &'static str,
+    #[serde(serialize_with = "serialize_status")]
+    pub status: StatusCode,
+    pub detail: String,
+}
+
+fn serialize_status<S: serde::Serializer>(status: &StatusCode, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_u16(status.as_u16())
+}
+
+impl ApiError {
+    pub fn new(
+        status: StatusCode,
+        slug: &str,
+        title: &'static str,
+        detail: impl Into<String>,
+    ) -> Self {
+        Self {
+            kind: format!("urn:newsarchive:problem:{slug}"),
+            title,
+            status,
+            detail: detail.into(),
+        }
+    }
+
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not-found", "Not found", detail)
+    }
+
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "bad-request",
+            "Bad request",
+            detail,
+        )
+    }
+}
+
+impl From<archive::Error> for ApiError {
+    fn from(e: archive::Error) -> Self {
+        match e {
+            archive::Error::Query(q) => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "bad-query",
+                "Bad query",
+                q.to_string(),
+            ),
+            other => {
+                tracing::error!(error = %other, "API request failed");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "Service unavailable",
+                    "The archive could not answer; try again in a moment.",
+                )
+            }
+        }
+    }
+}
+
+impl From<crate::store::Error> for ApiError {
+    fn from(e: crate::store::Error) -> Self {
+        archive::Error::from(e).into()
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = serde_json::to_string(&self).expect("problem serialises");
+        (
+            self.status,
+            [(header::CONTENT_TYPE, "application/problem+json")],
+            body,
+        )
+            .into_response()
+    }
+}
