@@ -456,11 +456,20 @@ impl Highlighter {
 
     /// The paragraph passage with the most matched words, or None when no paragraph matches.
     pub fn snippet(&self, paragraphs: &[String]) -> Option<Snippet> {
-        let mut best: Option<(usize, Snippet)> = None;
+        // Best: the most distinct query words, then the most matches.
+        let mut best: Option<((usize, usize), Snippet)> = None;
         for (index, text) in paragraphs.iter().enumerate() {
             let snippet = self.body.snippet(text);
-            let count = snippet.highlighted().len();
-            if count > 0 && best.as_ref().is_none_or(|(c, _)| count > *c) {
+            let mut words: Vec<String> = snippet
+                .highlighted()
+                .iter()
+                .filter_map(|r| snippet.fragment().get(r.clone()))
+                .map(str::to_lowercase)
+                .collect();
+            words.sort_unstable();
+            words.dedup();
+            let count = (words.len(), snippet.highlighted().len());
+            if count.1 > 0 && best.as_ref().is_none_or(|(c, _)| count > *c) {
                 let html = mark(snippet.fragment(), snippet.highlighted());
                 let html = if snippet.fragment().len() < text.len() {
                     let start = if snippet.fragment_range().start > 0 {

@@ -1,0 +1,178 @@
+//! A fresh archive per test, requests through the real router, and the real binary.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt as _;
+use newsarchive::archive::Archive;
+use newsarchive::article::{ArticleInput, NewArticle};
+use tempfile::TempDir;
+use tower::ServiceExt as _;
+
+pub const SEED: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/samples/000_f0d819e84fc44671.txt"
+);
+
+/// An archive in a temp dir with the real router in front of it.
+pub struct TestApp {
+    pub dir: TempDir,
+    pub archive: Archive,
+    pub router: axum::Router,
+}
+
+/// A response, read whole.
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn content_type(&self) -> &str {
+        self.headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+}
+
+impl TestApp {
+    pub async fn new() -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let archive = Archive::open(dir.path()).await.expect("open archive");
+        let router = newsarchive::web::router(archive.clone());
+        TestApp {
+            dir,
+            archive,
+            router,
+        }
+    }
+
+    /// A fresh archive holding the seed article.
+    pub async fn with_seed() -> TestApp {
+        let app = TestApp::new().await;
+        let counts = newsarchive::import::import_file(&app.archive, Path::new(SEED), &|_| {})
+            .await
+            .expect("seed imports");
+        assert_eq!(counts.created, 1);
+        app.indexed().await;
+        app
+    }
+
+    pub fn data(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Waits until every write is searchable.
+    pub async fn indexed(&self) {
+        assert!(
+            self.archive
+                .wait_indexed(Duration::from_secs(60))
+                .await
+                .unwrap(),
+            "the index did not catch up"
+        );
+    }
+
+    pub async fn get(&self, uri: &str) -> Reply {
+        self.request(Request::get(uri).body(Body::empty()).unwrap())
+            .await
+    }
+
+    pub async fn request(&self, request: Request<Body>) -> Reply {
+        let response = self
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("router answers");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        Reply {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    /// Asserts `check` finds the database and index in agreement.
+    pub async fn assert_consistent(&self) {
+        let report = self.archive.check(Duration::from_secs(60)).await.unwrap();
+        assert!(report.is_ok(), "check found problems: {report:?}");
+    }
+}
+
+/// A valid article built from JSON in the import format.
+pub fn article(json: serde_json::Value) -> NewArticle {
+    serde_json::from_value::<ArticleInput>(json)
+        .expect("article JSON")
+        .validate()
+        .expect("valid article")
+}
+
+/// The `n`th generated article, with a URL so re-imports match it.
+pub fn generated(n: usize, edition: usize) -> serde_json::Value {
+    serde_json::json!({
+        "headline": format!("Generated story number {n} edition {edition}"),
+        "url": format!("https://example.org/news/{n}"),
+        "source": "Test Wire",
+        "authors": [format!("Reporter {}", n % 17)],
+        "published_at": format!("2020-01-{:02}", n % 28 + 1),
+        "tags": ["generated"],
+        "paragraphs": [
+            format!("Paragraph one of story {n}, edition {edition}, about harbours and ferries."),
+            "A second paragraph with common words so that every story has a body.",
+        ]
+    })
+}
+
+/// Writes `count` generated articles as NDJSON.
+pub fn write_ndjson(path: &Path, count: usize, edition: usize) {
+    let mut text = String::with_capacity(count * 400);
+    for n in 0..count {
+        text.push_str(&generated(n, edition).to_string());
+        text.push('\n');
+    }
+    std::fs::write(path, text).expect("write ndjson");
+}
+
+/// The real binary.
+pub fn binary() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_newsarchive"));
+    cmd.env_remove("NEWSARCHIVE_DATA").env("RUST_LOG", "warn");
+    cmd
+}
+
+/// Runs the binary with `--data DIR` and the given arguments.
+pub fn run(data: &Path, args: &[&str]) -> Output {
+    binary()
+        .arg("--data")
+        .arg(data)
+        .args(args)
+        .output()
+        .expect("run newsarchive")
+}
+
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+pub fn temp_file(dir: &Path, name: &str, content: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, content).unwrap();
+    path
+}

@@ -1,0 +1,10 @@
+//! Integration tests: the real archive (SQLite file + tantivy index in a temp
+//! dir), the real router, and the real binary as a child process.
+
+mod cli;
+mod concurrency;
+mod crash;
+mod helpers;
+mod reindex;
+mod seed;
+mod web;
