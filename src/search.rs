@@ -692,8 +692,8 @@ mod tests {
     #[test]
     fn marks_escape_everything_else() {
         assert_eq!(
-            mark("a <b> & c", &[(0..1)]),
-            "<mark>a</mark> &lt;b&gt; &amp; c"
+            mark("a <b> & c & d", &[0..1, 12..13]),
+            "<mark>a</mark> &lt;b&gt; &amp; c &amp; <mark>d</mark>"
         );
     }
 
