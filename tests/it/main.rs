@@ -6,5 +6,6 @@ mod concurrency;
 mod crash;
 mod helpers;
 mod reindex;
+mod search;
 mod seed;
 mod web;
