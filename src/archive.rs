@@ -348,7 +348,9 @@ async fn rebuild(root: &IndexRoot, store: &Store) -> Result<u64> {
     })
     .await??;
     root.swap_to(&generation)?;
-    root.remove_stale(&generation)?;
+    if let Err(e) = root.remove_stale(&generation) {
+        tracing::warn!(error = %e, "could not remove an old search index generation");
+    }
     Ok(count)
 }
 
@@ -394,7 +396,9 @@ async fn indexer_step(archive: &Archive, writer: &mut Option<search::Writer>) ->
         tracing::info!(generation = %live, "switched to the rebuilt search index");
         inner.applied.send_replace(fresh.progress()?.last_seq);
         *inner.index.write().expect("index lock") = fresh;
-        inner.root.remove_stale(&live)?;
+        if let Err(e) = inner.root.remove_stale(&live) {
+            tracing::warn!(error = %e, "could not remove an old search index generation");
+        }
     }
     let index = archive.index();
     if writer.is_none() {

@@ -200,14 +200,16 @@ impl IndexRoot {
         Ok(())
     }
 
-    /// Removes generation directories other than the live one and `keep`,
-    /// skipping any whose writer lock another process still holds.
+    /// Removes generations older than `keep` (names sort by creation time),
+    /// skipping any whose writer lock another process still holds. Newer
+    /// ones may be a rebuild in progress and are left alone.
     pub fn remove_stale(&self, keep: &str) -> Result<()> {
         let current = self.current_generation()?;
         for entry in fs::read_dir(&self.root)? {
             let entry = entry?;
             let name = entry.file_name().to_string_lossy().into_owned();
-            if !name.starts_with("gen-") || Some(&name) == current.as_ref() || name == keep {
+            if !name.starts_with("gen-") || Some(&name) == current.as_ref() || name.as_str() >= keep
+            {
                 continue;
             }
             let in_use = Index::open_in_dir(entry.path())

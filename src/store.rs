@@ -145,7 +145,9 @@ impl Store {
             .iter()
             .map(article_from_row)
             .collect::<Result<Vec<_>>>()?;
-        articles.sort_by_key(|a| ids.iter().position(|id| *id == a.id));
+        let order: std::collections::HashMap<i64, usize> =
+            ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+        articles.sort_by_key(|a| order.get(&a.id).copied());
         Ok(articles)
     }
 

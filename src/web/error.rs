@@ -37,6 +37,16 @@ impl PageError {
             query: String::new(),
         }
     }
+
+    /// Our side failed; the details were logged where it happened.
+    pub fn unavailable() -> Self {
+        Self {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            title: "The archive could not answer",
+            detail: "Something went wrong on our side. Please try again in a moment.".into(),
+            query: String::new(),
+        }
+    }
 }
 
 impl From<archive::Error> for PageError {
@@ -45,13 +55,7 @@ impl From<archive::Error> for PageError {
             archive::Error::Query(q) => PageError::bad_request(q.to_string()),
             other => {
                 tracing::error!(error = %other, "request failed");
-                PageError {
-                    status: StatusCode::SERVICE_UNAVAILABLE,
-                    title: "The archive could not answer",
-                    detail: "Something went wrong on our side. Please try again in a moment."
-                        .into(),
-                    query: String::new(),
-                }
+                PageError::unavailable()
             }
         }
     }

@@ -52,9 +52,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Params<T> {
 fn render(page: &impl Template) -> Result<Html<String>, PageError> {
     page.render().map(Html).map_err(|e| {
         tracing::error!(error = %e, "rendering a page failed");
-        PageError::from(archive::Error::Search(crate::search::Error::Io(
-            std::io::Error::other(e.to_string()),
-        )))
+        PageError::unavailable()
     })
 }
 
