@@ -325,69 +325,55 @@ async fn save_one(
         Some(Source { name, site }) => (Some(name.as_str()), site.as_deref()),
         None => (None, None),
     };
-    let (id, revision, outcome) = match existing {
-        Some(e) => {
-            sqlx::query(
-                "UPDATE articles SET slug = ?, headline = ?, subheading = ?, source_name = ?, \
-                 source_site = ?, url = ?, published_at = ?, updated_at = ?, section = ?, \
-                 language = ?, paragraphs = ?, word_count = ?, content_hash = ?, body_hash = ?, \
-                 headline_key = ?, revision = revision + 1 WHERE id = ?",
-            )
-            .bind(article.slug())
-            .bind(&article.headline)
-            .bind(&article.subheading)
-            .bind(source_name)
-            .bind(source_site)
-            .bind(&article.url)
-            .bind(&published)
-            .bind(now)
-            .bind(&article.section)
-            .bind(&article.language)
-            .bind(&paragraphs)
-            .bind(article.word_count())
-            .bind(&hash)
-            .bind(article.body_hash())
-            .bind(article.headline_key())
-            .bind(e.id)
+    // New articles get an id from SQLite (NULL); a matched one is updated in
+    // place, keeping its id and ingested_at, its revision one higher.
+    let row = sqlx::query(
+        "INSERT INTO articles (id, slug, headline, subheading, source_name, source_site, url, \
+         published_at, section, language, paragraphs, word_count, content_hash, body_hash, \
+         headline_key, updated_at, ingested_at, revision) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1) \
+         ON CONFLICT (id) DO UPDATE SET slug = excluded.slug, headline = excluded.headline, \
+         subheading = excluded.subheading, source_name = excluded.source_name, \
+         source_site = excluded.source_site, url = excluded.url, \
+         published_at = excluded.published_at, section = excluded.section, \
+         language = excluded.language, paragraphs = excluded.paragraphs, \
+         word_count = excluded.word_count, content_hash = excluded.content_hash, \
+         body_hash = excluded.body_hash, headline_key = excluded.headline_key, \
+         updated_at = excluded.updated_at, revision = articles.revision + 1 \
+         RETURNING id, revision",
+    )
+    .bind(existing.as_ref().map(|e| e.id))
+    .bind(article.slug())
+    .bind(&article.headline)
+    .bind(&article.subheading)
+    .bind(source_name)
+    .bind(source_site)
+    .bind(&article.url)
+    .bind(&published)
+    .bind(&article.section)
+    .bind(&article.language)
+    .bind(&paragraphs)
+    .bind(article.word_count())
+    .bind(&hash)
+    .bind(article.body_hash())
+    .bind(article.headline_key())
+    .bind(now)
+    .bind(now)
+    .fetch_one(&mut **tx)
+    .await?;
+    let (id, revision): (i64, i64) = (row.get(0), row.get(1));
+    let outcome = if existing.is_some() {
+        sqlx::query("DELETE FROM article_authors WHERE article_id = ?")
+            .bind(id)
             .execute(&mut **tx)
             .await?;
-            sqlx::query("DELETE FROM article_authors WHERE article_id = ?")
-                .bind(e.id)
-                .execute(&mut **tx)
-                .await?;
-            sqlx::query("DELETE FROM article_tags WHERE article_id = ?")
-                .bind(e.id)
-                .execute(&mut **tx)
-                .await?;
-            (e.id, e.revision + 1, Outcome::Updated)
-        }
-        None => {
-            let id: i64 = sqlx::query_scalar(
-                "INSERT INTO articles (slug, headline, subheading, source_name, source_site, url, \
-                 published_at, updated_at, ingested_at, section, language, paragraphs, word_count, \
-                 content_hash, body_hash, headline_key, revision) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1) RETURNING id",
-            )
-            .bind(article.slug())
-            .bind(&article.headline)
-            .bind(&article.subheading)
-            .bind(source_name)
-            .bind(source_site)
-            .bind(&article.url)
-            .bind(&published)
-            .bind(now)
-            .bind(now)
-            .bind(&article.section)
-            .bind(&article.language)
-            .bind(&paragraphs)
-            .bind(article.word_count())
-            .bind(&hash)
-            .bind(article.body_hash())
-            .bind(article.headline_key())
-            .fetch_one(&mut **tx)
+        sqlx::query("DELETE FROM article_tags WHERE article_id = ?")
+            .bind(id)
+            .execute(&mut **tx)
             .await?;
-            (id, 1, Outcome::Created)
-        }
+        Outcome::Updated
+    } else {
+        Outcome::Created
     };
     for (position, name) in article.authors.iter().enumerate() {
         sqlx::query("INSERT INTO article_authors (article_id, position, name) VALUES (?, ?, ?)")
