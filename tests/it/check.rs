@@ -1,0 +1,65 @@
+//! `check` names every difference between the database and the index, and
+//! start-up heals an index that is ahead of its database.
+
+use std::time::Duration;
+
+use newsarchive::archive::{Archive, database_path};
+use sqlx::sqlite::SqlitePoolOptions;
+
+use crate::helpers::{article, generated, run, stdout};
+
+async fn archive_with_three(data: &std::path::Path) {
+    let archive = Archive::open(data).await.unwrap();
+    let batch: Vec<_> = (0..3).map(|n| article(generated(n, 1))).collect();
+    archive.save(&batch).await.unwrap();
+    assert!(archive.wait_indexed(Duration::from_secs(60)).await.unwrap());
+    archive.close().await.unwrap();
+}
+
+/// Changes the database behind the archive's back, as a fault would.
+async fn tamper(data: &std::path::Path, sql: &'static str) {
+    let url = format!("sqlite://{}", database_path(data).display());
+    let pool = SqlitePoolOptions::new().connect(&url).await.unwrap();
+    sqlx::query(sql).execute(&pool).await.unwrap();
+    pool.close().await;
+}
+
+#[tokio::test]
+async fn check_names_each_difference_and_fails() {
+    let data = tempfile::tempdir().unwrap();
+    archive_with_three(data.path()).await;
+    let ok = run(data.path(), &["check"]);
+    assert!(ok.status.success(), "{}", stdout(&ok));
+
+    tamper(data.path(), "UPDATE articles SET revision = 7 WHERE id = 1").await;
+    tamper(data.path(), "DELETE FROM articles WHERE id = 2").await;
+    let out = run(data.path(), &["check"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("index: article 1: database has revision 7, index has 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("index: article 2: in the index but not in the database"),
+        "{text}"
+    );
+    assert!(text.contains("2 problem(s) found"), "{text}");
+}
+
+#[tokio::test]
+async fn an_index_ahead_of_its_database_is_rebuilt_at_start() {
+    let data = tempfile::tempdir().unwrap();
+    archive_with_three(data.path()).await;
+    // The database loses its last transaction (a power cut with synchronous=NORMAL).
+    tamper(data.path(), "DELETE FROM articles WHERE id = 3").await;
+    tamper(data.path(), "DELETE FROM changes WHERE article_id = 3").await;
+
+    let archive = Archive::open(data.path()).await.unwrap();
+    let report = archive.check(Duration::from_secs(60)).await.unwrap();
+    assert!(report.is_ok(), "{report:?}");
+    assert_eq!(report.articles, 2);
+    let page = archive.search("\"story number 2\"", 10, 0).await.unwrap();
+    assert_eq!(page.total, 0, "the lost article is gone from search too");
+    archive.close().await.unwrap();
+}
