@@ -4,7 +4,7 @@
 
 use std::fs;
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 use tantivy::collector::{Count, TopDocs};
@@ -289,11 +289,6 @@ impl SearchIndex {
     /// Makes the latest commit visible to searches.
     pub fn reload(&self) -> Result<()> {
         Ok(self.reader.reload()?)
-    }
-
-    /// Number of documents searchable now.
-    pub fn doc_count(&self) -> u64 {
-        self.reader.searcher().num_docs()
     }
 
     /// Every indexed article's id and revision, by id (duplicates kept, so they show).
@@ -655,11 +650,6 @@ impl Writer {
         }
         doc
     }
-}
-
-/// True when a directory holds a tantivy index.
-pub fn is_index_dir(dir: &Path) -> bool {
-    dir.join("meta.json").exists()
 }
 
 #[cfg(test)]

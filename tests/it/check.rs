@@ -63,3 +63,29 @@ async fn an_index_ahead_of_its_database_is_rebuilt_at_start() {
     assert_eq!(page.total, 0, "the lost article is gone from search too");
     archive.close().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_deleted_article_leaves_the_database_and_the_index() {
+    let data = tempfile::tempdir().unwrap();
+    archive_with_three(data.path()).await;
+    let archive = Archive::open(data.path()).await.unwrap();
+    assert!(archive.delete(2).await.unwrap());
+    assert!(
+        !archive.delete(2).await.unwrap(),
+        "a second delete finds nothing"
+    );
+    assert!(archive.wait_indexed(Duration::from_secs(60)).await.unwrap());
+    assert!(archive.store().article(2).await.unwrap().is_none());
+    assert_eq!(
+        archive
+            .search("\"story number 1\"", 10, 0)
+            .await
+            .unwrap()
+            .total,
+        0
+    );
+    assert_eq!(archive.search("generated", 10, 0).await.unwrap().total, 2);
+    let report = archive.check(Duration::from_secs(60)).await.unwrap();
+    assert!(report.is_ok(), "{report:?}");
+    archive.close().await.unwrap();
+}
