@@ -195,6 +195,16 @@ impl Archive {
         })
     }
 
+    /// Articles about the same things as `article`, best first.
+    pub async fn related(&self, article: &Article, limit: usize) -> Result<Vec<Article>> {
+        let index = self.index();
+        let query_article = article.clone();
+        let hits =
+            tokio::task::spawn_blocking(move || index.related(&query_article, limit)).await??;
+        let ids: Vec<i64> = hits.iter().map(|h| h.id).collect();
+        Ok(self.inner.store.articles_by_ids(&ids).await?)
+    }
+
     /// Article count and how far the index lags the database.
     pub async fn health(&self) -> Result<Health> {
         let articles = self.inner.store.article_count().await?;

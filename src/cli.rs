@@ -39,6 +39,10 @@ pub enum Command {
         /// Address and port to listen on.
         #[arg(long, env = "NEWSARCHIVE_LISTEN", default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
+        /// The archive's public address (e.g. https://news.example.org), used in
+        /// feeds, sitemaps and canonical links; default: the request's Host over http.
+        #[arg(long, env = "NEWSARCHIVE_PUBLIC_URL")]
+        public_url: Option<String>,
     },
     /// Import articles from files and directories (searched recursively).
     ///
@@ -74,9 +78,10 @@ pub enum Command {
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let data = cli.data;
     match cli.command {
-        Command::Serve { listen } => {
+        Command::Serve { listen, public_url } => {
             let archive = open(&data).await?;
-            crate::web::serve(archive.clone(), listen).await?;
+            let config = crate::web::Config { public_url };
+            crate::web::serve(archive.clone(), config, listen).await?;
             archive.close().await?;
             Ok(ExitCode::SUCCESS)
         }

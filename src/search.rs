@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 use tantivy::collector::{Count, TopDocs};
 use tantivy::directory::error::LockError;
-use tantivy::query::{Query, QueryParser};
+use tantivy::query::{BooleanQuery, MoreLikeThisQuery, Occur, Query, QueryParser, TermQuery};
 use tantivy::schema::{
     DateOptions, DateTimePrecision, FAST, Field, INDEXED, IndexRecordOption, STORED, STRING,
     Schema, TextFieldIndexing, TextOptions,
@@ -346,6 +346,45 @@ impl SearchIndex {
             query,
             ignored: errors.iter().map(|e| e.to_string()).collect(),
         })
+    }
+
+    /// Articles most like `article` by their distinctive words, best first, itself excluded.
+    pub fn related(&self, article: &Article, limit: usize) -> Result<Vec<Hit>> {
+        let f = self.fields;
+        let c = &article.content;
+        let text = |s: &str| tantivy::schema::OwnedValue::Str(s.to_owned());
+        let mut fields = vec![(f.headline, vec![text(&c.headline)])];
+        fields.push((f.body, c.paragraphs.iter().map(|p| text(p)).collect()));
+        let like = MoreLikeThisQuery::builder()
+            .with_min_doc_frequency(2)
+            .with_min_term_frequency(1)
+            .with_min_word_length(3)
+            .with_max_query_terms(25)
+            .with_document_fields(fields);
+        let itself = TermQuery::new(
+            Term::from_field_u64(f.id, article.id as u64),
+            IndexRecordOption::Basic,
+        );
+        let query = BooleanQuery::new(vec![
+            (Occur::Must, Box::new(like) as Box<dyn Query>),
+            (Occur::MustNot, Box::new(itself)),
+        ]);
+        let searcher = self.reader.searcher();
+        let docs = searcher.search(&query, &TopDocs::with_limit(limit.max(1)).order_by_score())?;
+        docs.into_iter()
+            .map(|(score, address)| {
+                let segment = searcher.segment_reader(address.segment_ord);
+                let id = segment
+                    .fast_fields()
+                    .u64("id")?
+                    .first(address.doc_id)
+                    .unwrap_or_default();
+                Ok(Hit {
+                    id: id as i64,
+                    score,
+                })
+            })
+            .collect()
     }
 
     /// Runs a parsed query: total matches and one page of hits by relevance.

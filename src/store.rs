@@ -53,6 +53,53 @@ pub struct Change {
     pub article_id: i64,
 }
 
+/// Which articles a list shows; every field given narrows it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ArticleFilter {
+    pub source: Option<String>,
+    pub section: Option<String>,
+    pub tag: Option<String>,
+    pub author: Option<String>,
+    /// Published at or after.
+    pub from: Option<DateTime<Utc>>,
+    /// Published before.
+    pub until: Option<DateTime<Utc>>,
+    /// Only articles whose publication date is unknown.
+    pub undated: bool,
+}
+
+impl ArticleFilter {
+    fn bind<'q>(
+        &self,
+        query: sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments>,
+    ) -> sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments> {
+        query
+            .bind(self.source.clone())
+            .bind(self.section.clone())
+            .bind(self.tag.clone())
+            .bind(self.author.clone())
+            .bind(self.from.as_ref().map(format_date))
+            .bind(self.until.as_ref().map(format_date))
+            .bind(self.undated)
+    }
+}
+
+/// The kinds of names articles are grouped by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NameKind {
+    Source,
+    Section,
+    Tag,
+    Author,
+}
+
+/// A name (or period) and how many articles have it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NameCount {
+    pub name: String,
+    pub count: i64,
+}
+
 /// The SQLite database.
 #[derive(Debug, Clone)]
 pub struct Store {
@@ -151,16 +198,146 @@ impl Store {
         Ok(articles)
     }
 
-    /// Latest articles, newest first (articles without a date last).
-    pub async fn latest(&self, limit: i64, offset: i64) -> Result<Vec<Article>> {
-        let rows = sqlx::query(select_articles!(
-            "ORDER BY a.published_at IS NULL, a.published_at DESC, a.id DESC LIMIT ? OFFSET ?"
-        ))
-        .bind(limit)
-        .bind(offset)
+    /// Articles matching `filter`, newest first (articles without a date last).
+    pub async fn list(
+        &self,
+        filter: &ArticleFilter,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<Article>> {
+        let rows = filter
+            .bind(sqlx::query(select_articles!(
+                "WHERE (?1 IS NULL OR a.source_name = ?1) AND (?2 IS NULL OR a.section = ?2) \
+                 AND (?3 IS NULL OR a.id IN (SELECT article_id FROM article_tags WHERE tag = ?3)) \
+                 AND (?4 IS NULL OR a.id IN (SELECT article_id FROM article_authors WHERE name = ?4)) \
+                 AND (?5 IS NULL OR a.published_at >= ?5) AND (?6 IS NULL OR a.published_at < ?6) \
+                 AND (?7 = 0 OR a.published_at IS NULL) \
+                 ORDER BY a.published_at IS NULL, a.published_at DESC, a.id DESC LIMIT ?8 OFFSET ?9"
+            )))
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(article_from_row).collect()
+    }
+
+    /// Number of articles matching `filter`.
+    pub async fn count(&self, filter: &ArticleFilter) -> Result<i64> {
+        let row = filter
+            .bind(sqlx::query(
+                "SELECT COUNT(*) FROM articles a \
+                 WHERE (?1 IS NULL OR a.source_name = ?1) AND (?2 IS NULL OR a.section = ?2) \
+                 AND (?3 IS NULL OR a.id IN (SELECT article_id FROM article_tags WHERE tag = ?3)) \
+                 AND (?4 IS NULL OR a.id IN (SELECT article_id FROM article_authors WHERE name = ?4)) \
+                 AND (?5 IS NULL OR a.published_at >= ?5) AND (?6 IS NULL OR a.published_at < ?6) \
+                 AND (?7 = 0 OR a.published_at IS NULL)",
+            ))
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.get(0))
+    }
+
+    /// Article counts per name of a kind (source, section, tag or author), by name.
+    pub async fn names(&self, kind: NameKind) -> Result<Vec<NameCount>> {
+        let sql = match kind {
+            NameKind::Source => {
+                "SELECT source_name, COUNT(*) FROM articles WHERE source_name IS NOT NULL \
+                 GROUP BY source_name ORDER BY source_name COLLATE NOCASE"
+            }
+            NameKind::Section => {
+                "SELECT section, COUNT(*) FROM articles WHERE section IS NOT NULL \
+                 GROUP BY section ORDER BY section COLLATE NOCASE"
+            }
+            NameKind::Tag => {
+                "SELECT tag, COUNT(*) FROM article_tags GROUP BY tag ORDER BY tag COLLATE NOCASE"
+            }
+            NameKind::Author => {
+                "SELECT name, COUNT(*) FROM article_authors GROUP BY name ORDER BY name COLLATE NOCASE"
+            }
+        };
+        let rows = sqlx::query(sql).fetch_all(&self.pool).await?;
+        Ok(rows
+            .iter()
+            .map(|r| NameCount {
+                name: r.get(0),
+                count: r.get(1),
+            })
+            .collect())
+    }
+
+    /// Dated articles counted per period: `prefix` characters of the
+    /// publication date (4: year, 7: month, 10: day), within `[from, until)`.
+    pub async fn date_counts(
+        &self,
+        prefix: i64,
+        from: Option<DateTime<Utc>>,
+        until: Option<DateTime<Utc>>,
+    ) -> Result<Vec<NameCount>> {
+        let rows = sqlx::query(
+            "SELECT substr(published_at, 1, ?1), COUNT(*) FROM articles \
+             WHERE published_at IS NOT NULL AND (?2 IS NULL OR published_at >= ?2) \
+             AND (?3 IS NULL OR published_at < ?3) GROUP BY 1 ORDER BY 1",
+        )
+        .bind(prefix)
+        .bind(from.as_ref().map(format_date))
+        .bind(until.as_ref().map(format_date))
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(article_from_row).collect()
+        Ok(rows
+            .iter()
+            .map(|r| NameCount {
+                name: r.get(0),
+                count: r.get(1),
+            })
+            .collect())
+    }
+
+    /// The publication day (`YYYY-MM-DD`) of the latest article before `at`.
+    pub async fn day_before(&self, at: DateTime<Utc>) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT substr(published_at, 1, 10) FROM articles WHERE published_at < ? \
+             ORDER BY published_at DESC LIMIT 1",
+        )
+        .bind(format_date(&at))
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// The publication day (`YYYY-MM-DD`) of the earliest article at or after `at`.
+    pub async fn day_from(&self, at: DateTime<Utc>) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT substr(published_at, 1, 10) FROM articles WHERE published_at >= ? \
+             ORDER BY published_at LIMIT 1",
+        )
+        .bind(format_date(&at))
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// The newest change: its sequence number and time, if any change was made.
+    pub async fn last_change(&self) -> Result<Option<(i64, DateTime<Utc>)>> {
+        let row = sqlx::query("SELECT seq, changed_at FROM changes ORDER BY seq DESC LIMIT 1")
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| Ok((r.get(0), parse_ts(r.get(1), "changed_at")?)))
+            .transpose()
+    }
+
+    /// Article ids, slugs and last-change times, by id, from `offset`: what a sitemap lists.
+    pub async fn permalinks(
+        &self,
+        offset: i64,
+        limit: i64,
+    ) -> Result<Vec<(i64, String, DateTime<Utc>)>> {
+        let rows =
+            sqlx::query("SELECT id, slug, updated_at FROM articles ORDER BY id LIMIT ? OFFSET ?")
+                .bind(limit)
+                .bind(offset)
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter()
+            .map(|r| Ok((r.get(0), r.get(1), parse_ts(r.get(2), "updated_at")?)))
+            .collect()
     }
 
     /// Number of articles.

@@ -1,17 +1,20 @@
 //! The HTTP face of the archive: the axum router, shared state, middleware
-//! and the server loop. Handlers live in `pages` (HTML) and `api` (JSON).
+//! (compression, timeouts, security headers, conditional GETs, request logs)
+//! and the server loop. Handlers live in `pages` (HTML, feeds) and `api` (JSON).
 
 mod api;
 mod error;
 mod pages;
 
 use std::net::SocketAddr;
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::FromRef;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::extract::{FromRef, FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use sha2::{Digest, Sha256};
@@ -28,11 +31,23 @@ pub use error::{ApiError, PageError};
 /// How long one request may take before it is answered with 408.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 const STYLESHEET: &str = include_str!("../../static/style.css");
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' data:; \
+     base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// How the server presents itself.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    /// The archive's public address (`https://news.example.org`), used in
+    /// feeds, sitemaps and canonical links. Without it, the request's `Host`
+    /// header is used over plain http.
+    pub public_url: Option<String>,
+}
 
 /// What every handler can reach. Cheap to clone.
 #[derive(Clone, FromRef)]
 pub struct AppState {
     pub archive: Archive,
+    pub config: Arc<Config>,
 }
 
 /// The stylesheet's path, named by its content hash (`/static/style.<hash>.css`)
@@ -43,18 +58,84 @@ pub static STYLESHEET_PATH: LazyLock<String> = LazyLock::new(|| {
     format!("/static/style.{short}.css")
 });
 
-/// The whole application: pages, API, static files and middleware.
-pub fn router(archive: Archive) -> Router {
-    let state = AppState { archive };
+/// Differs between runs of the server, so a new build never reuses old ETags.
+static BUILD_TAG: LazyLock<String> = LazyLock::new(|| {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    format!("{:x}", now.as_nanos())
+});
+
+/// The absolute address of the archive, without a trailing slash.
+pub struct BaseUrl(pub String);
+
+impl FromRequestParts<AppState> for BaseUrl {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if let Some(url) = &state.config.public_url {
+            return Ok(BaseUrl(url.trim_end_matches('/').to_owned()));
+        }
+        let host = parts
+            .headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .filter(|h| {
+                !h.is_empty()
+                    && h.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
+            })
+            .unwrap_or("localhost");
+        Ok(BaseUrl(format!("http://{host}")))
+    }
+}
+
+/// The whole application: pages, feeds, API, static files and middleware.
+pub fn router(archive: Archive, config: Config) -> Router {
+    use pages::{archive as dates, article, feeds, lists, search};
+    let state = AppState {
+        archive,
+        config: Arc::new(config),
+    };
+    let pages = Router::new()
+        .route("/", get(lists::home))
+        .route("/articles/{id}", get(article::without_slug))
+        .route("/articles/{id}/{slug}", get(article::page))
+        .route("/search", get(search::page))
+        .route("/archive", get(dates::index))
+        .route("/archive/undated", get(dates::undated))
+        .route("/archive/{year}", get(dates::year))
+        .route("/archive/{year}/{month}", get(dates::month))
+        .route("/archive/{year}/{month}/{day}", get(dates::day))
+        .route("/sources", get(lists::sources))
+        .route("/sources/{name}", get(lists::source))
+        .route("/sections", get(lists::sections))
+        .route("/sections/{name}", get(lists::section))
+        .route("/tags", get(lists::tags))
+        .route("/tags/{name}", get(lists::tag))
+        .route("/authors", get(lists::authors))
+        .route("/authors/{name}", get(lists::author))
+        .route("/feed.atom", get(feeds::archive_feed))
+        .route("/sources/{name}/feed.atom", get(feeds::source_feed))
+        .route("/sections/{name}/feed.atom", get(feeds::section_feed))
+        .route("/tags/{name}/feed.atom", get(feeds::tag_feed))
+        .route("/authors/{name}/feed.atom", get(feeds::author_feed))
+        .route("/sitemap.xml", get(feeds::sitemap))
+        .route("/sitemaps/{part}", get(feeds::sitemap_part))
+        .route("/robots.txt", get(feeds::robots))
+        .fallback(pages::not_found)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            conditional_get,
+        ));
     Router::new()
-        .route("/", get(pages::home))
-        .route("/articles/{id}", get(pages::article_without_slug))
-        .route("/articles/{id}/{slug}", get(pages::article))
-        .route("/search", get(pages::search))
+        .merge(pages)
         .route("/healthz", get(api::healthz))
         .route(&STYLESHEET_PATH, get(stylesheet))
         .nest("/api/v1", api::router())
-        .fallback(pages::not_found)
         .with_state(state)
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
@@ -62,9 +143,11 @@ pub fn router(archive: Archive) -> Router {
         ))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(
-                "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'",
-            ),
+            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("strict-origin-when-cross-origin"),
         ))
         .layer(CompressionLayer::new())
         .layer(TimeoutLayer::with_status_code(
@@ -76,6 +159,47 @@ pub fn router(archive: Archive) -> Router {
                 .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
+}
+
+/// Pages depend only on the archive's content, so the last change names
+/// their version: a reload whose `If-None-Match` still matches gets a 304
+/// without rendering anything.
+async fn conditional_get(State(archive): State<Archive>, request: Request, next: Next) -> Response {
+    if request.method() != Method::GET && request.method() != Method::HEAD {
+        return next.run(request).await;
+    }
+    let last = match archive.store().last_change().await {
+        Ok(last) => last,
+        Err(e) => {
+            tracing::warn!(error = %e, "reading the last change failed; serving without an ETag");
+            return next.run(request).await;
+        }
+    };
+    let (seq, changed_at) = last.map_or((0, None), |(seq, at)| (seq, Some(at)));
+    let etag = format!("W/\"{seq}-{}\"", *BUILD_TAG);
+    let matches = request
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+    if matches {
+        return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response();
+    }
+    let mut response = next.run(request).await;
+    if response.status() == StatusCode::OK {
+        let headers = response.headers_mut();
+        if let Ok(value) = HeaderValue::from_str(&etag) {
+            headers.insert(header::ETAG, value);
+        }
+        if let Some(at) = changed_at
+            && let Ok(value) =
+                HeaderValue::from_str(&at.format("%a, %d %b %Y %H:%M:%S GMT").to_string())
+        {
+            headers.insert(header::LAST_MODIFIED, value);
+        }
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    }
+    response
 }
 
 async fn stylesheet() -> Response {
@@ -91,10 +215,10 @@ async fn stylesheet() -> Response {
 
 /// Serves the application on `listen` until SIGINT or SIGTERM, then stops
 /// accepting connections and lets in-flight requests finish.
-pub async fn serve(archive: Archive, listen: SocketAddr) -> std::io::Result<()> {
+pub async fn serve(archive: Archive, config: Config, listen: SocketAddr) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(listen).await?;
     tracing::info!("newsarchive listening on http://{}", listener.local_addr()?);
-    axum::serve(listener, router(archive))
+    axum::serve(listener, router(archive, config))
         .with_graceful_shutdown(shutdown_signal())
         .await
 }

@@ -48,7 +48,7 @@ impl TestApp {
     pub async fn new() -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let archive = Archive::open(dir.path()).await.expect("open archive");
-        let router = newsarchive::web::router(archive.clone());
+        let router = newsarchive::web::router(archive.clone(), newsarchive::web::Config::default());
         TestApp {
             dir,
             archive,

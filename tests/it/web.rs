@@ -86,7 +86,7 @@ async fn the_article_page_shows_the_story_with_paragraph_anchors() {
     assert!(page.body.contains("“Global Food Security Call to Action.”"));
     assert!(
         page.body
-            .contains(&format!(r#"<link rel="canonical" href="{SEED_PATH}">"#))
+            .contains(&format!(r#"<link rel="canonical" href="http://localhost{SEED_PATH}">"#))
     );
     assert!(!page.body.contains("Leave a Reply"));
 }
