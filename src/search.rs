@@ -20,7 +20,8 @@ use tantivy::tokenizer::{
     TextAnalyzer,
 };
 use tantivy::{
-    DateTime, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term,
+    DateTime, DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Score, Searcher,
+    TantivyDocument, Term,
 };
 
 use crate::article::Article;
@@ -371,20 +372,7 @@ impl SearchIndex {
         ]);
         let searcher = self.reader.searcher();
         let docs = searcher.search(&query, &TopDocs::with_limit(limit.max(1)).order_by_score())?;
-        docs.into_iter()
-            .map(|(score, address)| {
-                let segment = searcher.segment_reader(address.segment_ord);
-                let id = segment
-                    .fast_fields()
-                    .u64("id")?
-                    .first(address.doc_id)
-                    .unwrap_or_default();
-                Ok(Hit {
-                    id: id as i64,
-                    score,
-                })
-            })
-            .collect()
+        hits_of(&searcher, docs)
     }
 
     /// Runs a parsed query: total matches and one page of hits by relevance.
@@ -394,19 +382,7 @@ impl SearchIndex {
             .and_offset(offset)
             .order_by_score();
         let (total, docs) = searcher.search(query.query.as_ref(), &(Count, top))?;
-        let mut hits = Vec::with_capacity(docs.len());
-        for (score, address) in docs {
-            let segment = searcher.segment_reader(address.segment_ord);
-            let id = segment
-                .fast_fields()
-                .u64("id")?
-                .first(address.doc_id)
-                .unwrap_or_default();
-            hits.push(Hit {
-                id: id as i64,
-                score,
-            });
-        }
+        let hits = hits_of(&searcher, docs)?;
         let highlighter = Highlighter::new(&searcher, query.query.as_ref(), self.fields)?;
         Ok(Hits {
             total: total as u64,
@@ -414,6 +390,23 @@ impl SearchIndex {
             highlighter,
         })
     }
+}
+
+/// The article ids of scored documents.
+fn hits_of(searcher: &Searcher, docs: Vec<(Score, DocAddress)>) -> Result<Vec<Hit>> {
+    docs.into_iter()
+        .map(|(score, address)| {
+            let ids = searcher
+                .segment_reader(address.segment_ord)
+                .fast_fields()
+                .u64("id")?;
+            let id = ids.first(address.doc_id).unwrap_or_default();
+            Ok(Hit {
+                id: id as i64,
+                score,
+            })
+        })
+        .collect()
 }
 
 fn read_progress(index: &Index) -> Result<Progress> {

@@ -439,45 +439,28 @@ async fn find_existing(
     tx: &mut Transaction<'static, Sqlite>,
     article: &NewArticle,
 ) -> Result<Option<Existing>> {
-    let map = |r: SqliteRow| Existing {
+    // By URL first; without a URL match, the same story is recognised by its
+    // body, or by its headline, source and day when the body was edited;
+    // never when the candidate has a different URL (another outlet's copy).
+    let body_hash = (!article.paragraphs.is_empty()).then(|| article.body_hash());
+    let found = sqlx::query(
+        "SELECT id, revision, content_hash, 0 FROM articles WHERE url = ?1 \
+         UNION ALL SELECT id, revision, content_hash, 1 FROM articles \
+         WHERE body_hash = ?2 AND (url IS NULL OR ?1 IS NULL) \
+         UNION ALL SELECT id, revision, content_hash, 2 FROM articles \
+         WHERE headline_key = ?3 AND (url IS NULL OR ?1 IS NULL) \
+         ORDER BY 4, 1 LIMIT 1",
+    )
+    .bind(&article.url)
+    .bind(body_hash)
+    .bind(article.headline_key())
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(found.map(|r| Existing {
         id: r.get(0),
         revision: r.get(1),
         content_hash: r.get(2),
-    };
-    if let Some(url) = &article.url {
-        let found = sqlx::query("SELECT id, revision, content_hash FROM articles WHERE url = ?")
-            .bind(url)
-            .fetch_optional(&mut **tx)
-            .await?;
-        if let Some(row) = found {
-            return Ok(Some(map(row)));
-        }
-    }
-    // Without a URL match, the same story is recognised by its body, or by
-    // its headline, source and day when the body was edited; never when the
-    // candidate has a different URL (that is another outlet's copy).
-    if !article.paragraphs.is_empty() {
-        let found = sqlx::query(
-            "SELECT id, revision, content_hash FROM articles \
-             WHERE body_hash = ? AND (url IS NULL OR ? IS NULL) ORDER BY id LIMIT 1",
-        )
-        .bind(article.body_hash())
-        .bind(&article.url)
-        .fetch_optional(&mut **tx)
-        .await?;
-        if let Some(row) = found {
-            return Ok(Some(map(row)));
-        }
-    }
-    let found = sqlx::query(
-        "SELECT id, revision, content_hash FROM articles \
-         WHERE headline_key = ? AND (url IS NULL OR ? IS NULL) ORDER BY id LIMIT 1",
-    )
-    .bind(article.headline_key())
-    .bind(&article.url)
-    .fetch_optional(&mut **tx)
-    .await?;
-    Ok(found.map(map))
+    }))
 }
 
 async fn save_one(

@@ -84,10 +84,9 @@ async fn the_article_page_shows_the_story_with_paragraph_anchors() {
     // Typography kept, HTML-escaped where it must be.
     assert!(page.body.contains("Conflicts &#38; Food Security"));
     assert!(page.body.contains("“Global Food Security Call to Action.”"));
-    assert!(
-        page.body
-            .contains(&format!(r#"<link rel="canonical" href="http://localhost{SEED_PATH}">"#))
-    );
+    assert!(page.body.contains(&format!(
+        r#"<link rel="canonical" href="http://localhost{SEED_PATH}">"#
+    )));
     assert!(!page.body.contains("Leave a Reply"));
 }
 
