@@ -23,6 +23,8 @@ CREATE TABLE articles (
 );
 
 CREATE INDEX articles_published ON articles (published_at DESC, id DESC);
+-- Newest first, undated last: the order of every article list.
+CREATE INDEX articles_newest ON articles (COALESCE(published_at, '') DESC, id DESC);
 CREATE INDEX articles_body_hash ON articles (body_hash);
 CREATE INDEX articles_headline_key ON articles (headline_key);
 CREATE INDEX articles_source ON articles (source_name);

@@ -30,6 +30,21 @@ pub enum Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// A `SELECT` of whole articles (authors and tags as JSON arrays) with the given tail.
+macro_rules! select_articles {
+    ($($tail:tt)+) => {
+        concat!(
+            "SELECT a.id, a.slug, a.revision, a.headline, a.subheading, a.source_name, a.source_site, ",
+            "a.url, a.published_at, a.updated_at, a.ingested_at, a.section, a.language, a.paragraphs, ",
+            "a.word_count, a.content_hash, ",
+            "(SELECT json_group_array(name) FROM (SELECT name FROM article_authors WHERE article_id = a.id ORDER BY position)) AS authors, ",
+            "(SELECT json_group_array(tag) FROM (SELECT tag FROM article_tags WHERE article_id = a.id ORDER BY position)) AS tags ",
+            "FROM articles a ",
+            $($tail)+
+        )
+    };
+}
+
 /// What saving one article did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -68,19 +83,108 @@ pub struct ArticleFilter {
     pub undated: bool,
 }
 
+/// The list and count statements for one `WHERE` clause, newest first.
+macro_rules! filtered {
+    ($where:literal, $limit:literal) => {
+        (
+            select_articles!(concat!(
+                "WHERE ",
+                $where,
+                " ORDER BY COALESCE(a.published_at, '') DESC, a.id DESC ",
+                $limit
+            )),
+            concat!("SELECT COUNT(*) FROM articles a WHERE ", $where),
+        )
+    };
+}
+
 impl ArticleFilter {
-    fn bind<'q>(
-        &self,
-        query: sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments>,
-    ) -> sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments> {
-        query
-            .bind(self.source.clone())
-            .bind(self.section.clone())
-            .bind(self.tag.clone())
-            .bind(self.author.clone())
-            .bind(self.from.as_ref().map(format_date))
-            .bind(self.until.as_ref().map(format_date))
-            .bind(self.undated)
+    /// The statements for this filter and the values to bind, in order. The
+    /// common single-criterion lists get statements that use their index;
+    /// combinations share one general statement.
+    fn sql(&self) -> (&'static str, &'static str, Vec<Option<String>>) {
+        let from = self.from.as_ref().map(format_date);
+        let until = self.until.as_ref().map(format_date);
+        let only = |value: &Option<String>| {
+            let others = [&self.source, &self.section, &self.tag, &self.author]
+                .iter()
+                .filter(|v| v.is_some())
+                .count();
+            value.is_some() && others == 1 && from.is_none() && until.is_none() && !self.undated
+        };
+        let ((list, count), binds) = if only(&self.source) {
+            (
+                filtered!("a.source_name = ?1", "LIMIT ?2 OFFSET ?3"),
+                vec![self.source.clone()],
+            )
+        } else if only(&self.section) {
+            (
+                filtered!("a.section = ?1", "LIMIT ?2 OFFSET ?3"),
+                vec![self.section.clone()],
+            )
+        } else if only(&self.tag) {
+            (
+                filtered!(
+                    "a.id IN (SELECT article_id FROM article_tags WHERE tag = ?1)",
+                    "LIMIT ?2 OFFSET ?3"
+                ),
+                vec![self.tag.clone()],
+            )
+        } else if only(&self.author) {
+            (
+                filtered!(
+                    "a.id IN (SELECT article_id FROM article_authors WHERE name = ?1)",
+                    "LIMIT ?2 OFFSET ?3"
+                ),
+                vec![self.author.clone()],
+            )
+        } else if *self
+            == (ArticleFilter {
+                undated: true,
+                ..Default::default()
+            })
+        {
+            (
+                filtered!("a.published_at IS NULL", "LIMIT ?1 OFFSET ?2"),
+                vec![],
+            )
+        } else if *self == ArticleFilter::default() {
+            (filtered!("1", "LIMIT ?1 OFFSET ?2"), vec![])
+        } else if self.source.is_none()
+            && self.section.is_none()
+            && self.tag.is_none()
+            && self.author.is_none()
+            && !self.undated
+        {
+            (
+                filtered!(
+                    "a.published_at >= COALESCE(?1, '') AND a.published_at < COALESCE(?2, '~')",
+                    "LIMIT ?3 OFFSET ?4"
+                ),
+                vec![from, until],
+            )
+        } else {
+            (
+                filtered!(
+                    "(?1 IS NULL OR a.source_name = ?1) AND (?2 IS NULL OR a.section = ?2) \
+                     AND (?3 IS NULL OR a.id IN (SELECT article_id FROM article_tags WHERE tag = ?3)) \
+                     AND (?4 IS NULL OR a.id IN (SELECT article_id FROM article_authors WHERE name = ?4)) \
+                     AND (?5 IS NULL OR a.published_at >= ?5) AND (?6 IS NULL OR a.published_at < ?6) \
+                     AND (?7 = '0' OR a.published_at IS NULL)",
+                    "LIMIT ?8 OFFSET ?9"
+                ),
+                vec![
+                    self.source.clone(),
+                    self.section.clone(),
+                    self.tag.clone(),
+                    self.author.clone(),
+                    from,
+                    until,
+                    Some(if self.undated { "1" } else { "0" }.to_owned()),
+                ],
+            )
+        };
+        (list, count, binds)
     }
 }
 
@@ -104,20 +208,6 @@ pub struct NameCount {
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: SqlitePool,
-}
-
-macro_rules! select_articles {
-    ($tail:literal) => {
-        concat!(
-            "SELECT a.id, a.slug, a.revision, a.headline, a.subheading, a.source_name, a.source_site, ",
-            "a.url, a.published_at, a.updated_at, a.ingested_at, a.section, a.language, a.paragraphs, ",
-            "a.word_count, a.content_hash, ",
-            "(SELECT json_group_array(name) FROM (SELECT name FROM article_authors WHERE article_id = a.id ORDER BY position)) AS authors, ",
-            "(SELECT json_group_array(tag) FROM (SELECT tag FROM article_tags WHERE article_id = a.id ORDER BY position)) AS tags ",
-            "FROM articles a ",
-            $tail
-        )
-    };
 }
 
 impl Store {
@@ -205,36 +295,23 @@ impl Store {
         limit: i64,
         offset: i64,
     ) -> Result<Vec<Article>> {
-        let rows = filter
-            .bind(sqlx::query(select_articles!(
-                "WHERE (?1 IS NULL OR a.source_name = ?1) AND (?2 IS NULL OR a.section = ?2) \
-                 AND (?3 IS NULL OR a.id IN (SELECT article_id FROM article_tags WHERE tag = ?3)) \
-                 AND (?4 IS NULL OR a.id IN (SELECT article_id FROM article_authors WHERE name = ?4)) \
-                 AND (?5 IS NULL OR a.published_at >= ?5) AND (?6 IS NULL OR a.published_at < ?6) \
-                 AND (?7 = 0 OR a.published_at IS NULL) \
-                 ORDER BY a.published_at IS NULL, a.published_at DESC, a.id DESC LIMIT ?8 OFFSET ?9"
-            )))
-            .bind(limit)
-            .bind(offset)
-            .fetch_all(&self.pool)
-            .await?;
+        let (sql, _, binds) = filter.sql();
+        let mut query = sqlx::query(sql);
+        for value in binds {
+            query = query.bind(value);
+        }
+        let rows = query.bind(limit).bind(offset).fetch_all(&self.pool).await?;
         rows.iter().map(article_from_row).collect()
     }
 
     /// Number of articles matching `filter`.
     pub async fn count(&self, filter: &ArticleFilter) -> Result<i64> {
-        let row = filter
-            .bind(sqlx::query(
-                "SELECT COUNT(*) FROM articles a \
-                 WHERE (?1 IS NULL OR a.source_name = ?1) AND (?2 IS NULL OR a.section = ?2) \
-                 AND (?3 IS NULL OR a.id IN (SELECT article_id FROM article_tags WHERE tag = ?3)) \
-                 AND (?4 IS NULL OR a.id IN (SELECT article_id FROM article_authors WHERE name = ?4)) \
-                 AND (?5 IS NULL OR a.published_at >= ?5) AND (?6 IS NULL OR a.published_at < ?6) \
-                 AND (?7 = 0 OR a.published_at IS NULL)",
-            ))
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(row.get(0))
+        let (_, sql, binds) = filter.sql();
+        let mut query = sqlx::query_scalar(sql);
+        for value in binds {
+            query = query.bind(value);
+        }
+        Ok(query.fetch_one(&self.pool).await?)
     }
 
     /// Article counts per name of a kind (source, section, tag or author), by name.
@@ -535,22 +612,18 @@ async fn save_one(
     } else {
         Outcome::Created
     };
-    for (position, name) in article.authors.iter().enumerate() {
-        sqlx::query("INSERT INTO article_authors (article_id, position, name) VALUES (?, ?, ?)")
-            .bind(id)
-            .bind(position as i64)
-            .bind(name)
-            .execute(&mut **tx)
-            .await?;
-    }
-    for (position, tag) in article.tags.iter().enumerate() {
-        sqlx::query("INSERT INTO article_tags (article_id, position, tag) VALUES (?, ?, ?)")
-            .bind(id)
-            .bind(position as i64)
-            .bind(tag)
-            .execute(&mut **tx)
-            .await?;
-    }
+    sqlx::query(
+        "INSERT INTO article_authors (article_id, position, name) SELECT ?, key, value FROM json_each(?)",
+    )
+    .bind(id)
+    .bind(serde_json::to_string(&article.authors).expect("strings serialise"))
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query("INSERT INTO article_tags (article_id, position, tag) SELECT ?, key, value FROM json_each(?)")
+        .bind(id)
+        .bind(serde_json::to_string(&article.tags).expect("strings serialise"))
+        .execute(&mut **tx)
+        .await?;
     log_change(tx, id, revision, "upsert", now).await?;
     Ok(Saved {
         id,

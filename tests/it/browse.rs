@@ -370,3 +370,46 @@ async fn a_reload_of_an_unchanged_page_is_a_304() {
     assert_eq!(changed.status, 200);
     assert_ne!(changed.headers[header::ETAG].to_str().unwrap(), etag);
 }
+
+#[tokio::test]
+async fn list_filters_combine() {
+    use newsarchive::article::parse_date;
+    use newsarchive::store::ArticleFilter;
+    let app = browsing_app().await;
+    let store = app.archive.store();
+    let count = |filter: ArticleFilter| async move { store.count(&filter).await.unwrap() };
+    let gazette = || ArticleFilter {
+        source: Some("Harbour Gazette".into()),
+        ..Default::default()
+    };
+    assert_eq!(count(gazette()).await, 24);
+    let in_may = ArticleFilter {
+        from: parse_date("2022-05-16"),
+        until: parse_date("2022-05-17"),
+        ..gazette()
+    };
+    assert_eq!(count(in_may.clone()).await, 8);
+    let listed = store.list(&in_may, 5, 5).await.unwrap();
+    assert_eq!(
+        listed.len(),
+        3,
+        "the second page of five holds the last three"
+    );
+    let tagged = ArticleFilter {
+        tag: Some("harbour".into()),
+        author: Some("Tomás Ruiz-Ferrer".into()),
+        ..gazette()
+    };
+    assert_eq!(count(tagged).await, 23);
+    let undated_gazette = ArticleFilter {
+        undated: true,
+        ..gazette()
+    };
+    assert_eq!(count(undated_gazette).await, 0);
+    let undated_wire = ArticleFilter {
+        undated: true,
+        source: Some("Wire".into()),
+        ..Default::default()
+    };
+    assert_eq!(count(undated_wire).await, 1);
+}

@@ -179,6 +179,18 @@ struct SitemapIndex {
     sitemaps: Vec<String>,
 }
 
+impl SitemapIndex {
+    /// One part per 50,000 of `articles`.
+    fn new(base: &str, articles: i64) -> SitemapIndex {
+        let parts = (articles + SITEMAP_URLS - 1) / SITEMAP_URLS;
+        SitemapIndex {
+            sitemaps: (1..=parts)
+                .map(|n| format!("{base}/sitemaps/{n}.xml"))
+                .collect(),
+        }
+    }
+}
+
 /// `/sitemap.xml`: every article and browsing page, or an index of parts past 50,000 articles.
 pub async fn sitemap(
     State(archive): State<Archive>,
@@ -186,11 +198,10 @@ pub async fn sitemap(
 ) -> Result<Response, PageError> {
     let total = archive.store().article_count().await?;
     if total > SITEMAP_URLS {
-        let parts = (total + SITEMAP_URLS - 1) / SITEMAP_URLS;
-        let sitemaps = (1..=parts)
-            .map(|n| format!("{base}/sitemaps/{n}.xml"))
-            .collect();
-        return render_xml(&SitemapIndex { sitemaps }, "application/xml; charset=utf-8");
+        return render_xml(
+            &SitemapIndex::new(&base, total),
+            "application/xml; charset=utf-8",
+        );
     }
     let mut urls: Vec<(String, Option<String>)> = [
         "/",
@@ -251,4 +262,20 @@ pub async fn robots(BaseUrl(base): BaseUrl) -> Response {
         "User-agent: *\nDisallow: /search\nDisallow: /api/\n\nSitemap: {base}/sitemap.xml\n"
     );
     ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], body).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_large_archive_gets_a_sitemap_index_of_parts() {
+        let xml = SitemapIndex::new("https://news.example", 120_001)
+            .render()
+            .unwrap();
+        assert!(xml.starts_with("<?xml"));
+        assert_eq!(xml.matches("<sitemap>").count(), 3);
+        assert!(xml.contains("<loc>https://news.example/sitemaps/3.xml</loc>"));
+        assert_eq!(SitemapIndex::new("", 50_000).sitemaps.len(), 1);
+    }
 }
