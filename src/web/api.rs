@@ -23,6 +23,7 @@ pub fn router() -> Router<AppState> {
         .route("/articles/{id}", get(article))
         .route("/search", get(search))
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
 }
 
 /// Query-string parameters; unknown or malformed ones get a problem+json 400.
@@ -150,6 +151,15 @@ async fn search(
         ignored: page.ignored,
         results,
     }))
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        "method-not-allowed",
+        "Method not allowed",
+        "this endpoint only answers GET",
+    )
 }
 
 async fn not_found() -> ApiError {

@@ -38,6 +38,15 @@ impl PageError {
         }
     }
 
+    pub fn method_not_allowed() -> Self {
+        Self {
+            status: StatusCode::METHOD_NOT_ALLOWED,
+            title: "That action is not available here",
+            detail: "This address can only be read (GET); nothing here can be sent to it.".into(),
+            query: String::new(),
+        }
+    }
+
     /// Our side failed; the details were logged where it happened.
     pub fn unavailable() -> Self {
         Self {

@@ -127,6 +127,7 @@ pub fn router(archive: Archive, config: Config) -> Router {
         .route("/sitemaps/{part}", get(feeds::sitemap_part))
         .route("/robots.txt", get(feeds::robots))
         .fallback(pages::not_found)
+        .method_not_allowed_fallback(pages::method_not_allowed)
         .layer(middleware::from_fn_with_state(
             state.clone(),
             conditional_get,

@@ -327,3 +327,24 @@ async fn the_stylesheet_is_cached_for_long_and_pages_are_compressed() {
         .await;
     assert_eq!(gz.headers[header::CONTENT_ENCODING], "gzip");
 }
+
+#[tokio::test]
+async fn other_methods_get_a_readable_405() {
+    let app = TestApp::with_seed().await;
+    let post = |uri: &str| {
+        axum::http::Request::post(uri)
+            .body(axum::body::Body::empty())
+            .unwrap()
+    };
+    let page = app.request(post("/")).await;
+    assert_eq!(page.status, 405);
+    assert!(page.content_type().starts_with("text/html"));
+    assert!(
+        page.body
+            .contains("<h1>That action is not available here</h1>")
+    );
+    let api = app.request(post("/api/v1/search")).await;
+    assert_eq!(api.status, 405);
+    assert_eq!(api.content_type(), "application/problem+json");
+    assert_eq!(api.json()["status"], 405);
+}

@@ -195,6 +195,11 @@ impl Pager {
     }
 }
 
+/// A page asked for with a method other than GET or HEAD.
+pub async fn method_not_allowed() -> PageError {
+    PageError::method_not_allowed()
+}
+
 /// Any address we have no page for.
 pub async fn not_found() -> PageError {
     PageError::not_found("There is no page at this address. Try searching the archive instead.")
