@@ -146,11 +146,35 @@ impl Archive {
         Ok(saved)
     }
 
-    /// Deletes an article from the database; the indexer removes it from the index.
-    pub async fn delete(&self, id: i64) -> Result<bool> {
-        let deleted = self.inner.store.delete_article(id).await?;
+    /// Creates a new article; its URL, if any, must be new to the archive.
+    pub async fn create(&self, article: &NewArticle) -> Result<Saved> {
+        let saved = self.inner.store.create_article(article).await?;
         self.inner.wake.notify_one();
-        Ok(deleted)
+        Ok(saved)
+    }
+
+    /// Replaces article `id`, if it is at revision `expected` (when given).
+    pub async fn replace(
+        &self,
+        id: i64,
+        article: &NewArticle,
+        expected: Option<i64>,
+    ) -> Result<Saved> {
+        let saved = self
+            .inner
+            .store
+            .replace_article(id, article, expected)
+            .await?;
+        self.inner.wake.notify_one();
+        Ok(saved)
+    }
+
+    /// Deletes article `id` (if it is at revision `expected`, when given);
+    /// the indexer removes it from the index.
+    pub async fn delete(&self, id: i64, expected: Option<i64>) -> Result<()> {
+        self.inner.store.delete_article(id, expected).await?;
+        self.inner.wake.notify_one();
+        Ok(())
     }
 
     /// Waits until everything written so far is searchable, at most `timeout`.

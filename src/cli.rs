@@ -69,9 +69,31 @@ pub enum Command {
         #[arg(long, default_value_t = 10)]
         limit: usize,
     },
+    /// Create, list and revoke the API tokens that writes through the JSON API need.
+    Token {
+        #[command(subcommand)]
+        action: TokenAction,
+    },
     /// Verify the database's integrity and that the search index holds exactly
     /// the database's articles and revisions. Exits non-zero on any difference.
     Check,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenAction {
+    /// Make a new token. Its secret is printed once and stored only as a hash.
+    Create {
+        /// Who or what the token is for, e.g. "newsroom-cms".
+        #[arg(long)]
+        name: String,
+    },
+    /// List the tokens (never their secrets).
+    List,
+    /// Revoke a token by its id, prefix (na_…) or name; requests with it then get 403.
+    Revoke {
+        /// The token's id, prefix or name.
+        token: String,
+    },
 }
 
 /// Runs a parsed command line.
@@ -97,6 +119,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Search { query, limit } => search(&data, &query.join(" "), limit).await,
+        Command::Token { action } => token(&data, action).await,
         Command::Check => {
             let archive = open(&data).await?;
             let report = archive.check(Duration::from_secs(60)).await?;
@@ -235,4 +258,57 @@ fn terminal_text(html: &str, bold: bool) -> String {
         .replace("&quot;", "\"")
         .replace("&#39;", "'")
         .replace("&amp;", "&")
+}
+
+async fn token(data: &std::path::Path, action: TokenAction) -> anyhow::Result<ExitCode> {
+    let archive = open(data).await?;
+    let store = archive.store();
+    let code = match action {
+        TokenAction::Create { name } => {
+            let name = name.trim();
+            if name.is_empty() || name.chars().count() > 100 {
+                anyhow::bail!("--name must be 1 to 100 characters");
+            }
+            let token = crate::auth::new_token();
+            store.create_token(name, &token.prefix, &token.hash).await?;
+            println!("{}", token.secret);
+            eprintln!(
+                "Token {} created for {name}. Keep the line above secret: it is shown only once. \
+                 Send it as `Authorization: Bearer <token>`.",
+                token.prefix
+            );
+            ExitCode::SUCCESS
+        }
+        TokenAction::List => {
+            let tokens = store.tokens().await?;
+            if tokens.is_empty() {
+                println!("No tokens. Make one with `newsarchive token create --name NAME`.");
+            }
+            for t in tokens {
+                let state = match t.revoked_at {
+                    Some(at) => format!("revoked {}", crate::article::format_date(&at)),
+                    None => "active".to_owned(),
+                };
+                println!(
+                    "{}\t{}\t{}\tcreated {}\t{state}",
+                    t.id,
+                    t.prefix,
+                    t.name,
+                    crate::article::format_date(&t.created_at)
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        TokenAction::Revoke { token } => {
+            if store.revoke_token(&token).await? {
+                println!("Revoked {token}.");
+                ExitCode::SUCCESS
+            } else {
+                eprintln!("error: no active token has the id, prefix or name `{token}`");
+                ExitCode::FAILURE
+            }
+        }
+    };
+    archive.close().await?;
+    Ok(code)
 }

@@ -5,6 +5,7 @@
 
 pub mod archive;
 pub mod article;
+pub mod auth;
 pub mod cli;
 pub mod import;
 pub mod ingest;

@@ -26,6 +26,16 @@ pub enum Error {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("the database holds a value it cannot read: {0}")]
     Corrupt(String),
+    #[error("there is no article {0}")]
+    NotFound(i64),
+    #[error("article {id} is at revision {current}, not {expected}")]
+    RevisionMismatch {
+        id: i64,
+        current: i64,
+        expected: i64,
+    },
+    #[error("article {0} already has this URL")]
+    UrlTaken(i64),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -188,6 +198,16 @@ impl ArticleFilter {
     }
 }
 
+/// An API token as `token list` shows it (never its secret).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenInfo {
+    pub id: i64,
+    pub name: String,
+    pub prefix: String,
+    pub created_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
 /// The kinds of names articles are grouped by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NameKind {
@@ -244,20 +264,129 @@ impl Store {
         Ok(saved)
     }
 
-    /// Deletes an article and logs the deletion. Returns false when there was none.
-    pub async fn delete_article(&self, id: i64) -> Result<bool> {
+    /// Creates a new article (never matching an existing one); its URL must be free.
+    pub async fn create_article(&self, article: &NewArticle) -> Result<Saved> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let deleted = sqlx::query("DELETE FROM articles WHERE id = ?")
+        if let Some(url) = &article.url {
+            let taken: Option<i64> = sqlx::query_scalar("SELECT id FROM articles WHERE url = ?")
+                .bind(url)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if let Some(id) = taken {
+                return Err(Error::UrlTaken(id));
+            }
+        }
+        let saved = write_article(&mut tx, None, article, &format_date(&Utc::now())).await?;
+        tx.commit().await?;
+        Ok(saved)
+    }
+
+    /// Replaces article `id` with `article`, if it is at revision `expected`
+    /// (when given). Its URL must not belong to another article.
+    pub async fn replace_article(
+        &self,
+        id: i64,
+        article: &NewArticle,
+        expected: Option<i64>,
+    ) -> Result<Saved> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let existing = current_revision(&mut tx, id, expected).await?;
+        if let Some(url) = &article.url {
+            let taken: Option<i64> =
+                sqlx::query_scalar("SELECT id FROM articles WHERE url = ? AND id != ?")
+                    .bind(url)
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if let Some(other) = taken {
+                return Err(Error::UrlTaken(other));
+            }
+        }
+        let saved = if existing.content_hash == article.content_hash() {
+            Saved {
+                id,
+                revision: existing.revision,
+                outcome: Outcome::Unchanged,
+            }
+        } else {
+            write_article(&mut tx, Some(&existing), article, &format_date(&Utc::now())).await?
+        };
+        tx.commit().await?;
+        Ok(saved)
+    }
+
+    /// Deletes article `id`, if it is at revision `expected` (when given), and logs the deletion.
+    pub async fn delete_article(&self, id: i64, expected: Option<i64>) -> Result<()> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        current_revision(&mut tx, id, expected).await?;
+        sqlx::query("DELETE FROM articles WHERE id = ?")
             .bind(id)
             .execute(&mut *tx)
-            .await?
-            .rows_affected()
-            > 0;
-        if deleted {
-            log_change(&mut tx, id, 0, "delete", &format_date(&Utc::now())).await?;
-        }
+            .await?;
+        log_change(&mut tx, id, 0, "delete", &format_date(&Utc::now())).await?;
         tx.commit().await?;
-        Ok(deleted)
+        Ok(())
+    }
+
+    /// Makes an API token record; the secret itself is never stored.
+    pub async fn create_token(&self, name: &str, prefix: &str, secret_hash: &str) -> Result<i64> {
+        Ok(sqlx::query_scalar(
+            "INSERT INTO api_tokens (name, prefix, secret_hash, created_at) VALUES (?, ?, ?, ?) RETURNING id",
+        )
+        .bind(name)
+        .bind(prefix)
+        .bind(secret_hash)
+        .bind(format_date(&Utc::now()))
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    /// Every API token, oldest first.
+    pub async fn tokens(&self) -> Result<Vec<TokenInfo>> {
+        let rows = sqlx::query(
+            "SELECT id, name, prefix, created_at, revoked_at FROM api_tokens ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let revoked: Option<String> = r.get(4);
+                Ok(TokenInfo {
+                    id: r.get(0),
+                    name: r.get(1),
+                    prefix: r.get(2),
+                    created_at: parse_ts(r.get(3), "created_at")?,
+                    revoked_at: revoked
+                        .as_deref()
+                        .map(|t| parse_ts(t, "revoked_at"))
+                        .transpose()?,
+                })
+            })
+            .collect()
+    }
+
+    /// The stored hash of the token with this prefix, and whether it was revoked.
+    pub async fn token_hash(&self, prefix: &str) -> Result<Option<(String, bool)>> {
+        let row = sqlx::query(
+            "SELECT secret_hash, revoked_at IS NOT NULL FROM api_tokens WHERE prefix = ?",
+        )
+        .bind(prefix)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|r| (r.get(0), r.get(1))))
+    }
+
+    /// Revokes the token with this id, prefix or name; false when there is none (or it was revoked).
+    pub async fn revoke_token(&self, which: &str) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE api_tokens SET revoked_at = ?1 WHERE revoked_at IS NULL \
+             AND (CAST(id AS TEXT) = ?2 OR prefix = ?2 OR name = ?2)",
+        )
+        .bind(format_date(&Utc::now()))
+        .bind(which)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
     }
 
     /// One article by id.
@@ -545,10 +674,9 @@ async fn save_one(
     article: &NewArticle,
     now: &str,
 ) -> Result<Saved> {
-    let hash = article.content_hash();
     let existing = find_existing(tx, article).await?;
     if let Some(e) = &existing
-        && e.content_hash == hash
+        && e.content_hash == article.content_hash()
     {
         return Ok(Saved {
             id: e.id,
@@ -556,6 +684,44 @@ async fn save_one(
             outcome: Outcome::Unchanged,
         });
     }
+    write_article(tx, existing.as_ref(), article, now).await
+}
+
+/// The article's revision and hash, checked against `expected` when given.
+async fn current_revision(
+    tx: &mut Transaction<'static, Sqlite>,
+    id: i64,
+    expected: Option<i64>,
+) -> Result<Existing> {
+    let row = sqlx::query("SELECT id, revision, content_hash FROM articles WHERE id = ?")
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or(Error::NotFound(id))?;
+    let existing = Existing {
+        id: row.get(0),
+        revision: row.get(1),
+        content_hash: row.get(2),
+    };
+    match expected {
+        Some(expected) if expected != existing.revision => Err(Error::RevisionMismatch {
+            id,
+            current: existing.revision,
+            expected,
+        }),
+        _ => Ok(existing),
+    }
+}
+
+/// Inserts `article`, or overwrites `existing` with it (revision + 1), with
+/// its authors, tags and a change-log entry.
+async fn write_article(
+    tx: &mut Transaction<'static, Sqlite>,
+    existing: Option<&Existing>,
+    article: &NewArticle,
+    now: &str,
+) -> Result<Saved> {
+    let hash = article.content_hash();
     let paragraphs = serde_json::to_string(&article.paragraphs).expect("strings serialise");
     let published = article.published_at.as_ref().map(format_date);
     let (source_name, source_site) = match &article.source {
@@ -579,7 +745,7 @@ async fn save_one(
          updated_at = excluded.updated_at, revision = articles.revision + 1 \
          RETURNING id, revision",
     )
-    .bind(existing.as_ref().map(|e| e.id))
+    .bind(existing.map(|e| e.id))
     .bind(article.slug())
     .bind(&article.headline)
     .bind(&article.subheading)

@@ -112,6 +112,9 @@ pub struct ApiError {
     #[serde(serialize_with = "serialize_status")]
     pub status: StatusCode,
     pub detail: String,
+    /// Headers the answer needs besides the body, e.g. `WWW-Authenticate`.
+    #[serde(skip)]
+    pub headers: Vec<(axum::http::HeaderName, &'static str)>,
 }
 
 fn serialize_status<S: serde::Serializer>(status: &StatusCode, s: S) -> Result<S::Ok, S::Error> {
@@ -130,7 +133,14 @@ impl ApiError {
             title,
             status,
             detail: detail.into(),
+            headers: Vec::new(),
         }
+    }
+
+    /// Adds a header to the answer.
+    pub fn with_header(mut self, name: axum::http::HeaderName, value: &'static str) -> Self {
+        self.headers.push((name, value));
+        self
     }
 
     pub fn not_found(detail: impl Into<String>) -> Self {
@@ -149,7 +159,31 @@ impl ApiError {
 
 impl From<archive::Error> for ApiError {
     fn from(e: archive::Error) -> Self {
+        use crate::store::Error as Store;
         match e {
+            archive::Error::Store(Store::NotFound(id)) => {
+                ApiError::not_found(format!("there is no article with id `{id}`"))
+            }
+            archive::Error::Store(Store::RevisionMismatch {
+                id,
+                current,
+                expected,
+            }) => ApiError::new(
+                StatusCode::PRECONDITION_FAILED,
+                "precondition-failed",
+                "Precondition failed",
+                format!(
+                    "article {id} is at revision {current}, not {expected}: fetch it again and retry"
+                ),
+            ),
+            archive::Error::Store(Store::UrlTaken(id)) => ApiError::new(
+                StatusCode::CONFLICT,
+                "url-taken",
+                "Conflict",
+                format!(
+                    "article {id} already has this URL: update it with PUT or PATCH /api/v1/articles/{id}"
+                ),
+            ),
             archive::Error::Query(q) => ApiError::new(
                 StatusCode::BAD_REQUEST,
                 "bad-query",
@@ -178,11 +212,17 @@ impl From<crate::store::Error> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = serde_json::to_string(&self).expect("problem serialises");
-        (
+        let mut response = (
             self.status,
             [(header::CONTENT_TYPE, "application/problem+json")],
             body,
         )
-            .into_response()
+            .into_response();
+        for (name, value) in self.headers {
+            response
+                .headers_mut()
+                .insert(name, axum::http::HeaderValue::from_static(value));
+        }
+        response
     }
 }

@@ -69,9 +69,14 @@ async fn a_deleted_article_leaves_the_database_and_the_index() {
     let data = tempfile::tempdir().unwrap();
     archive_with_three(data.path()).await;
     let archive = Archive::open(data.path()).await.unwrap();
-    assert!(archive.delete(2).await.unwrap());
+    archive.delete(2, Some(1)).await.unwrap();
     assert!(
-        !archive.delete(2).await.unwrap(),
+        matches!(
+            archive.delete(2, None).await,
+            Err(newsarchive::archive::Error::Store(
+                newsarchive::store::Error::NotFound(2)
+            ))
+        ),
         "a second delete finds nothing"
     );
     assert!(archive.wait_indexed(Duration::from_secs(60)).await.unwrap());

@@ -1,6 +1,7 @@
 //! Integration tests: the real archive (SQLite file + tantivy index in a temp
 //! dir), the real router, and the real binary as a child process.
 
+mod api;
 mod browse;
 mod check;
 mod cli;

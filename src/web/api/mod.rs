@@ -1,10 +1,14 @@
 //! The JSON API under `/api/v1`, and `/healthz`. Errors are problem+json.
 
+mod articles;
+mod auth;
+
+use axum::extract::DefaultBodyLimit;
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -18,10 +22,21 @@ const MAX_LIMIT: usize = 100;
 /// Deepest offset a search request may ask for (deep paging comes with cursors).
 const MAX_OFFSET: usize = 100_000;
 
+/// Largest JSON body a write may send.
+const JSON_BODY_LIMIT: usize = 1024 * 1024;
+
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/articles/{id}", get(article))
+        .route("/articles", post(articles::create))
+        .route(
+            "/articles/{id}",
+            get(article)
+                .put(articles::replace)
+                .patch(articles::patch)
+                .delete(articles::delete),
+        )
         .route("/search", get(search))
+        .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
 }
@@ -42,30 +57,40 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
 
 /// An article in API responses: the import format's fields plus the archive's own.
 #[derive(Serialize)]
-struct ArticleJson<'a> {
+pub struct ArticleJson<'a> {
     #[serde(flatten)]
     article: &'a Article,
     path: String,
+}
+
+/// The numeric id in a path, or a 404 naming it.
+pub fn article_id(id: &str) -> Result<i64, ApiError> {
+    id.parse()
+        .map_err(|_| ApiError::not_found(format!("there is no article with id `{id}`")))
+}
+
+/// An article as JSON with its revision as the `ETag`.
+pub fn article_response(article: &Article) -> Response {
+    let etag = HeaderValue::from_str(&format!("\"{}\"", article.revision))
+        .expect("digits are a valid header");
+    let body = Json(ArticleJson {
+        path: article.path(),
+        article,
+    });
+    ([(header::ETAG, etag)], body).into_response()
 }
 
 async fn article(
     State(archive): State<Archive>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let missing = || ApiError::not_found(format!("there is no article with id `{id}`"));
-    let numeric: i64 = id.parse().map_err(|_| missing())?;
+    let numeric = article_id(&id)?;
     let article = archive
         .store()
         .article(numeric)
         .await?
-        .ok_or_else(missing)?;
-    let etag = HeaderValue::from_str(&format!("\"{}\"", article.revision))
-        .expect("digits are a valid header");
-    let body = Json(ArticleJson {
-        path: article.path(),
-        article: &article,
-    });
-    Ok(([(header::ETAG, etag)], body).into_response())
+        .ok_or_else(|| ApiError::not_found(format!("there is no article with id `{id}`")))?;
+    Ok(article_response(&article))
 }
 
 #[derive(Deserialize)]
@@ -158,7 +183,7 @@ async fn method_not_allowed() -> ApiError {
         axum::http::StatusCode::METHOD_NOT_ALLOWED,
         "method-not-allowed",
         "Method not allowed",
-        "this endpoint only answers GET",
+        "this endpoint does not answer this method; see the README's API section",
     )
 }
 

@@ -1,0 +1,300 @@
+//! Writing through the JSON API: tokens, create, replace, merge-patch,
+//! delete, optimistic concurrency and read-your-writes.
+
+use axum::body::Body;
+use axum::http::{Request, header};
+use newsarchive::auth;
+
+use crate::helpers::{Reply, TestApp};
+
+async fn token(app: &TestApp, name: &str) -> String {
+    let token = auth::new_token();
+    app.archive
+        .store()
+        .create_token(name, &token.prefix, &token.hash)
+        .await
+        .unwrap();
+    token.secret
+}
+
+fn write(method: &str, uri: &str, token: Option<&str>, body: serde_json::Value) -> Request<Body> {
+    let mut request = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header(header::CONTENT_TYPE, "application/json");
+    if let Some(token) = token {
+        request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+    }
+    request.body(Body::from(body.to_string())).unwrap()
+}
+
+fn story(headline: &str) -> serde_json::Value {
+    serde_json::json!({
+        "headline": headline,
+        "url": format!("https://example.org/{}", headline.to_lowercase().replace(' ', "-")),
+        "source": "Harbour Gazette",
+        "authors": ["Maren Ødegård"],
+        "published_at": "2024-03-14T08:30:00Z",
+        "paragraphs": ["The harbour bridge closes in June.", "Ferries will run every fifteen minutes."]
+    })
+}
+
+async fn create(app: &TestApp, token: &str, headline: &str) -> Reply {
+    app.request(write(
+        "POST",
+        "/api/v1/articles",
+        Some(token),
+        story(headline),
+    ))
+    .await
+}
+
+#[tokio::test]
+async fn creating_an_article_answers_201_and_search_finds_it_at_once() {
+    let app = TestApp::new().await;
+    let token = token(&app, "cms").await;
+    let reply = create(&app, &token, "Harbour bridge to close").await;
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    assert_eq!(reply.headers[header::LOCATION], "/api/v1/articles/1");
+    assert_eq!(reply.headers[header::ETAG], "\"1\"");
+    let json = reply.json();
+    assert_eq!(json["headline"], "Harbour bridge to close");
+    assert_eq!(json["revision"], 1);
+    // Read-your-writes: no waiting on the client's side.
+    let found = app.get("/api/v1/search?q=ferries").await.json();
+    assert_eq!(found["total"], 1);
+    assert_eq!(found["results"][0]["id"], 1);
+    // The same URL again is a conflict that points at the existing article.
+    let again = create(&app, &token, "Harbour bridge to close").await;
+    assert_eq!(again.status, 409);
+    assert!(
+        again.json()["detail"]
+            .as_str()
+            .unwrap()
+            .contains("article 1")
+    );
+}
+
+#[tokio::test]
+async fn writes_need_a_valid_unrevoked_token() {
+    let app = TestApp::new().await;
+    let missing = app
+        .request(write("POST", "/api/v1/articles", None, story("No token")))
+        .await;
+    assert_eq!(missing.status, 401);
+    assert_eq!(missing.content_type(), "application/problem+json");
+    assert!(
+        missing.headers[header::WWW_AUTHENTICATE]
+            .to_str()
+            .unwrap()
+            .starts_with("Bearer")
+    );
+    let forged = auth::new_token().secret;
+    assert_eq!(create(&app, &forged, "Forged").await.status, 401);
+    assert_eq!(create(&app, "not-a-token", "Garbage").await.status, 401);
+
+    // A token revoked mid-run stops working at once.
+    let token = token(&app, "scraper").await;
+    assert_eq!(create(&app, &token, "Before revocation").await.status, 201);
+    assert!(app.archive.store().revoke_token("scraper").await.unwrap());
+    let revoked = create(&app, &token, "After revocation").await;
+    assert_eq!(revoked.status, 403, "{}", revoked.body);
+    assert!(
+        revoked.json()["detail"]
+            .as_str()
+            .unwrap()
+            .contains("revoked")
+    );
+    assert_eq!(app.archive.store().article_count().await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn bad_bodies_get_problems_that_name_the_fault() {
+    let app = TestApp::new().await;
+    let token = token(&app, "cms").await;
+    let cases = [
+        (
+            serde_json::json!({"paragraphs": ["No headline."]}),
+            422,
+            "headline",
+        ),
+        (
+            serde_json::json!({"headline": "H", "titel": "typo"}),
+            422,
+            "titel",
+        ),
+        (
+            serde_json::json!({"headline": "H", "url": "ftp://example.org/x"}),
+            422,
+            "url",
+        ),
+        (
+            serde_json::json!({"headline": "H", "published_at": "16/05/2022"}),
+            422,
+            "published_at",
+        ),
+        (
+            serde_json::json!({"headline": "H", "authors": "one string"}),
+            422,
+            "authors",
+        ),
+    ];
+    for (body, status, named) in cases {
+        let reply = app
+            .request(write(
+                "POST",
+                "/api/v1/articles",
+                Some(&token),
+                body.clone(),
+            ))
+            .await;
+        assert_eq!(reply.status.as_u16(), status, "{body}: {}", reply.body);
+        assert_eq!(reply.content_type(), "application/problem+json");
+        assert!(
+            reply.json()["detail"].as_str().unwrap().contains(named),
+            "{}",
+            reply.body
+        );
+    }
+    let syntax = Request::post("/api/v1/articles")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(Body::from("{\"headline\": "))
+        .unwrap();
+    assert_eq!(app.request(syntax).await.status, 400);
+    let no_type = Request::post("/api/v1/articles")
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(Body::from("{}"))
+        .unwrap();
+    assert_eq!(app.request(no_type).await.status, 415);
+    let huge = serde_json::json!({"headline": "Big", "paragraphs": ["x".repeat(2 * 1024 * 1024)]});
+    let reply = app
+        .request(write("POST", "/api/v1/articles", Some(&token), huge))
+        .await;
+    assert_eq!(reply.status, 413);
+    assert_eq!(reply.content_type(), "application/problem+json");
+    assert_eq!(app.archive.store().article_count().await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn replace_patch_and_delete_follow_the_revision() {
+    let app = TestApp::new().await;
+    let token = token(&app, "cms").await;
+    create(&app, &token, "Harbour bridge to close").await;
+    let mut replacement = story("Harbour bridge closes in July");
+    replacement["paragraphs"] = serde_json::json!(["The closure moves to July."]);
+
+    let mut put = write(
+        "PUT",
+        "/api/v1/articles/1",
+        Some(&token),
+        replacement.clone(),
+    );
+    put.headers_mut()
+        .insert(header::IF_MATCH, "\"1\"".parse().unwrap());
+    let reply = app.request(put).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.headers[header::ETAG], "\"2\"");
+    assert_eq!(
+        reply.json()["paragraphs"],
+        serde_json::json!(["The closure moves to July."])
+    );
+    assert_eq!(app.get("/api/v1/search?q=july").await.json()["total"], 1);
+    assert_eq!(app.get("/api/v1/search?q=ferries").await.json()["total"], 0);
+
+    // A stale If-Match is refused.
+    let mut stale = write("PUT", "/api/v1/articles/1", Some(&token), replacement);
+    stale
+        .headers_mut()
+        .insert(header::IF_MATCH, "\"1\"".parse().unwrap());
+    assert_eq!(app.request(stale).await.status, 412);
+
+    // A merge patch changes only what it names; null removes a field.
+    let patch = serde_json::json!({"section": "Local", "authors": null, "tags": ["transport"]});
+    let reply = app
+        .request(write("PATCH", "/api/v1/articles/1", Some(&token), patch))
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let json = reply.json();
+    assert_eq!(json["section"], "Local");
+    assert_eq!(json["authors"], serde_json::json!([]));
+    assert_eq!(json["headline"], "Harbour bridge closes in July");
+    assert_eq!(json["revision"], 3);
+    let bad = app
+        .request(write(
+            "PATCH",
+            "/api/v1/articles/1",
+            Some(&token),
+            serde_json::json!({"headline": null}),
+        ))
+        .await;
+    assert_eq!(bad.status, 422, "{}", bad.body);
+
+    let mut delete = write(
+        "DELETE",
+        "/api/v1/articles/1",
+        Some(&token),
+        serde_json::json!({}),
+    );
+    delete
+        .headers_mut()
+        .insert(header::IF_MATCH, "\"2\"".parse().unwrap());
+    assert_eq!(app.request(delete).await.status, 412);
+    let delete = write(
+        "DELETE",
+        "/api/v1/articles/1",
+        Some(&token),
+        serde_json::json!({}),
+    );
+    assert_eq!(app.request(delete).await.status, 204);
+    assert_eq!(app.get("/api/v1/articles/1").await.status, 404);
+    assert_eq!(app.get("/api/v1/search?q=july").await.json()["total"], 0);
+    let again = write(
+        "DELETE",
+        "/api/v1/articles/1",
+        Some(&token),
+        serde_json::json!({}),
+    );
+    assert_eq!(app.request(again).await.status, 404);
+    let missing = write(
+        "PUT",
+        "/api/v1/articles/7",
+        Some(&token),
+        story("Nothing here"),
+    );
+    assert_eq!(app.request(missing).await.status, 404);
+    app.assert_consistent().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_patches_with_the_same_if_match_let_exactly_one_win() {
+    let app = TestApp::new().await;
+    let token = token(&app, "cms").await;
+    create(&app, &token, "Harbour bridge to close").await;
+    let mut tasks = Vec::new();
+    for n in 0..8 {
+        let (router, token) = (app.router.clone(), token.clone());
+        tasks.push(tokio::spawn(async move {
+            use tower::ServiceExt as _;
+            let mut request = write(
+                "PATCH",
+                "/api/v1/articles/1",
+                Some(&token),
+                serde_json::json!({"section": format!("Edit {n}")}),
+            );
+            request
+                .headers_mut()
+                .insert(header::IF_MATCH, "\"1\"".parse().unwrap());
+            router.oneshot(request).await.unwrap().status().as_u16()
+        }));
+    }
+    let mut statuses = Vec::new();
+    for task in tasks {
+        statuses.push(task.await.unwrap());
+    }
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 412, 412, 412, 412, 412, 412, 412]);
+    let article = app.get("/api/v1/articles/1").await;
+    assert_eq!(article.headers[header::ETAG], "\"2\"");
+    app.assert_consistent().await;
+}
