@@ -433,6 +433,39 @@ impl Store {
         rows.iter().map(article_from_row).collect()
     }
 
+    /// Up to `limit` articles matching `filter`, newest first, after the
+    /// position `after` (the sort key and id of the last article already
+    /// seen). Positions stay valid while articles are added.
+    pub async fn list_after(
+        &self,
+        filter: &ArticleFilter,
+        after: Option<(String, i64)>,
+        limit: i64,
+    ) -> Result<Vec<Article>> {
+        let (key, id) = after.unzip();
+        let rows = sqlx::query(select_articles!(
+            "WHERE (?1 IS NULL OR a.source_name = ?1) AND (?2 IS NULL OR a.section = ?2) \
+             AND (?3 IS NULL OR a.id IN (SELECT article_id FROM article_tags WHERE tag = ?3)) \
+             AND (?4 IS NULL OR a.id IN (SELECT article_id FROM article_authors WHERE name = ?4)) \
+             AND (?5 IS NULL OR a.published_at >= ?5) AND (?6 IS NULL OR a.published_at < ?6) \
+             AND (?7 IS NULL OR COALESCE(a.published_at, '') < ?7 \
+                  OR (COALESCE(a.published_at, '') = ?7 AND a.id < ?8)) \
+             ORDER BY COALESCE(a.published_at, '') DESC, a.id DESC LIMIT ?9"
+        ))
+        .bind(&filter.source)
+        .bind(&filter.section)
+        .bind(&filter.tag)
+        .bind(&filter.author)
+        .bind(filter.from.as_ref().map(format_date))
+        .bind(filter.until.as_ref().map(format_date))
+        .bind(key)
+        .bind(id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(article_from_row).collect()
+    }
+
     /// Number of articles matching `filter`.
     pub async fn count(&self, filter: &ArticleFilter) -> Result<i64> {
         let (_, sql, binds) = filter.sql();

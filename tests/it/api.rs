@@ -298,3 +298,115 @@ async fn concurrent_patches_with_the_same_if_match_let_exactly_one_win() {
     assert_eq!(article.headers[header::ETAG], "\"2\"");
     app.assert_consistent().await;
 }
+
+#[tokio::test]
+async fn listing_articles_filters_and_pages_with_a_stable_cursor() {
+    let app = TestApp::new().await;
+    let batch: Vec<_> = (1..=25)
+        .map(|n| {
+            crate::helpers::article(serde_json::json!({
+                "headline": format!("Story {n}"),
+                "published_at": format!("2022-05-{n:02}T12:00:00Z"),
+                "source": if n % 2 == 0 { "Even Times" } else { "Odd Post" },
+                "authors": [format!("Writer {}", n % 3)],
+                "tags": ["news"],
+                "paragraphs": [format!("Body {n}.")]
+            }))
+        })
+        .collect();
+    app.archive.save(&batch).await.unwrap();
+
+    let first = app.get("/api/v1/articles?limit=10").await.json();
+    let headlines: Vec<_> = first["articles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["headline"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(headlines[0], "Story 25");
+    assert_eq!(headlines[9], "Story 16");
+    let cursor = first["next_cursor"].as_str().unwrap().to_owned();
+    // A new article arriving between pages does not shift the next page.
+    app.archive
+        .save(&[crate::helpers::article(serde_json::json!({"headline": "Late news", "published_at": "2022-06-01", "paragraphs": ["x"]}))])
+        .await
+        .unwrap();
+    let second = app
+        .get(&format!("/api/v1/articles?limit=10&cursor={cursor}"))
+        .await
+        .json();
+    assert_eq!(second["articles"][0]["headline"], "Story 15");
+    let third_cursor = second["next_cursor"].as_str().unwrap();
+    let third = app
+        .get(&format!("/api/v1/articles?limit=10&cursor={third_cursor}"))
+        .await
+        .json();
+    assert_eq!(third["articles"].as_array().unwrap().len(), 5);
+    assert!(third["next_cursor"].is_null());
+
+    let odd = app
+        .get("/api/v1/articles?source=Odd%20Post&limit=100")
+        .await
+        .json();
+    assert_eq!(odd["articles"].as_array().unwrap().len(), 13);
+    let window = app
+        .get("/api/v1/articles?from=2022-05-10&to=2022-05-12&author=Writer%201")
+        .await
+        .json();
+    let ids: Vec<_> = window["articles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["headline"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(ids, ["Story 10"]);
+    let slim = app
+        .get("/api/v1/articles?limit=1&fields=headline,published_at")
+        .await
+        .json();
+    let keys: Vec<_> = slim["articles"][0]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
+    assert_eq!(keys, ["headline", "id", "published_at"]);
+    let one = app.get("/api/v1/articles/1?fields=headline").await;
+    assert_eq!(one.headers[header::ETAG], "\"1\"");
+    assert_eq!(one.json().as_object().unwrap().len(), 2);
+
+    for (uri, named) in [
+        ("/api/v1/articles?limit=101", "limit"),
+        ("/api/v1/articles?from=yesterday", "from"),
+        ("/api/v1/articles?cursor=zz", "cursor"),
+        ("/api/v1/articles?fields=headline,colour", "colour"),
+        ("/api/v1/articles?sort=oldest", "sort"),
+        ("/api/v1/articles/1?fields=bodytext", "bodytext"),
+    ] {
+        let reply = app.get(uri).await;
+        assert_eq!(reply.status, 400, "{uri}");
+        assert!(
+            reply.json()["detail"].as_str().unwrap().contains(named),
+            "{uri}: {}",
+            reply.body
+        );
+    }
+
+    let sources = app.get("/api/v1/sources").await.json();
+    assert_eq!(
+        sources["sources"],
+        serde_json::json!([{"name": "Even Times", "count": 12}, {"name": "Odd Post", "count": 13}])
+    );
+    assert_eq!(app.get("/api/v1/tags").await.json()["tags"][0]["count"], 25);
+    assert_eq!(
+        app.get("/api/v1/authors").await.json()["authors"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+    assert_eq!(
+        app.get("/api/v1/sections").await.json()["sections"],
+        serde_json::json!([])
+    );
+}

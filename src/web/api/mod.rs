@@ -2,13 +2,14 @@
 
 mod articles;
 mod auth;
+mod lists;
 
 use axum::extract::DefaultBodyLimit;
-use axum::extract::{FromRequestParts, Path, State};
+use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::{Json, Router};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -27,10 +28,14 @@ const JSON_BODY_LIMIT: usize = 1024 * 1024;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/articles", post(articles::create))
+        .route("/articles", get(lists::articles).post(articles::create))
+        .route("/sources", get(lists::sources))
+        .route("/sections", get(lists::sections))
+        .route("/tags", get(lists::tags))
+        .route("/authors", get(lists::authors))
         .route(
             "/articles/{id}",
-            get(article)
+            get(lists::article)
                 .put(articles::replace)
                 .patch(articles::patch)
                 .delete(articles::delete),
@@ -78,19 +83,6 @@ pub fn article_response(article: &Article) -> Response {
         article,
     });
     ([(header::ETAG, etag)], body).into_response()
-}
-
-async fn article(
-    State(archive): State<Archive>,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
-    let numeric = article_id(&id)?;
-    let article = archive
-        .store()
-        .article(numeric)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("there is no article with id `{id}`")))?;
-    Ok(article_response(&article))
 }
 
 #[derive(Deserialize)]
