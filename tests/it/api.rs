@@ -410,3 +410,87 @@ async fn listing_articles_filters_and_pages_with_a_stable_cursor() {
         serde_json::json!([])
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn importing_ndjson_lands_good_lines_and_reports_each_bad_one() {
+    let app = TestApp::new().await;
+    let token = token(&app, "bulk").await;
+    let bad_lines = [2_500usize, 5_000, 5_001, 7_777];
+    let mut body = String::new();
+    for line in 1..=10_000usize {
+        if line == 5_000 {
+            body.push_str("{\"headline\": \"Broken\", \"paragraphs\": [\n");
+        } else if line == 5_001 {
+            body.push_str("{\"headline\": \"No URL scheme\", \"url\": \"example.org/x\"}\n");
+        } else if bad_lines.contains(&line) {
+            body.push_str("{\"paragraphs\": [\"no headline\"]}\n");
+        } else {
+            body.push_str(&crate::helpers::generated(line, 1).to_string());
+            body.push('\n');
+        }
+    }
+    let request = |body: String| {
+        Request::post("/api/v1/import")
+            .header(header::CONTENT_TYPE, "application/x-ndjson")
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .body(Body::from(body))
+            .unwrap()
+    };
+    let reply = app.request(request(body.clone())).await;
+    assert_eq!(
+        reply.status,
+        200,
+        "{}",
+        &reply.body[..reply.body.len().min(500)]
+    );
+    let json = reply.json();
+    assert_eq!(
+        json["summary"],
+        serde_json::json!({"lines": 10_000, "created": 9_996, "updated": 0, "unchanged": 0, "failed": 4})
+    );
+    let failed: Vec<_> = json["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["status"] == "failed")
+        .map(|r| {
+            (
+                r["line"].as_u64().unwrap() as usize,
+                r["reason"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(failed.iter().map(|f| f.0).collect::<Vec<_>>(), bad_lines);
+    assert!(
+        failed[0].1.starts_with("headline: a headline is required"),
+        "{}",
+        failed[0].1
+    );
+    assert!(failed[2].1.contains("url"), "{}", failed[2].1);
+    assert_eq!(json["results"][0]["status"], "created");
+    assert_eq!(app.archive.store().article_count().await.unwrap(), 9_996);
+    // Read-your-writes: the last good line is searchable when the reply comes.
+    let found = app
+        .get("/api/v1/search?q=%22story%20number%209999%22")
+        .await
+        .json();
+    assert_eq!(found["total"], 1);
+
+    // The same body again changes nothing.
+    let again = app.request(request(body)).await.json();
+    assert_eq!(again["summary"]["unchanged"], 9_996);
+    assert_eq!(again["summary"]["failed"], 4);
+
+    let wrong_type = Request::post("/api/v1/import")
+        .header(header::CONTENT_TYPE, "text/csv")
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(Body::from("a,b\n"))
+        .unwrap();
+    assert_eq!(app.request(wrong_type).await.status, 415);
+    let no_token = Request::post("/api/v1/import")
+        .header(header::CONTENT_TYPE, "application/x-ndjson")
+        .body(Body::from("{}\n"))
+        .unwrap();
+    assert_eq!(app.request(no_token).await.status, 401);
+    app.assert_consistent().await;
+}

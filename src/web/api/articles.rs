@@ -18,7 +18,7 @@ use crate::store::Saved;
 use crate::web::ApiError;
 
 /// Longest a write waits for the index before it returns (read-your-writes).
-const INDEX_WAIT: Duration = Duration::from_secs(10);
+pub const INDEX_WAIT: Duration = Duration::from_secs(10);
 
 /// A JSON body; malformed, oversized or mistyped bodies get a problem+json
 /// whose detail names what is wrong.

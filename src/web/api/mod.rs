@@ -2,6 +2,7 @@
 
 mod articles;
 mod auth;
+mod import;
 mod lists;
 
 use axum::extract::DefaultBodyLimit;
@@ -42,6 +43,8 @@ pub fn router() -> Router<AppState> {
         )
         .route("/search", get(search))
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
+        // Streamed, so it counts its own bytes against its larger limit.
+        .route("/import", axum::routing::post(import::import))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
 }

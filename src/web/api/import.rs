@@ -1,0 +1,235 @@
+//! `POST /api/v1/import`: NDJSON, one article per line, matched like the CLI
+//! import (URL, then content). The body is streamed and saved in batches;
+//! each line gets a result, bad lines fail alone.
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt as _;
+use serde::Serialize;
+
+use super::articles::INDEX_WAIT;
+use super::auth::WriteAccess;
+use crate::archive::Archive;
+use crate::article::NewArticle;
+use crate::ingest::parse_json_line;
+use crate::store::Outcome;
+use crate::web::ApiError;
+
+/// Largest import body.
+pub const IMPORT_BODY_LIMIT: u64 = 256 * 1024 * 1024;
+/// Longest single line.
+const LINE_LIMIT: usize = 4 * 1024 * 1024;
+/// Articles saved per transaction.
+const BATCH: usize = 500;
+const NDJSON_TYPES: &[&str] = &[
+    "application/x-ndjson",
+    "application/ndjson",
+    "application/jsonl",
+    "application/x-jsonlines",
+];
+
+#[derive(Serialize)]
+struct LineResult {
+    line: usize,
+    /// created, updated, unchanged or failed.
+    status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    revision: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
+}
+
+#[derive(Serialize, Default)]
+struct Summary {
+    lines: usize,
+    created: usize,
+    updated: usize,
+    unchanged: usize,
+    failed: usize,
+}
+
+#[derive(Serialize)]
+struct ImportReport {
+    summary: Summary,
+    results: Vec<LineResult>,
+}
+
+struct Importer {
+    archive: Archive,
+    pending: Vec<(usize, NewArticle)>,
+    report: ImportReport,
+}
+
+impl Importer {
+    async fn line(&mut self, number: usize, bytes: &[u8]) -> Result<(), ApiError> {
+        let text = String::from_utf8_lossy(bytes);
+        let text = text.trim();
+        if text.is_empty() {
+            return Ok(());
+        }
+        self.report.summary.lines += 1;
+        match parse_json_line(text, number) {
+            Ok(article) => self.pending.push((number, article)),
+            Err(e) => self.fail(number, e.message),
+        }
+        if self.pending.len() >= BATCH {
+            self.flush().await?;
+        }
+        Ok(())
+    }
+
+    fn fail(&mut self, line: usize, reason: String) {
+        self.report.summary.failed += 1;
+        self.report.results.push(LineResult {
+            line,
+            status: "failed",
+            id: None,
+            revision: None,
+            reason: Some(reason),
+        });
+    }
+
+    async fn flush(&mut self) -> Result<(), ApiError> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let (lines, articles): (Vec<usize>, Vec<NewArticle>) = self.pending.drain(..).unzip();
+        let saved = self.archive.save(&articles).await?;
+        for (line, s) in lines.into_iter().zip(saved) {
+            let status = match s.outcome {
+                Outcome::Created => {
+                    self.report.summary.created += 1;
+                    "created"
+                }
+                Outcome::Updated => {
+                    self.report.summary.updated += 1;
+                    "updated"
+                }
+                Outcome::Unchanged => {
+                    self.report.summary.unchanged += 1;
+                    "unchanged"
+                }
+            };
+            self.report.results.push(LineResult {
+                line,
+                status,
+                id: Some(s.id),
+                revision: Some(s.revision),
+                reason: None,
+            });
+        }
+        Ok(())
+    }
+}
+
+fn too_large() -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "body-too-large",
+        "Body too large",
+        format!("an import body may hold at most {IMPORT_BODY_LIMIT} bytes; split the file"),
+    )
+}
+
+/// `POST /api/v1/import`: one result per line and a summary.
+pub async fn import(
+    State(archive): State<Archive>,
+    access: WriteAccess,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    if !NDJSON_TYPES.contains(&content_type.as_str()) {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+            "Unsupported media type",
+            format!(
+                "send NDJSON, one article per line, as {}",
+                NDJSON_TYPES.join(" or ")
+            ),
+        ));
+    }
+    if headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
+        .is_some_and(|n| n > IMPORT_BODY_LIMIT)
+    {
+        return Err(too_large());
+    }
+    let mut importer = Importer {
+        archive: archive.clone(),
+        pending: Vec::with_capacity(BATCH),
+        report: ImportReport {
+            summary: Summary::default(),
+            results: Vec::new(),
+        },
+    };
+    let mut stream = body.into_data_stream();
+    let mut buffer: Vec<u8> = Vec::new();
+    let (mut line, mut received, mut overlong) = (0usize, 0u64, false);
+    while let Some(chunk) = stream.next().await {
+        let chunk =
+            chunk.map_err(|e| ApiError::bad_request(format!("the body could not be read: {e}")))?;
+        received += chunk.len() as u64;
+        if received > IMPORT_BODY_LIMIT {
+            importer.flush().await?;
+            return Err(too_large());
+        }
+        for piece in chunk.split_inclusive(|b| *b == b'\n') {
+            let complete = piece.ends_with(b"\n");
+            if !overlong {
+                buffer.extend_from_slice(piece);
+            }
+            if buffer.len() > LINE_LIMIT {
+                overlong = true;
+                buffer.clear();
+            }
+            if complete {
+                line += 1;
+                if overlong {
+                    importer.report.summary.lines += 1;
+                    importer.fail(line, format!("line {line}: longer than {LINE_LIMIT} bytes"));
+                    overlong = false;
+                } else {
+                    importer.line(line, &buffer).await?;
+                }
+                buffer.clear();
+            }
+        }
+    }
+    if !buffer.is_empty() || overlong {
+        line += 1;
+        if overlong {
+            importer.report.summary.lines += 1;
+            importer.fail(line, format!("line {line}: longer than {LINE_LIMIT} bytes"));
+        } else {
+            importer.line(line, &buffer).await?;
+        }
+    }
+    importer.flush().await?;
+    importer.report.results.sort_by_key(|r| r.line);
+    let summary = &importer.report.summary;
+    tracing::info!(
+        token = %access.token,
+        created = summary.created,
+        updated = summary.updated,
+        unchanged = summary.unchanged,
+        failed = summary.failed,
+        "import through the API"
+    );
+    if !archive.wait_indexed(INDEX_WAIT).await? {
+        tracing::warn!("the index did not catch up with an import in time");
+    }
+    Ok(Json(importer.report).into_response())
+}
