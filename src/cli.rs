@@ -43,6 +43,12 @@ pub enum Command {
         /// feeds, sitemaps and canonical links; default: the request's Host over http.
         #[arg(long, env = "NEWSARCHIVE_PUBLIC_URL")]
         public_url: Option<String>,
+        /// API writes allowed per client address and minute (0: no limit).
+        #[arg(long, env = "NEWSARCHIVE_WRITE_RATE_LIMIT", default_value_t = 300)]
+        write_rate_limit: u32,
+        /// Searches (page and API) allowed per client address and minute (0: no limit).
+        #[arg(long, env = "NEWSARCHIVE_SEARCH_RATE_LIMIT", default_value_t = 600)]
+        search_rate_limit: u32,
     },
     /// Import articles from files and directories (searched recursively).
     ///
@@ -100,9 +106,18 @@ pub enum TokenAction {
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let data = cli.data;
     match cli.command {
-        Command::Serve { listen, public_url } => {
+        Command::Serve {
+            listen,
+            public_url,
+            write_rate_limit,
+            search_rate_limit,
+        } => {
             let archive = open(&data).await?;
-            let config = crate::web::Config { public_url };
+            let config = crate::web::Config {
+                public_url,
+                write_rate_limit,
+                search_rate_limit,
+            };
             crate::web::serve(archive.clone(), config, listen).await?;
             archive.close().await?;
             Ok(ExitCode::SUCCESS)

@@ -38,6 +38,15 @@ impl PageError {
         }
     }
 
+    pub fn too_many_requests(detail: String) -> Self {
+        Self {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            title: "Too many requests",
+            detail,
+            query: String::new(),
+        }
+    }
+
     pub fn method_not_allowed() -> Self {
         Self {
             status: StatusCode::METHOD_NOT_ALLOWED,

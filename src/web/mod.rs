@@ -4,6 +4,7 @@
 
 mod api;
 mod error;
+mod limits;
 mod pages;
 
 use std::net::SocketAddr;
@@ -27,6 +28,7 @@ use tracing::Level;
 use crate::archive::Archive;
 
 pub use error::{ApiError, PageError};
+pub use limits::RateLimits;
 
 /// How long one request may take before it is answered with 408.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -41,6 +43,10 @@ pub struct Config {
     /// feeds, sitemaps and canonical links. Without it, the request's `Host`
     /// header is used over plain http.
     pub public_url: Option<String>,
+    /// API writes (POST, PUT, PATCH, DELETE) allowed per client and minute; 0: no limit.
+    pub write_rate_limit: u32,
+    /// Searches (page and API) allowed per client and minute; 0: no limit.
+    pub search_rate_limit: u32,
 }
 
 /// What every handler can reach. Cheap to clone.
@@ -48,6 +54,7 @@ pub struct Config {
 pub struct AppState {
     pub archive: Archive,
     pub config: Arc<Config>,
+    pub limits: Arc<RateLimits>,
 }
 
 /// The stylesheet's path, named by its content hash (`/static/style.<hash>.css`)
@@ -96,9 +103,14 @@ impl FromRequestParts<AppState> for BaseUrl {
 /// The whole application: pages, feeds, API, static files and middleware.
 pub fn router(archive: Archive, config: Config) -> Router {
     use pages::{archive as dates, article, feeds, lists, search};
+    let limits = RateLimits {
+        writes: limits::Limit::per_minute(config.write_rate_limit),
+        searches: limits::Limit::per_minute(config.search_rate_limit),
+    };
     let state = AppState {
         archive,
         config: Arc::new(config),
+        limits: Arc::new(limits),
     };
     let pages = Router::new()
         .route("/", get(lists::home))
@@ -137,6 +149,10 @@ pub fn router(archive: Archive, config: Config) -> Router {
         .route("/healthz", get(api::healthz))
         .route(&STYLESHEET_PATH, get(stylesheet))
         .nest("/api/v1", api::router())
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            limits::rate_limit,
+        ))
         .with_state(state)
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
@@ -219,7 +235,8 @@ async fn stylesheet() -> Response {
 pub async fn serve(archive: Archive, config: Config, listen: SocketAddr) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(listen).await?;
     tracing::info!("newsarchive listening on http://{}", listener.local_addr()?);
-    axum::serve(listener, router(archive, config))
+    let app = router(archive, config).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await
 }

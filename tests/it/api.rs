@@ -494,3 +494,83 @@ async fn importing_ndjson_lands_good_lines_and_reports_each_bad_one() {
     assert_eq!(app.request(no_token).await.status, 401);
     app.assert_consistent().await;
 }
+
+#[tokio::test]
+async fn searches_and_writes_are_rate_limited_per_client() {
+    use tower::ServiceExt as _;
+    let app = TestApp::new().await;
+    let token = token(&app, "cms").await;
+    let config = newsarchive::web::Config {
+        write_rate_limit: 2,
+        search_rate_limit: 3,
+        ..Default::default()
+    };
+    let router = newsarchive::web::router(app.archive.clone(), config);
+    let get = |uri: &str| Request::get(uri).body(Body::empty()).unwrap();
+    for n in 0..3 {
+        let uri = if n % 2 == 0 {
+            "/api/v1/search?q=x"
+        } else {
+            "/search?q=x"
+        };
+        let reply = router.clone().oneshot(get(uri)).await.unwrap();
+        assert_eq!(reply.status(), 200);
+        assert_eq!(reply.headers()["ratelimit-limit"], "3");
+        assert_eq!(
+            reply.headers()["ratelimit-remaining"],
+            (2 - n).to_string().as_str()
+        );
+    }
+    let limited = router
+        .clone()
+        .oneshot(get("/api/v1/search?q=x"))
+        .await
+        .unwrap();
+    assert_eq!(limited.status(), 429);
+    assert_eq!(
+        limited.headers()[header::CONTENT_TYPE],
+        "application/problem+json"
+    );
+    let retry: u64 = limited.headers()[header::RETRY_AFTER]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry), "{retry}");
+    let page = router.clone().oneshot(get("/search?q=x")).await.unwrap();
+    assert_eq!(page.status(), 429);
+    assert!(
+        page.headers()[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    // Reading articles is not limited.
+    assert_eq!(
+        router
+            .clone()
+            .oneshot(get("/api/v1/articles"))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+
+    for n in 0..3 {
+        let reply = router
+            .clone()
+            .oneshot(write(
+                "POST",
+                "/api/v1/articles",
+                Some(&token),
+                story(&format!("Story {n}")),
+            ))
+            .await
+            .unwrap();
+        assert_eq!(
+            reply.status().as_u16(),
+            if n < 2 { 201 } else { 429 },
+            "write {n}"
+        );
+    }
+}
