@@ -117,6 +117,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 public_url,
                 write_rate_limit,
                 search_rate_limit,
+                request_timeout: None,
             };
             crate::web::serve(archive.clone(), config, listen).await?;
             archive.close().await?;

@@ -47,6 +47,8 @@ pub struct Config {
     pub write_rate_limit: u32,
     /// Searches (page and API) allowed per client and minute; 0: no limit.
     pub search_rate_limit: u32,
+    /// How long one request may take before it is answered with 408 (default 30 s).
+    pub request_timeout: Option<Duration>,
 }
 
 /// What every handler can reach. Cheap to clone.
@@ -103,6 +105,7 @@ impl FromRequestParts<AppState> for BaseUrl {
 /// The whole application: pages, feeds, API, static files and middleware.
 pub fn router(archive: Archive, config: Config) -> Router {
     use pages::{archive as dates, article, feeds, lists, search};
+    let timeout = config.request_timeout.unwrap_or(REQUEST_TIMEOUT);
     let limits = RateLimits {
         writes: limits::Limit::per_minute(config.write_rate_limit),
         searches: limits::Limit::per_minute(config.search_rate_limit),
@@ -154,6 +157,12 @@ pub fn router(archive: Archive, config: Config) -> Router {
             limits::rate_limit,
         ))
         .with_state(state)
+        .layer(CompressionLayer::new())
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            timeout,
+        ))
+        .layer(middleware::from_fn(readable_errors))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
@@ -166,16 +175,48 @@ pub fn router(archive: Archive, config: Config) -> Router {
             header::REFERRER_POLICY,
             HeaderValue::from_static("strict-origin-when-cross-origin"),
         ))
-        .layer(CompressionLayer::new())
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            REQUEST_TIMEOUT,
-        ))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
+}
+
+/// Error answers made by middleware (a timeout, say) come without a body:
+/// give them the same readable page or problem+json as every other error.
+async fn readable_errors(request: Request, next: Next) -> Response {
+    let api = request.uri().path().starts_with("/api/");
+    let response = next.run(request).await;
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error())
+        || response.headers().contains_key(header::CONTENT_TYPE)
+    {
+        return response;
+    }
+    let title = status.canonical_reason().unwrap_or("Error");
+    let detail = if status == StatusCode::REQUEST_TIMEOUT {
+        "The request took longer than the server allows; please try again.".to_owned()
+    } else {
+        title.to_owned()
+    };
+    let mut readable = if api {
+        let slug = title.to_ascii_lowercase().replace(' ', "-");
+        ApiError::new(status, &slug, title, detail).into_response()
+    } else {
+        PageError {
+            status,
+            title,
+            detail,
+            query: String::new(),
+        }
+        .into_response()
+    };
+    for (name, value) in response.headers() {
+        if !readable.headers().contains_key(name) {
+            readable.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    readable
 }
 
 /// Pages depend only on the archive's content, so the last change names
@@ -261,4 +302,52 @@ async fn shutdown_signal() {
         () = terminate => {}
     }
     tracing::info!("shutting down");
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use axum::http::Request;
+    use tower::ServiceExt as _;
+
+    use super::*;
+
+    async fn answer(uri: &str) -> Response {
+        let app = Router::new()
+            .route("/slow", get(|| async { StatusCode::REQUEST_TIMEOUT }))
+            .route(
+                "/api/slow",
+                get(|| async { (StatusCode::REQUEST_TIMEOUT, [(header::RETRY_AFTER, "5")]) }),
+            )
+            .layer(middleware::from_fn(readable_errors));
+        app.oneshot(Request::get(uri).body(Body::empty()).unwrap())
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn bodiless_errors_get_a_readable_page_or_a_problem() {
+        let page = answer("/slow").await;
+        assert_eq!(page.status(), StatusCode::REQUEST_TIMEOUT);
+        assert!(
+            page.headers()[header::CONTENT_TYPE]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html")
+        );
+        let api = answer("/api/slow").await;
+        assert_eq!(
+            api.headers()[header::CONTENT_TYPE],
+            "application/problem+json"
+        );
+        assert_eq!(
+            api.headers()[header::RETRY_AFTER],
+            "5",
+            "the original headers are kept"
+        );
+        let body = axum::body::to_bytes(api.into_body(), 10_000).await.unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(json["status"], 408);
+        assert_eq!(json["type"], "urn:newsarchive:problem:request-timeout");
+    }
 }
