@@ -495,13 +495,7 @@ impl Store {
             }
         };
         let rows = sqlx::query(sql).fetch_all(&self.pool).await?;
-        Ok(rows
-            .iter()
-            .map(|r| NameCount {
-                name: r.get(0),
-                count: r.get(1),
-            })
-            .collect())
+        Ok(name_counts(&rows))
     }
 
     /// Dated articles counted per period: `prefix` characters of the
@@ -522,13 +516,7 @@ impl Store {
         .bind(until.as_ref().map(format_date))
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows
-            .iter()
-            .map(|r| NameCount {
-                name: r.get(0),
-                count: r.get(1),
-            })
-            .collect())
+        Ok(name_counts(&rows))
     }
 
     /// The publication day (`YYYY-MM-DD`) of the latest article before `at`.
@@ -846,6 +834,16 @@ async fn log_change(
         .execute(&mut **tx)
         .await?;
     Ok(())
+}
+
+/// Rows of (name, count).
+fn name_counts(rows: &[SqliteRow]) -> Vec<NameCount> {
+    rows.iter()
+        .map(|r| NameCount {
+            name: r.get(0),
+            count: r.get(1),
+        })
+        .collect()
 }
 
 fn parse_ts(value: &str, column: &str) -> Result<DateTime<Utc>> {
