@@ -63,6 +63,21 @@ fn parse_month(year: &str, month: &str) -> Result<NaiveDate, PageError> {
     NaiveDate::from_ymd_opt(y, m, 1).ok_or_else(missing)
 }
 
+/// Links to the nearest days with articles before `start` and from `end` on,
+/// each turned into a link to its period by `link`.
+async fn neighbours(
+    archive: &Archive,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    link: impl Fn(String) -> Link,
+) -> Result<PeriodNav, PageError> {
+    let store = archive.store();
+    Ok(PeriodNav {
+        previous: store.day_before(start).await?.map(&link),
+        next: store.day_from(end).await?.map(&link),
+    })
+}
+
 fn archive_crumb() -> Link {
     Link {
         href: "/archive".into(),
@@ -185,15 +200,11 @@ pub async fn year(
         kind: "months",
         cells,
     });
-    let store = archive.store();
     let year_link = |day: String| Link {
         href: format!("/archive/{}", &day[..4]),
         text: day[..4].to_owned(),
     };
-    page.nav = PeriodNav {
-        previous: store.day_before(midnight(start)).await?.map(year_link),
-        next: store.day_from(midnight(end)).await?.map(year_link),
-    };
+    page.nav = neighbours(&archive, midnight(start), midnight(end), year_link).await?;
     page.description = format!("News articles from {y} in this archive.");
     page.empty = format!("The archive has no articles from {y}.");
     render(&page)
@@ -255,7 +266,6 @@ pub async fn month(
         kind: "days",
         cells,
     });
-    let store = archive.store();
     let month_link = |day: String| {
         let label = NaiveDate::parse_from_str(&day, "%Y-%m-%d")
             .map(|d| d.format("%B %Y").to_string())
@@ -265,10 +275,7 @@ pub async fn month(
             text: label,
         }
     };
-    page.nav = PeriodNav {
-        previous: store.day_before(midnight(start)).await?.map(month_link),
-        next: store.day_from(midnight(end)).await?.map(month_link),
-    };
+    page.nav = neighbours(&archive, midnight(start), midnight(end), month_link).await?;
     page.description = format!("News articles from {name} in this archive.");
     page.empty = format!("The archive has no articles from {name}.");
     render(&page)
@@ -307,7 +314,6 @@ pub async fn day(
             text: date.format("%B").to_string(),
         },
     ];
-    let store = archive.store();
     let link = |day: String| {
         let label = NaiveDate::parse_from_str(&day, "%Y-%m-%d")
             .map(|d| d.format("%-d %B %Y").to_string())
@@ -317,10 +323,7 @@ pub async fn day(
             text: label,
         }
     };
-    page.nav = PeriodNav {
-        previous: store.day_before(start).await?.map(link),
-        next: store.day_from(end).await?.map(link),
-    };
+    page.nav = neighbours(&archive, start, end, link).await?;
     page.description = format!("News articles from {title} in this archive.");
     page.empty = format!("The archive has no articles from {title}.");
     render(&page)
