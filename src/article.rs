@@ -4,19 +4,75 @@
 use chrono::{DateTime, NaiveDate, NaiveDateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+use utoipa::openapi::schema::{
+    AnyOfBuilder, KnownFormat, ObjectBuilder, SchemaFormat, SchemaType, Type,
+};
+use utoipa::openapi::{Object, Schema};
 
 /// Longest headline we accept, in characters.
 pub const MAX_HEADLINE_CHARS: usize = 1_000;
 /// Most paragraphs one article may have.
 pub const MAX_PARAGRAPHS: usize = 10_000;
+/// Longest language tag (BCP 47 allows 35 characters).
+const MAX_LANGUAGE_CHARS: usize = 35;
+
+/// The characters the archive treats as blank: Unicode white space and
+/// control characters. Runs of them collapse to one space, and a value made
+/// only of them is empty. Kept as ranges so that the API schema's patterns
+/// (built from the same table) say exactly what the validation does.
+const BLANK: &[(char, char)] = &[
+    ('\u{0}', '\u{20}'),
+    ('\u{7f}', '\u{a0}'),
+    ('\u{1680}', '\u{1680}'),
+    ('\u{2000}', '\u{200a}'),
+    ('\u{2028}', '\u{2029}'),
+    ('\u{202f}', '\u{202f}'),
+    ('\u{205f}', '\u{205f}'),
+    ('\u{3000}', '\u{3000}'),
+];
+
+/// Whether `c` is white space or a control character.
+pub fn is_blank(c: char) -> bool {
+    BLANK.iter().any(|&(from, to)| (from..=to).contains(&c))
+}
+
+/// The blank characters as the inside of a regular-expression class, in
+/// `\uXXXX` escapes that ECMA-262, Python and Rust regexes all read alike.
+fn blank_class() -> String {
+    BLANK
+        .iter()
+        .map(|&(from, to)| {
+            if from == to {
+                format!("\\u{:04x}", from as u32)
+            } else {
+                format!("\\u{:04x}-\\u{:04x}", from as u32, to as u32)
+            }
+        })
+        .collect()
+}
+
+/// A pattern matching values with at least one character that is not blank.
+pub fn not_blank_pattern() -> String {
+    format!("[^{}]", blank_class())
+}
+
+/// A pattern matching exactly the URLs [`ArticleInput::validate`] accepts.
+pub fn url_pattern() -> String {
+    let blank = blank_class();
+    format!("^[Hh][Tt][Tt][Pp][Ss]?://[^/{blank}][^{blank}]*$")
+}
 
 /// A publication an article came from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Source {
     /// Publication name, e.g. "Dawn".
+    #[schema(schema_with = name_schema)]
     pub name: String,
     /// The publication's site, e.g. "https://www.dawn.com".
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = url_schema)]
     pub site: Option<String>,
 }
 
@@ -95,45 +151,128 @@ impl ValidationError {
 }
 
 /// The source field accepts a plain name or `{ "name": ..., "site": ... }`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(
+    untagged,
+    expecting = "a source name, or an object with a `name` and optionally a `site` URL"
+)]
 pub enum SourceInput {
+    /// The publication's name; a blank name means no source.
     Name(String),
     Full(Source),
 }
 
 /// The import and API format of an article. Unknown fields are refused.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ArticleInput {
+    /// Required; white space is collapsed.
+    #[schema(schema_with = headline_schema, required = true)]
     pub headline: Option<String>,
     pub subheading: Option<String>,
+    /// Bylines, in order; blank and repeated names are dropped.
     #[serde(default)]
     pub authors: Vec<String>,
     pub source: Option<SourceInput>,
+    /// The story's address: an http(s) URL without spaces. Articles are matched by it.
+    #[schema(schema_with = url_schema)]
     pub url: Option<String>,
+    #[schema(schema_with = published_schema)]
     pub published_at: Option<String>,
     pub section: Option<String>,
     #[serde(default)]
     pub tags: Vec<String>,
+    /// A language tag such as `en` or `en-GB`.
+    #[schema(pattern = "^[A-Za-z0-9-]{1,35}$")]
     pub language: Option<String>,
-    /// The body as paragraphs.
+    /// The body as paragraphs; blank ones are dropped.
+    #[schema(max_items = 10000)]
     pub paragraphs: Option<Vec<String>>,
-    /// The body as one text, paragraphs separated by blank lines (alternative to `paragraphs`).
+    /// The body as one text, paragraphs separated by blank lines (instead of `paragraphs`).
     pub body: Option<String>,
+}
+
+fn nullable(kind: Type, nullable: bool) -> SchemaType {
+    if nullable {
+        SchemaType::from_iter([kind, Type::Null])
+    } else {
+        SchemaType::new(kind)
+    }
+}
+
+/// A string with at least one character that is not blank, and at most `max_length`.
+pub fn not_blank_schema(max_length: Option<usize>) -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .max_length(max_length)
+        .pattern(Some(not_blank_pattern()))
+        .build()
+}
+
+fn headline_schema() -> Object {
+    not_blank_schema(Some(MAX_HEADLINE_CHARS))
+}
+
+fn name_schema() -> Object {
+    not_blank_schema(None)
+}
+
+fn url_schema() -> Object {
+    ObjectBuilder::new()
+        .schema_type(nullable(Type::String, true))
+        .pattern(Some(url_pattern()))
+        .build()
+}
+
+/// An RFC 3339 date-time (`2022-05-16T09:30:00Z`) or a full date
+/// (`2022-05-16`, midnight UTC), as [`parse_iso_date`] reads them.
+pub fn date_schema(nullable: bool, description: &str) -> Schema {
+    let mut schema = AnyOfBuilder::new()
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime))),
+        )
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Date))),
+        )
+        .description(Some(format!(
+            "{description} An RFC 3339 date-time such as 2022-05-16T09:30:00Z, or a date such as 2022-05-16 (midnight UTC)."
+        )));
+    if nullable {
+        schema = schema.item(ObjectBuilder::new().schema_type(Type::Null));
+    }
+    schema.into()
+}
+
+fn published_schema() -> Schema {
+    date_schema(true, "When the story was first published.")
 }
 
 impl ArticleInput {
     /// Checks every field and builds the article.
     pub fn validate(self) -> Result<NewArticle, ValidationError> {
-        let headline = clean_line(self.headline.as_deref().unwrap_or_default());
-        if headline.is_empty() {
-            return Err(ValidationError::new("headline", "a headline is required"));
-        }
-        if headline.chars().count() > MAX_HEADLINE_CHARS {
+        let raw_headline = self.headline.unwrap_or_default();
+        if raw_headline.chars().count() > MAX_HEADLINE_CHARS {
             return Err(ValidationError::new(
                 "headline",
                 format!("longer than {MAX_HEADLINE_CHARS} characters"),
+            ));
+        }
+        let headline = clean_line(&raw_headline);
+        if headline.is_empty() {
+            return Err(ValidationError::new("headline", "a headline is required"));
+        }
+        if self
+            .paragraphs
+            .as_ref()
+            .is_some_and(|p| p.len() > MAX_PARAGRAPHS)
+        {
+            return Err(ValidationError::new(
+                "paragraphs",
+                format!("more than {MAX_PARAGRAPHS} paragraphs"),
             ));
         }
         let paragraphs = match (self.paragraphs, self.body) {
@@ -154,9 +293,7 @@ impl ArticleInput {
                 format!("more than {MAX_PARAGRAPHS} paragraphs"),
             ));
         }
-        let url = non_empty(self.url)
-            .map(|u| check_url("url", u))
-            .transpose()?;
+        let url = self.url.map(|u| check_url("url", u)).transpose()?;
         let source = match self.source {
             None => None,
             Some(SourceInput::Name(name)) => {
@@ -167,15 +304,14 @@ impl ArticleInput {
                 if name.is_empty() {
                     return Err(ValidationError::new("source", "the source needs a name"));
                 }
-                let site = non_empty(site)
-                    .map(|s| check_url("source.site", s))
-                    .transpose()?;
+                let site = site.map(|s| check_url("source.site", s)).transpose()?;
                 Some(Source { name, site })
             }
         };
-        let published_at = non_empty(self.published_at)
+        let published_at = self
+            .published_at
             .map(|d| {
-                parse_date(&d).ok_or_else(|| {
+                parse_iso_date(&d).ok_or_else(|| {
                     ValidationError::new(
                         "published_at",
                         format!(
@@ -185,9 +321,10 @@ impl ArticleInput {
                 })
             })
             .transpose()?;
-        let language = non_empty(self.language).map(|l| l.to_ascii_lowercase());
+        let language = self.language.map(|l| l.to_ascii_lowercase());
         if let Some(l) = &language
-            && !(l.len() <= 35 && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+            && !((1..=MAX_LANGUAGE_CHARS).contains(&l.len())
+                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
         {
             return Err(ValidationError::new(
                 "language",
@@ -308,6 +445,30 @@ pub fn parse_date(s: &str) -> Option<DateTime<Utc>> {
         .map(|d| d.and_utc())
 }
 
+/// Parses exactly the API's date forms: an RFC 3339 date-time
+/// (`2022-05-16T09:30:00+05:00`) or a full date (`2022-05-16`, midnight UTC).
+pub fn parse_iso_date(s: &str) -> Option<DateTime<Utc>> {
+    let bytes = s.as_bytes();
+    if bytes.len() > 10 {
+        if !matches!(bytes[10], b'T' | b't') {
+            return None;
+        }
+        return DateTime::parse_from_rfc3339(s)
+            .ok()
+            .map(|d| d.with_timezone(&Utc));
+    }
+    let shaped = bytes.len() == 10
+        && bytes.iter().enumerate().all(|(i, b)| match i {
+            4 | 7 => *b == b'-',
+            _ => b.is_ascii_digit(),
+        });
+    shaped
+        .then(|| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())
+        .flatten()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|d| d.and_utc())
+}
+
 /// Formats a timestamp the way the archive stores and serves it.
 pub fn format_date(d: &DateTime<Utc>) -> String {
     d.to_rfc3339_opts(SecondsFormat::Secs, true)
@@ -318,7 +479,7 @@ pub fn split_paragraphs(text: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut current: Vec<&str> = Vec::new();
     for line in text.lines() {
-        let line = line.trim();
+        let line = line.trim_matches(is_blank);
         if line.is_empty() {
             if !current.is_empty() {
                 out.push(current.join(" "));
@@ -335,7 +496,10 @@ pub fn split_paragraphs(text: &str) -> Vec<String> {
 }
 
 fn clean_paragraph(p: &str) -> String {
-    p.split_whitespace().collect::<Vec<_>>().join(" ")
+    p.split(is_blank)
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn clean_line(s: &str) -> String {
@@ -358,21 +522,25 @@ fn clean_list(items: Vec<String>) -> Vec<String> {
 }
 
 fn check_url(field: &'static str, url: String) -> Result<String, ValidationError> {
-    let lower = url.to_ascii_lowercase();
-    let rest = lower
-        .strip_prefix("https://")
-        .or_else(|| lower.strip_prefix("http://"));
+    let rest = strip_prefix_ignore_case(&url, "https://")
+        .or_else(|| strip_prefix_ignore_case(&url, "http://"));
     match rest {
-        Some(host)
-            if !host.is_empty() && !host.starts_with('/') && !url.contains(char::is_whitespace) =>
-        {
+        Some(rest) if !rest.is_empty() && !rest.starts_with('/') && !rest.contains(is_blank) => {
             Ok(url)
         }
         _ => Err(ValidationError::new(
             field,
-            format!("`{url}` is not an http(s) URL"),
+            format!(
+                "`{url}` is not an http(s) URL without spaces (leave the field out if there is none)"
+            ),
         )),
     }
+}
+
+fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
+    let head = s.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| &s[prefix.len()..])
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -675,18 +675,31 @@ impl Writer {
             doc.add_text(f.language, language);
         }
         if let Some(published) = c.published_at {
-            doc.add_date(
-                f.published,
-                DateTime::from_timestamp_secs(published.timestamp()),
-            );
+            doc.add_date(f.published, index_date(published.timestamp()));
         }
         doc
     }
 }
 
+/// The index keeps dates in nanoseconds (about 1678 to 2261): dates beyond
+/// are indexed at the nearest end of that span; the database keeps them exact.
+fn index_date(seconds: i64) -> DateTime {
+    const LIMIT: i64 = i64::MAX / 1_000_000_000;
+    DateTime::from_timestamp_secs(seconds.clamp(-LIMIT, LIMIT))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates_beyond_the_index_span_are_clamped_not_overflowed() {
+        let year_one = -62_135_596_800; // 0001-01-01T00:00:00Z
+        let year_9999 = 253_402_300_799; // 9999-12-31T23:59:59Z
+        assert!(index_date(year_one) < index_date(0));
+        assert!(index_date(year_9999) > index_date(0));
+        assert_eq!(index_date(0), DateTime::from_timestamp_secs(0));
+    }
 
     fn tokens(analyzer: &mut TextAnalyzer, text: &str) -> Vec<String> {
         let mut stream = analyzer.token_stream(text);

@@ -4,7 +4,7 @@
 //! subscribe boilerplate is removed.
 
 use super::ParseError;
-use crate::article::{ArticleInput, NewArticle, Source, SourceInput};
+use crate::article::{ArticleInput, NewArticle, Source, SourceInput, format_date, parse_date};
 
 /// Blocks that start a page footer: they and everything after them are dropped.
 const FOOTER_STARTS: &[&str] = &[
@@ -73,15 +73,23 @@ pub fn parse_text(content: &str) -> Result<NewArticle, ParseError> {
                 )
             })?;
             let value = value.trim().to_owned();
+            // An empty value means the field is unknown.
+            let given = (!value.is_empty()).then(|| value.clone());
             match key.trim().to_ascii_lowercase().as_str() {
-                "published" | "published_at" | "date" => input.published_at = Some(value),
+                "published" | "published_at" | "date" => {
+                    // Front matter may also say `2022-05-16 09:30` (taken as UTC).
+                    input.published_at = given.map(|v| match parse_date(&v) {
+                        Some(d) => format_date(&d),
+                        None => v,
+                    });
+                }
                 "source" => input.source = Some(SourceInput::Name(value)),
-                "site" => site = Some(value),
-                "url" => input.url = Some(value),
+                "site" => site = given,
+                "url" => input.url = given,
                 "authors" | "author" | "byline" => input.authors = split_list(&value),
                 "section" => input.section = Some(value),
                 "tags" | "tag" => input.tags = split_list(&value),
-                "language" | "lang" => input.language = Some(value),
+                "language" | "lang" => input.language = given,
                 "subheading" => input.subheading = Some(value),
                 other => {
                     return Err(ParseError::at(

@@ -113,13 +113,19 @@ impl IntoResponse for PageError {
 }
 
 /// An API error, sent as RFC 9457 problem details.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = Problem)]
 pub struct ApiError {
+    /// What kind of problem: `urn:newsarchive:problem:<name>`.
     #[serde(rename = "type")]
     pub kind: String,
+    /// A short summary of the kind of problem.
     pub title: &'static str,
+    /// The HTTP status code.
     #[serde(serialize_with = "serialize_status")]
+    #[schema(value_type = u16)]
     pub status: StatusCode,
+    /// What went wrong with this request, and what to do about it.
     pub detail: String,
     /// Headers the answer needs besides the body, e.g. `WWW-Authenticate`.
     #[serde(skip)]

@@ -57,6 +57,8 @@ pub struct AppState {
     pub archive: Archive,
     pub config: Arc<Config>,
     pub limits: Arc<RateLimits>,
+    /// The API's OpenAPI document, for the API page.
+    pub api_doc: Arc<utoipa::openapi::OpenApi>,
 }
 
 /// The stylesheet's path, named by its content hash (`/static/style.<hash>.css`)
@@ -110,16 +112,19 @@ pub fn router(archive: Archive, config: Config) -> Router {
         writes: limits::Limit::per_minute(config.write_rate_limit),
         searches: limits::Limit::per_minute(config.search_rate_limit),
     };
+    let (api, api_doc) = api::router(timeout);
     let state = AppState {
         archive,
         config: Arc::new(config),
         limits: Arc::new(limits),
+        api_doc,
     };
     let pages = Router::new()
         .route("/", get(lists::home))
         .route("/articles/{id}", get(article::without_slug))
         .route("/articles/{id}/{slug}", get(article::page))
         .route("/search", get(search::page))
+        .route("/api", get(pages::api_docs::page))
         .route("/archive", get(dates::index))
         .route("/archive/undated", get(dates::undated))
         .route("/archive/{year}", get(dates::year))
@@ -146,22 +151,18 @@ pub fn router(archive: Archive, config: Config) -> Router {
         .layer(middleware::from_fn_with_state(
             state.clone(),
             conditional_get,
-        ));
+        ))
+        .layer(request_timeout(timeout));
     Router::new()
         .merge(pages)
-        .route("/healthz", get(api::healthz))
+        .merge(api)
         .route(&STYLESHEET_PATH, get(stylesheet))
-        .nest("/api/v1", api::router())
         .layer(middleware::from_fn_with_state(
             state.clone(),
             limits::rate_limit,
         ))
         .with_state(state)
         .layer(CompressionLayer::new())
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            timeout,
-        ))
         .layer(middleware::from_fn(readable_errors))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
@@ -180,6 +181,11 @@ pub fn router(archive: Archive, config: Config) -> Router {
                 .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
+}
+
+/// Answers 408 when handling a request takes longer than `limit`.
+pub fn request_timeout(limit: Duration) -> TimeoutLayer {
+    TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, limit)
 }
 
 /// Error answers made by middleware (a timeout, say) come without a body:

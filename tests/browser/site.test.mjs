@@ -419,7 +419,7 @@ describe('newsarchive in a real browser', () => {
     const articlePath = await firstArticlePath();
     const failures = [];
     await withPage({ viewport: { width: 360, height: 740 } }, async ({ page }) => {
-      for (const p of ['/', articlePath, '/search?q=restoring', '/archive']) {
+      for (const p of ['/', articlePath, '/search?q=restoring', '/archive', '/api']) {
         const response = await page.goto(p, { waitUntil: 'load' });
         if (!response || response.status() !== 200) {
           failures.push(`${p}: answered ${response ? response.status() : 'nothing'}`);
@@ -475,7 +475,7 @@ describe('newsarchive in a real browser', () => {
 
   test('f. no serious or critical axe-core violations', async () => {
     const articlePath = await firstArticlePath();
-    const pages = ['/', articlePath, '/archive', '/archive/2024', '/archive/2024/03', '/archive/2024/03/14', '/sources', '/search?q=food'];
+    const pages = ['/', articlePath, '/archive', '/archive/2024', '/archive/2024/03', '/archive/2024/03/14', '/sources', '/search?q=food', '/api'];
     const found = [];
     const errors = [];
     // bypassCSP lets addScriptTag inject axe past the site's strict CSP.

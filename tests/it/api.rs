@@ -138,6 +138,44 @@ async fn bad_bodies_get_problems_that_name_the_fault() {
             422,
             "authors",
         ),
+        // Blank values are not "absent": leave the field out or send null.
+        (serde_json::json!({"headline": "H", "url": ""}), 422, "url"),
+        (
+            serde_json::json!({"headline": "H", "url": "https://example.org/a b"}),
+            422,
+            "url",
+        ),
+        (
+            serde_json::json!({"headline": "H", "language": ""}),
+            422,
+            "language",
+        ),
+        (
+            serde_json::json!({"headline": "H", "published_at": " 2022-05-16"}),
+            422,
+            "published_at",
+        ),
+        (
+            serde_json::json!({"headline": "H", "published_at": "2022-5-16"}),
+            422,
+            "published_at",
+        ),
+        // Control characters count as blank, as the schema's pattern says.
+        (
+            serde_json::json!({"headline": "\u{1c}\u{a0} "}),
+            422,
+            "headline",
+        ),
+        (
+            serde_json::json!({"headline": "H", "paragraphs": ["a"], "body": "b"}),
+            422,
+            "body",
+        ),
+        (
+            serde_json::json!({"headline": "H", "source": {"name": "Dawn", "city": "Karachi"}}),
+            422,
+            "source",
+        ),
     ];
     for (body, status, named) in cases {
         let reply = app
@@ -229,6 +267,37 @@ async fn replace_patch_and_delete_follow_the_revision() {
         ))
         .await;
     assert_eq!(bad.status, 422, "{}", bad.body);
+    // A patch is itself checked: unknown fields (even null ones) and a
+    // source object without its name are refused, naming the fault.
+    for (patch, named) in [
+        (serde_json::json!({"colour": null}), "colour"),
+        (
+            serde_json::json!({"source": {"site": "https://example.org"}}),
+            "source",
+        ),
+        (serde_json::json!({"tags": "transport"}), "tags"),
+    ] {
+        let reply = app
+            .request(write("PATCH", "/api/v1/articles/1", Some(&token), patch))
+            .await;
+        assert_eq!(reply.status, 422, "{}", reply.body);
+        assert!(reply.json()["detail"].as_str().unwrap().contains(named));
+    }
+    // A new body replaces the paragraphs; a source object merges into the stored one.
+    let reply = app
+        .request(write(
+            "PATCH",
+            "/api/v1/articles/1",
+            Some(&token),
+            serde_json::json!({"body": "First.\n\nSecond.", "source": {"name": "Harbour Times"}}),
+        ))
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(
+        reply.json()["paragraphs"],
+        serde_json::json!(["First.", "Second."])
+    );
+    assert_eq!(reply.json()["source"]["name"], "Harbour Times");
 
     let mut delete = write(
         "DELETE",
@@ -379,6 +448,10 @@ async fn listing_articles_filters_and_pages_with_a_stable_cursor() {
         ("/api/v1/articles?limit=101", "limit"),
         ("/api/v1/articles?from=yesterday", "from"),
         ("/api/v1/articles?cursor=zz", "cursor"),
+        ("/api/v1/articles?cursor=2024.1", "cursor"),
+        ("/api/v1/articles?fields=", "fields"),
+        ("/api/v1/articles?fields=headline,,url", "fields"),
+        ("/api/v1/articles?fields=%20headline", "fields"),
         ("/api/v1/articles?fields=headline,colour", "colour"),
         ("/api/v1/articles?sort=oldest", "sort"),
         ("/api/v1/articles/1?fields=bodytext", "bodytext"),

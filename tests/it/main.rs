@@ -8,6 +8,7 @@ mod cli;
 mod concurrency;
 mod crash;
 mod helpers;
+mod openapi;
 mod reindex;
 mod search;
 mod seed;

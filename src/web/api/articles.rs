@@ -2,6 +2,7 @@
 //! token, with the revision as `ETag`/`If-Match`, visible to search when the
 //! request returns.
 
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use axum::Json;
@@ -10,8 +11,12 @@ use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use utoipa::PartialSchema as _;
+use utoipa::openapi::{RefOr, Schema};
+
 use super::auth::WriteAccess;
-use super::{article_id, article_response};
+use super::openapi::{ArticlePatch, problem};
+use super::{ArticleJson, article_id, article_response};
 use crate::archive::Archive;
 use crate::article::ArticleInput;
 use crate::store::Saved;
@@ -83,6 +88,49 @@ fn invalid(detail: impl Into<String>) -> ApiError {
     )
 }
 
+/// The fields an article is written with, from its (serde-derived) schema.
+static ARTICLE_INPUT_FIELDS: LazyLock<Vec<String>> =
+    LazyLock::new(|| match ArticleInput::schema() {
+        RefOr::T(Schema::Object(object)) => object.properties.keys().cloned().collect(),
+        _ => Vec::new(),
+    });
+
+/// A merge patch must itself be a partial article: known fields of the right
+/// types (a source object with its name), `null` to remove any field but the headline.
+fn check_patch(patch: &serde_json::Value) -> Result<(), ApiError> {
+    let Some(fields) = patch.as_object() else {
+        return Err(invalid(
+            "a merge patch is a JSON object of the fields to change",
+        ));
+    };
+    if fields
+        .get("headline")
+        .is_some_and(serde_json::Value::is_null)
+    {
+        return Err(invalid("headline: can be changed but not removed"));
+    }
+    if let Some(unknown) = fields.keys().find(|f| !ARTICLE_INPUT_FIELDS.contains(f)) {
+        return Err(invalid(format!(
+            "unknown field `{unknown}`; articles have {}",
+            ARTICLE_INPUT_FIELDS.join(", ")
+        )));
+    }
+    let given: serde_json::Map<_, _> = fields
+        .iter()
+        .filter(|(_, value)| !value.is_null())
+        .map(|(name, value)| (name.clone(), value.clone()))
+        .collect();
+    article_input(given.into()).map(drop)
+}
+
+/// Reads an article from JSON; the error names the field at fault.
+fn article_input(value: serde_json::Value) -> Result<ArticleInput, ApiError> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        invalid(format!("{path}: {}", e.into_inner()))
+    })
+}
+
 /// Waits (bounded) until the write is searchable, then answers with the article.
 async fn written(
     archive: &Archive,
@@ -108,7 +156,29 @@ async fn written(
     Ok(response)
 }
 
-/// `POST /api/v1/articles`: creates an article; 201 with `Location`.
+/// Creates an article. It is searchable when the answer comes.
+#[utoipa::path(
+    post,
+    path = "/articles",
+    tag = "articles",
+    security(("token" = [])),
+    request_body = ArticleInput,
+    responses(
+        (status = 201, description = "Created", body = ArticleJson, headers(
+            ("Location" = String, description = "The new article's API address"),
+            ("ETag" = String, description = "The article's revision"),
+        )),
+        (status = 400, response = problem::BadJson),
+        (status = 401, response = problem::Unauthorized),
+        (status = 403, response = problem::Forbidden),
+        (status = 409, response = problem::Conflict),
+        (status = 413, response = problem::TooLarge),
+        (status = 415, response = problem::UnsupportedMediaType),
+        (status = 422, response = problem::Invalid),
+        (status = 429, response = problem::TooManyRequests),
+        (status = 503, response = problem::Unavailable),
+    )
+)]
 pub async fn create(
     State(archive): State<Archive>,
     access: WriteAccess,
@@ -120,7 +190,32 @@ pub async fn create(
     written(&archive, saved, StatusCode::CREATED).await
 }
 
-/// `PUT /api/v1/articles/{id}`: replaces an article with the body.
+/// Replaces an article with the body. `If-Match: "<revision>"` makes it
+/// conditional: 412 when the article changed meanwhile.
+#[utoipa::path(
+    put,
+    path = "/articles/{id}",
+    tag = "articles",
+    security(("token" = [])),
+    params(("id" = i64, Path, description = "The article's id")),
+    request_body = ArticleInput,
+    responses(
+        (status = 200, description = "Replaced", body = ArticleJson, headers(
+            ("ETag" = String, description = "The article's new revision"),
+        )),
+        (status = 400, response = problem::BadJson),
+        (status = 401, response = problem::Unauthorized),
+        (status = 403, response = problem::Forbidden),
+        (status = 404, response = problem::NotFound),
+        (status = 409, response = problem::Conflict),
+        (status = 412, response = problem::PreconditionFailed),
+        (status = 413, response = problem::TooLarge),
+        (status = 415, response = problem::UnsupportedMediaType),
+        (status = 422, response = problem::Invalid),
+        (status = 429, response = problem::TooManyRequests),
+        (status = 503, response = problem::Unavailable),
+    )
+)]
 pub async fn replace(
     State(archive): State<Archive>,
     access: WriteAccess,
@@ -136,8 +231,35 @@ pub async fn replace(
     written(&archive, saved, StatusCode::OK).await
 }
 
-/// `PATCH /api/v1/articles/{id}`: applies a JSON merge patch (RFC 7396) to the
-/// article's fields; `null` removes a field.
+/// Changes some of an article's fields with a JSON merge patch (RFC 7396);
+/// `null` removes a field. `If-Match: "<revision>"` makes it conditional.
+#[utoipa::path(
+    patch,
+    path = "/articles/{id}",
+    tag = "articles",
+    security(("token" = [])),
+    params(("id" = i64, Path, description = "The article's id")),
+    request_body(content(
+        (ArticlePatch = "application/merge-patch+json"),
+        (ArticlePatch = "application/json"),
+    )),
+    responses(
+        (status = 200, description = "Changed", body = ArticleJson, headers(
+            ("ETag" = String, description = "The article's new revision"),
+        )),
+        (status = 400, response = problem::BadJson),
+        (status = 401, response = problem::Unauthorized),
+        (status = 403, response = problem::Forbidden),
+        (status = 404, response = problem::NotFound),
+        (status = 409, response = problem::Conflict),
+        (status = 412, response = problem::PreconditionFailed),
+        (status = 413, response = problem::TooLarge),
+        (status = 415, response = problem::UnsupportedMediaType),
+        (status = 422, response = problem::Invalid),
+        (status = 429, response = problem::TooManyRequests),
+        (status = 503, response = problem::Unavailable),
+    )
+)]
 pub async fn patch(
     State(archive): State<Archive>,
     access: WriteAccess,
@@ -147,11 +269,7 @@ pub async fn patch(
 ) -> Result<Response, ApiError> {
     let id = article_id(&id)?;
     let expected = if_match(&headers)?;
-    if !patch.is_object() {
-        return Err(invalid(
-            "a merge patch is a JSON object of the fields to change",
-        ));
-    }
+    check_patch(&patch)?;
     // Without If-Match, a change that lands between our read and our write is
     // merged again; with it, the client's expectation decides.
     for _ in 0..3 {
@@ -167,8 +285,7 @@ pub async fn patch(
             fields.remove("paragraphs");
         }
         json_patch::merge(&mut doc, &patch);
-        let input: ArticleInput =
-            serde_json::from_value(doc).map_err(|e| invalid(e.to_string()))?;
+        let input = article_input(doc)?;
         let article = input.validate().map_err(|e| invalid(e.to_string()))?;
         match archive
             .replace(id, &article, Some(expected.unwrap_or(current.revision)))
@@ -194,7 +311,24 @@ pub async fn patch(
     ))
 }
 
-/// `DELETE /api/v1/articles/{id}`: removes the article from the database and the index.
+/// Removes an article from the database and the index.
+/// `If-Match: "<revision>"` makes it conditional.
+#[utoipa::path(
+    delete,
+    path = "/articles/{id}",
+    tag = "articles",
+    security(("token" = [])),
+    params(("id" = i64, Path, description = "The article's id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, response = problem::Unauthorized),
+        (status = 403, response = problem::Forbidden),
+        (status = 404, response = problem::NotFound),
+        (status = 412, response = problem::PreconditionFailed),
+        (status = 429, response = problem::TooManyRequests),
+        (status = 503, response = problem::Unavailable),
+    )
+)]
 pub async fn delete(
     State(archive): State<Archive>,
     access: WriteAccess,

@@ -2,6 +2,8 @@
 //! import (URL, then content). The body is streamed and saved in batches;
 //! each line gets a result, bad lines fail alone.
 
+use std::time::Duration;
+
 use axum::Json;
 use axum::body::Body;
 use axum::extract::State;
@@ -9,9 +11,11 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt as _;
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::articles::INDEX_WAIT;
 use super::auth::WriteAccess;
+use super::openapi::problem;
 use crate::archive::Archive;
 use crate::article::NewArticle;
 use crate::ingest::parse_json_line;
@@ -20,6 +24,8 @@ use crate::web::ApiError;
 
 /// Largest import body.
 pub const IMPORT_BODY_LIMIT: u64 = 256 * 1024 * 1024;
+/// Longest an import request may take (a full 256 MiB body takes minutes).
+pub const IMPORT_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 /// Longest single line.
 const LINE_LIMIT: usize = 4 * 1024 * 1024;
 /// Articles saved per transaction.
@@ -31,21 +37,33 @@ const NDJSON_TYPES: &[&str] = &[
     "application/x-jsonlines",
 ];
 
-#[derive(Serialize)]
+/// What became of one line.
+#[derive(Serialize, ToSchema, Clone, Copy)]
+#[serde(rename_all = "lowercase")]
+enum LineStatus {
+    Created,
+    Updated,
+    Unchanged,
+    Failed,
+}
+
+#[derive(Serialize, ToSchema)]
 struct LineResult {
+    /// The line's number, from 1.
     line: usize,
-    /// created, updated, unchanged or failed.
-    status: &'static str,
+    status: LineStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
     id: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     revision: Option<i64>,
+    /// Why the line failed, naming its number and the field at fault.
     #[serde(skip_serializing_if = "Option::is_none")]
     reason: Option<String>,
 }
 
-#[derive(Serialize, Default)]
+#[derive(Serialize, Default, ToSchema)]
 struct Summary {
+    /// Lines that were not blank.
     lines: usize,
     created: usize,
     updated: usize,
@@ -53,7 +71,7 @@ struct Summary {
     failed: usize,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct ImportReport {
     summary: Summary,
     results: Vec<LineResult>,
@@ -87,7 +105,7 @@ impl Importer {
         self.report.summary.failed += 1;
         self.report.results.push(LineResult {
             line,
-            status: "failed",
+            status: LineStatus::Failed,
             id: None,
             revision: None,
             reason: Some(reason),
@@ -104,15 +122,15 @@ impl Importer {
             let status = match s.outcome {
                 Outcome::Created => {
                     self.report.summary.created += 1;
-                    "created"
+                    LineStatus::Created
                 }
                 Outcome::Updated => {
                     self.report.summary.updated += 1;
-                    "updated"
+                    LineStatus::Updated
                 }
                 Outcome::Unchanged => {
                     self.report.summary.unchanged += 1;
-                    "unchanged"
+                    LineStatus::Unchanged
                 }
             };
             self.report.results.push(LineResult {
@@ -136,7 +154,32 @@ fn too_large() -> ApiError {
     )
 }
 
-/// `POST /api/v1/import`: one result per line and a summary.
+/// Imports NDJSON, one article per line (the fields of `ArticleInput`),
+/// matched like the command-line import: by URL, then by content. A bad
+/// line fails alone; the answer has one result per line and a summary.
+/// The body is streamed: up to 256 MiB, each line up to 4 MiB.
+#[utoipa::path(
+    post,
+    path = "/import",
+    tag = "articles",
+    security(("token" = [])),
+    request_body(
+        content = serde_json::Value,
+        content_type = "application/x-ndjson",
+        description = "One JSON article per line. Any text is read: each line that is not \
+            an article is reported as failed, with its number and the reason.",
+    ),
+    responses(
+        (status = 200, description = "What became of each line", body = ImportReport),
+        (status = 400, response = problem::BadRequest),
+        (status = 401, response = problem::Unauthorized),
+        (status = 403, response = problem::Forbidden),
+        (status = 413, response = problem::TooLarge),
+        (status = 415, response = problem::UnsupportedMediaType),
+        (status = 429, response = problem::TooManyRequests),
+        (status = 503, response = problem::Unavailable),
+    )
+)]
 pub async fn import(
     State(archive): State<Archive>,
     access: WriteAccess,

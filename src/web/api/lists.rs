@@ -6,49 +6,56 @@ use std::collections::BTreeSet;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
+use utoipa::openapi::Type;
+use utoipa::openapi::schema::ObjectBuilder;
+use utoipa::{IntoParams, ToSchema};
 
-use super::{ApiQuery, ArticleJson, article_id};
+use super::openapi::problem;
+use super::{ARTICLE_FIELDS, ApiQuery, ArticleFields, ArticleJson, article_id};
 use crate::archive::Archive;
-use crate::article::{Article, format_date, parse_date};
+use crate::article::{Article, date_schema, format_date, parse_iso_date};
 use crate::store::{ArticleFilter, NameKind};
 use crate::web::ApiError;
 
 /// Most articles one page may hold.
 const MAX_LIMIT: i64 = 100;
 
-/// The fields an article has in API responses, for `fields=`.
-const FIELDS: &[&str] = &[
-    "id",
-    "slug",
-    "revision",
-    "headline",
-    "subheading",
-    "authors",
-    "source",
-    "url",
-    "published_at",
-    "section",
-    "tags",
-    "language",
-    "paragraphs",
-    "updated_at",
-    "ingested_at",
-    "word_count",
-    "content_hash",
-    "path",
-];
+/// The fields of an article in API responses, the values `fields=` names.
+#[derive(Deserialize, ToSchema, Clone, Copy, Debug)]
+#[serde(rename_all = "snake_case")]
+pub enum ArticleField {
+    Id,
+    Slug,
+    Revision,
+    Headline,
+    Subheading,
+    Authors,
+    Source,
+    Url,
+    PublishedAt,
+    Section,
+    Tags,
+    Language,
+    Paragraphs,
+    UpdatedAt,
+    IngestedAt,
+    WordCount,
+    ContentHash,
+    Path,
+}
 
 /// `fields=a,b,c`: which article fields to send (`id` always comes).
 pub fn parse_fields(fields: Option<&str>) -> Result<Option<BTreeSet<String>>, ApiError> {
     let Some(list) = fields else { return Ok(None) };
     let mut chosen = BTreeSet::from(["id".to_owned()]);
-    for field in list.split(',').map(str::trim).filter(|f| !f.is_empty()) {
-        if !FIELDS.contains(&field) {
+    for field in list.split(',') {
+        let known = serde_json::from_value::<ArticleField>(field.into()).is_ok();
+        if !known {
             return Err(ApiError::bad_request(format!(
                 "`fields` names `{field}`, which articles do not have; choose from {}",
-                FIELDS.join(", ")
+                ARTICLE_FIELDS.join(", ")
             )));
         }
         chosen.insert(field.to_owned());
@@ -58,42 +65,77 @@ pub fn parse_fields(fields: Option<&str>) -> Result<Option<BTreeSet<String>>, Ap
 
 /// An article as JSON, cut down to `fields` when given.
 pub fn article_json(article: &Article, fields: Option<&BTreeSet<String>>) -> serde_json::Value {
-    let mut value = serde_json::to_value(ArticleJson {
-        path: article.path(),
-        article,
-    })
-    .expect("an article serialises");
+    let mut value =
+        serde_json::to_value(ArticleJson::from(article)).expect("an article serialises");
     if let (Some(fields), Some(object)) = (fields, value.as_object_mut()) {
         object.retain(|key, _| fields.contains(key));
     }
     value
 }
 
-#[derive(Deserialize)]
+/// `cursor`: `<published as 14 digits>.<id>`, or `.<id>` for undated articles.
+fn cursor_schema() -> utoipa::openapi::Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(r"^([0-9]{14})?\.[0-9]{1,18}$"))
+        .description(Some(
+            "Where the page starts: the `next_cursor` of the page before.",
+        ))
+        .build()
+}
+
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ListParams {
+    /// Only articles from this source (its exact name).
     source: Option<String>,
+    /// Only articles in this section.
     section: Option<String>,
+    /// Only articles with this tag.
     tag: Option<String>,
+    /// Only articles with this author in the byline.
     author: Option<String>,
-    /// Published on or after this ISO 8601 date or date-time.
+    /// Published on or after this date or date-time.
+    #[param(schema_with = from_schema)]
     from: Option<String>,
-    /// Published on or before this ISO 8601 date (the whole day) or date-time.
+    /// Published on or before this date (the whole day) or date-time.
+    #[param(schema_with = to_schema)]
     to: Option<String>,
+    /// Articles per page, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<i64>,
+    #[param(schema_with = cursor_schema)]
     cursor: Option<String>,
+    /// Which fields each article has (`id` always comes), e.g. `headline,url`.
+    #[param(value_type = Option<Vec<ArticleField>>, style = Form, explode = false, min_items = 1)]
     fields: Option<String>,
 }
 
-#[derive(Serialize)]
+fn from_schema() -> utoipa::openapi::schema::Schema {
+    date_schema(
+        false,
+        "Only articles published on or after this date or date-time.",
+    )
+}
+
+fn to_schema() -> utoipa::openapi::schema::Schema {
+    date_schema(
+        false,
+        "Only articles published on or before this date (the whole day) or date-time.",
+    )
+}
+
+#[derive(Serialize, ToSchema)]
 struct ArticlePage {
+    #[schema(value_type = Vec<ArticleFields>)]
     articles: Vec<serde_json::Value>,
     /// Pass as `cursor` to get the next page; null on the last page.
     next_cursor: Option<String>,
 }
 
 fn date_param(name: &str, value: &str) -> Result<DateTime<Utc>, ApiError> {
-    parse_date(value).ok_or_else(|| {
+    parse_iso_date(value).ok_or_else(|| {
         ApiError::bad_request(format!(
             "`{name}` must be an ISO 8601 date or date-time such as 2022-05-16 or 2022-05-16T09:30:00Z, not `{value}`"
         ))
@@ -101,42 +143,65 @@ fn date_param(name: &str, value: &str) -> Result<DateTime<Utc>, ApiError> {
 }
 
 fn encode_cursor(article: &Article) -> String {
-    let key = article
+    let published: String = article
         .content
         .published_at
         .as_ref()
         .map(format_date)
-        .unwrap_or_default();
-    format!("{key}|{}", article.id)
-        .bytes()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+        .unwrap_or_default()
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect();
+    format!("{published}.{}", article.id)
 }
 
+/// The position a cursor names: the stored publication time (empty for
+/// undated articles) and the id. Any cursor of the documented shape is a
+/// position, so a hand-made one pages from there.
 fn decode_cursor(cursor: &str) -> Result<(String, i64), ApiError> {
     let bad = || {
         ApiError::bad_request(
-            "`cursor` is not one this API gave out: pass `next_cursor` back unchanged",
+            "`cursor` is not one this API gives out: pass `next_cursor` back unchanged",
         )
     };
-    let bytes = (0..cursor.len())
-        .step_by(2)
-        .map(|i| {
-            cursor
-                .get(i..i + 2)
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-        })
-        .collect::<Option<Vec<u8>>>()
-        .ok_or_else(bad)?;
-    let text = String::from_utf8(bytes).map_err(|_| bad())?;
-    let (key, id) = text.rsplit_once('|').ok_or_else(bad)?;
-    if !key.is_empty() && parse_date(key).is_none() {
+    let (published, id) = cursor.split_once('.').ok_or_else(bad)?;
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if !(published.is_empty() || published.len() == 14 && digits(published))
+        || !(1..=18).contains(&id.len())
+        || !digits(id)
+    {
         return Err(bad());
     }
-    Ok((key.to_owned(), id.parse().map_err(|_| bad())?))
+    let key = if published.is_empty() {
+        String::new()
+    } else {
+        let p = published;
+        format!(
+            "{}-{}-{}T{}:{}:{}Z",
+            &p[..4],
+            &p[4..6],
+            &p[6..8],
+            &p[8..10],
+            &p[10..12],
+            &p[12..]
+        )
+    };
+    Ok((key, id.parse().map_err(|_| bad())?))
 }
 
-/// `GET /api/v1/articles`: newest first, filtered, a page at a time.
+/// Articles, newest first, filtered, a page at a time. The cursor is stable
+/// while articles are added.
+#[utoipa::path(
+    get,
+    path = "/articles",
+    tag = "articles",
+    params(ListParams),
+    responses(
+        (status = 200, description = "One page of articles", body = ArticlePage),
+        (status = 400, response = problem::BadRequest),
+        (status = 503, response = problem::Unavailable),
+    )
+)]
 pub async fn articles(
     State(archive): State<Archive>,
     ApiQuery(params): ApiQuery<ListParams>,
@@ -155,9 +220,8 @@ pub async fn articles(
         .transpose()?;
     let until = match params.to.as_deref() {
         None => None,
-        Some(v) if NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d").is_ok() => {
-            Some(date_param("to", v)? + TimeDelta::days(1))
-        }
+        // A date alone means the whole day.
+        Some(v) if v.len() == 10 => Some(date_param("to", v)? + TimeDelta::days(1)),
         Some(v) => Some(date_param("to", v)? + TimeDelta::seconds(1)),
     };
     let filter = ArticleFilter {
@@ -193,13 +257,30 @@ pub async fn articles(
     .into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct FieldsParam {
+    /// Which fields the article has (`id` always comes), e.g. `headline,url`.
+    #[param(value_type = Option<Vec<ArticleField>>, style = Form, explode = false, min_items = 1)]
     fields: Option<String>,
 }
 
-/// `GET /api/v1/articles/{id}`: one article, its revision as `ETag`.
+/// One article, its revision as `ETag`.
+#[utoipa::path(
+    get,
+    path = "/articles/{id}",
+    tag = "articles",
+    params(("id" = i64, Path, description = "The article's id"), FieldsParam),
+    responses(
+        (status = 200, description = "The article", body = ArticleFields, headers(
+            ("ETag" = String, description = "The article's revision, for `If-Match`"),
+        )),
+        (status = 400, response = problem::BadRequest),
+        (status = 404, response = problem::NotFound),
+        (status = 503, response = problem::Unavailable),
+    )
+)]
 pub async fn article(
     State(archive): State<Archive>,
     Path(id): Path<String>,
@@ -225,14 +306,15 @@ pub async fn article(
     Ok(response)
 }
 
-#[derive(Serialize)]
-struct NameJson {
+/// A name with the number of articles that carry it.
+#[derive(Serialize, ToSchema)]
+pub struct NameJson {
     name: String,
     count: i64,
 }
 
-async fn names(archive: Archive, kind: NameKind, key: &'static str) -> Result<Response, ApiError> {
-    let names: Vec<NameJson> = archive
+async fn names(archive: Archive, kind: NameKind) -> Result<Vec<NameJson>, ApiError> {
+    Ok(archive
         .store()
         .names(kind)
         .await?
@@ -241,26 +323,65 @@ async fn names(archive: Archive, kind: NameKind, key: &'static str) -> Result<Re
             name: n.name,
             count: n.count,
         })
-        .collect();
-    Ok(Json(serde_json::json!({ key: names })).into_response())
+        .collect())
 }
 
-/// `GET /api/v1/sources`: every source with its article count.
-pub async fn sources(State(archive): State<Archive>) -> Result<Response, ApiError> {
-    names(archive, NameKind::Source, "sources").await
+#[derive(Serialize, ToSchema)]
+pub struct Sources {
+    sources: Vec<NameJson>,
 }
 
-/// `GET /api/v1/sections`: every section with its article count.
-pub async fn sections(State(archive): State<Archive>) -> Result<Response, ApiError> {
-    names(archive, NameKind::Section, "sections").await
+#[derive(Serialize, ToSchema)]
+pub struct Sections {
+    sections: Vec<NameJson>,
 }
 
-/// `GET /api/v1/tags`: every tag with its article count.
-pub async fn tags(State(archive): State<Archive>) -> Result<Response, ApiError> {
-    names(archive, NameKind::Tag, "tags").await
+#[derive(Serialize, ToSchema)]
+pub struct Tags {
+    tags: Vec<NameJson>,
 }
 
-/// `GET /api/v1/authors`: every author with their article count.
-pub async fn authors(State(archive): State<Archive>) -> Result<Response, ApiError> {
-    names(archive, NameKind::Author, "authors").await
+#[derive(Serialize, ToSchema)]
+pub struct Authors {
+    authors: Vec<NameJson>,
+}
+
+/// Every source with its article count, by name.
+#[utoipa::path(get, path = "/sources", tag = "lists", responses(
+    (status = 200, description = "The sources", body = Sources),
+    (status = 503, response = problem::Unavailable),
+))]
+pub async fn sources(State(archive): State<Archive>) -> Result<Json<Sources>, ApiError> {
+    let sources = names(archive, NameKind::Source).await?;
+    Ok(Json(Sources { sources }))
+}
+
+/// Every section with its article count, by name.
+#[utoipa::path(get, path = "/sections", tag = "lists", responses(
+    (status = 200, description = "The sections", body = Sections),
+    (status = 503, response = problem::Unavailable),
+))]
+pub async fn sections(State(archive): State<Archive>) -> Result<Json<Sections>, ApiError> {
+    let sections = names(archive, NameKind::Section).await?;
+    Ok(Json(Sections { sections }))
+}
+
+/// Every tag with its article count, by name.
+#[utoipa::path(get, path = "/tags", tag = "lists", responses(
+    (status = 200, description = "The tags", body = Tags),
+    (status = 503, response = problem::Unavailable),
+))]
+pub async fn tags(State(archive): State<Archive>) -> Result<Json<Tags>, ApiError> {
+    let tags = names(archive, NameKind::Tag).await?;
+    Ok(Json(Tags { tags }))
+}
+
+/// Every author with their article count, by name.
+#[utoipa::path(get, path = "/authors", tag = "lists", responses(
+    (status = 200, description = "The authors", body = Authors),
+    (status = 503, response = problem::Unavailable),
+))]
+pub async fn authors(State(archive): State<Archive>) -> Result<Json<Authors>, ApiError> {
+    let authors = names(archive, NameKind::Author).await?;
+    Ok(Json(Authors { authors }))
 }

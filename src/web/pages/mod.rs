@@ -1,6 +1,7 @@
 //! HTML pages: each handler beside the askama view it renders. This file
 //! holds what the pages share: the layout, parameters, article cards, pagers.
 
+pub mod api_docs;
 pub mod archive;
 pub mod article;
 pub mod feeds;
