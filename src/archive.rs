@@ -54,7 +54,8 @@ struct Inner {
 /// One search result: the article, its score, and highlighted text.
 pub struct SearchResult {
     pub article: Article,
-    pub score: f32,
+    /// Relevance; None when sorted by date.
+    pub score: Option<f32>,
     /// The headline as escaped HTML with matches in `<mark>`.
     pub headline_html: String,
     /// The best matching passage, when the body matches.
@@ -67,6 +68,8 @@ pub struct SearchPage {
     pub results: Vec<SearchResult>,
     /// Parts of the query that were ignored, in words.
     pub ignored: Vec<String>,
+    pub facets: Vec<search::FacetCounts>,
+    pub histogram: Option<search::Histogram>,
 }
 
 /// The state of the archive, as `/healthz` reports it.
@@ -188,12 +191,12 @@ impl Archive {
     }
 
     /// Searches the archive: one page of results with highlights.
-    pub async fn search(&self, query: &str, limit: usize, offset: usize) -> Result<SearchPage> {
+    pub async fn search(&self, query: &str, request: &search::Request) -> Result<SearchPage> {
         let index = self.index();
         let parsed = index.parse(query)?;
         let ignored = parsed.ignored.clone();
-        let hits =
-            tokio::task::spawn_blocking(move || index.search(&parsed, limit, offset)).await??;
+        let request = request.clone();
+        let hits = tokio::task::spawn_blocking(move || index.search(&parsed, &request)).await??;
         let ids: Vec<i64> = hits.hits.iter().map(|h| h.id).collect();
         let articles = self.inner.store.articles_by_ids(&ids).await?;
         let results = articles
@@ -203,7 +206,7 @@ impl Archive {
                     .hits
                     .iter()
                     .find(|h| h.id == article.id)
-                    .map_or(0.0, |h| h.score);
+                    .and_then(|h| h.score);
                 SearchResult {
                     headline_html: hits.highlighter.headline(&article.content.headline),
                     snippet: hits.highlighter.snippet(&article.content.paragraphs),
@@ -216,6 +219,8 @@ impl Archive {
             total: hits.total,
             results,
             ignored,
+            facets: hits.facets,
+            histogram: hits.histogram,
         })
     }
 

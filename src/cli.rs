@@ -223,7 +223,11 @@ async fn import(data: &std::path::Path, paths: &[PathBuf]) -> anyhow::Result<Exi
 async fn search(data: &std::path::Path, query: &str, limit: usize) -> anyhow::Result<ExitCode> {
     let archive = open(data).await?;
     archive.wait_indexed(Duration::from_secs(60)).await?;
-    let page = match archive.search(query, limit, 0).await {
+    let request = crate::search::Request {
+        limit,
+        ..Default::default()
+    };
+    let page = match archive.search(query, &request).await {
         Ok(page) => page,
         Err(crate::archive::Error::Query(e)) => {
             archive.close().await?;
@@ -252,7 +256,10 @@ async fn search(data: &std::path::Path, query: &str, limit: usize) -> anyhow::Re
         if let Some(date) = a.display_date() {
             meta.push(date);
         }
-        println!("   {} · score {:.2}", meta.join(" · "), result.score);
+        if let Some(score) = result.score {
+            meta.push(format!("score {score:.2}"));
+        }
+        println!("   {}", meta.join(" · "));
         if let Some(snippet) = &result.snippet {
             println!("   {}", terminal_text(&snippet.html, bold));
         }

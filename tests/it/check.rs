@@ -59,7 +59,10 @@ async fn an_index_ahead_of_its_database_is_rebuilt_at_start() {
     let report = archive.check(Duration::from_secs(60)).await.unwrap();
     assert!(report.is_ok(), "{report:?}");
     assert_eq!(report.articles, 2);
-    let page = archive.search("\"story number 2\"", 10, 0).await.unwrap();
+    let page = archive
+        .search("\"story number 2\"", &Default::default())
+        .await
+        .unwrap();
     assert_eq!(page.total, 0, "the lost article is gone from search too");
     archive.close().await.unwrap();
 }
@@ -83,13 +86,20 @@ async fn a_deleted_article_leaves_the_database_and_the_index() {
     assert!(archive.store().article(2).await.unwrap().is_none());
     assert_eq!(
         archive
-            .search("\"story number 1\"", 10, 0)
+            .search("\"story number 1\"", &Default::default())
             .await
             .unwrap()
             .total,
         0
     );
-    assert_eq!(archive.search("generated", 10, 0).await.unwrap().total, 2);
+    assert_eq!(
+        archive
+            .search("generated", &Default::default())
+            .await
+            .unwrap()
+            .total,
+        2
+    );
     let report = archive.check(Duration::from_secs(60)).await.unwrap();
     assert!(report.is_ok(), "{report:?}");
     archive.close().await.unwrap();

@@ -62,7 +62,7 @@ async fn many_concurrent_writers_all_succeed_and_the_index_agrees() {
     app.assert_consistent().await;
     let page = app
         .archive
-        .search("\"shared story edited\"", 10, 0)
+        .search("\"shared story edited\"", &Default::default())
         .await
         .unwrap();
     assert_eq!(page.total, 1, "the shared article is indexed once");

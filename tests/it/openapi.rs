@@ -152,7 +152,7 @@ async fn a_query_with_no_words_finds_nothing_and_says_why() {
     assert_eq!(reply.status, 200, "{}", reply.body);
     let json = reply.json();
     assert_eq!(json["total"], 0);
-    assert!(json["ignored"][0].as_str().unwrap().contains("empty"));
+    assert!(json["warnings"][0].as_str().unwrap().contains("empty"));
     // Blank is not a query at all.
     let reply = app.get("/api/v1/search?q=%20%1C").await;
     assert_eq!(reply.status, 400);

@@ -24,7 +24,13 @@ async fn reindex_swaps_in_a_fresh_index_while_searches_keep_working() {
         tokio::spawn(async move {
             while !stop.load(Ordering::Relaxed) {
                 let page = archive
-                    .search("harbours ferries", 5, 0)
+                    .search(
+                        "harbours ferries",
+                        &newsarchive::search::Request {
+                            limit: 5,
+                            ..Default::default()
+                        },
+                    )
                     .await
                     .expect("search during reindex");
                 assert!(page.total >= 500, "a search saw {} results", page.total);
@@ -66,7 +72,13 @@ async fn reindex_swaps_in_a_fresh_index_while_searches_keep_working() {
 
     let page = app
         .archive
-        .search("\"story number 9999\"", 5, 0)
+        .search(
+            "\"story number 9999\"",
+            &newsarchive::search::Request {
+                limit: 5,
+                ..Default::default()
+            },
+        )
         .await
         .unwrap();
     assert_eq!(page.total, 1);

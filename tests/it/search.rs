@@ -17,10 +17,18 @@ async fn exact_forms_rank_above_stemmed_ones() {
         serde_json::json!({"headline": "Council meets", "paragraphs": ["Engineers are restoring the old bridge deck."]}),
     ])
     .await;
-    let page = app.archive.search("restoring", 10, 0).await.unwrap();
+    let page = app
+        .archive
+        .search("restoring", &Default::default())
+        .await
+        .unwrap();
     assert_eq!(page.total, 2);
     assert_eq!(page.results[0].article.content.headline, "Council meets");
-    let page = app.archive.search("restore", 10, 0).await.unwrap();
+    let page = app
+        .archive
+        .search("restore", &Default::default())
+        .await
+        .unwrap();
     assert_eq!(page.results[0].article.content.headline, "Council votes");
 }
 
@@ -40,7 +48,11 @@ async fn accents_and_apostrophes_are_folded() {
         "council's",
         "council’s",
     ] {
-        let page = app.archive.search(query, 10, 0).await.unwrap();
+        let page = app
+            .archive
+            .search(query, &Default::default())
+            .await
+            .unwrap();
         assert_eq!(page.total, 1, "{query}");
     }
 }
@@ -54,7 +66,7 @@ async fn field_queries_search_one_field() {
     .await;
     let count = |q: &'static str| {
         let archive = app.archive.clone();
-        async move { archive.search(q, 10, 0).await.unwrap().total }
+        async move { archive.search(q, &Default::default()).await.unwrap().total }
     };
     assert_eq!(count("ferries").await, 2);
     assert_eq!(count("headline:ferries").await, 1);
@@ -67,4 +79,288 @@ async fn field_queries_search_one_field() {
     );
     assert_eq!(count("ferries -bridge").await, 1);
     assert_eq!(count("market OR bridge").await, 2);
+}
+
+/// 120 stories over three sources, four writers, two sections and tags,
+/// nine days apart from 2020-01-01; every twelfth is undated.
+fn fixture() -> Vec<serde_json::Value> {
+    (0..120usize)
+        .map(|i| {
+            let mut tags = vec![if i.is_multiple_of(2) {
+                "politics"
+            } else {
+                "economy"
+            }];
+            if i.is_multiple_of(10) {
+                tags.push("floods");
+            }
+            let source = ["Dawn", "The Hindu", "Kathmandu Post"][i % 3];
+            let mut story = serde_json::json!({
+                "headline": format!("Story {i} about trade"),
+                "url": format!("https://example.org/{i}"),
+                "source": source,
+                "authors": [format!("Writer {}", i % 4)],
+                "section": if i.is_multiple_of(5) { "World" } else { "Region" },
+                "tags": tags,
+                "paragraphs": [format!("Trade talks, round {i}."), "Ministers met again."],
+            });
+            if i % 12 != 11 {
+                story["published_at"] = published(i).format("%Y-%m-%d").to_string().into();
+            }
+            story
+        })
+        .collect()
+}
+
+fn published(i: usize) -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap() + chrono::TimeDelta::days(9 * i as i64)
+}
+
+fn dated(i: usize) -> Option<chrono::NaiveDate> {
+    (i % 12 != 11).then(|| published(i))
+}
+
+fn count(f: impl Fn(usize) -> bool) -> u64 {
+    (0..120).filter(|&i| f(i)).count() as u64
+}
+
+#[tokio::test]
+async fn filters_narrow_the_search_in_the_api() {
+    let app = app_with(&fixture()).await;
+    let total = |uri: &str| {
+        let uri = uri.to_owned();
+        let app = &app;
+        async move {
+            let reply = app.get(&uri).await;
+            assert_eq!(reply.status, 200, "{uri}: {}", reply.body);
+            reply.json()["total"].as_u64().unwrap()
+        }
+    };
+    assert_eq!(total("/api/v1/search?q=trade").await, 120);
+    assert_eq!(
+        total("/api/v1/search?q=trade&source=Dawn").await,
+        count(|i| i.is_multiple_of(3))
+    );
+    assert_eq!(
+        total("/api/v1/search?q=trade&source=dawn").await,
+        0,
+        "names are exact"
+    );
+    assert_eq!(
+        total("/api/v1/search?q=trade&author=Writer%201").await,
+        count(|i| i % 4 == 1)
+    );
+    assert_eq!(
+        total("/api/v1/search?q=trade&tag=floods&section=World").await,
+        count(|i| i.is_multiple_of(10))
+    );
+    let in_2021 = |i: usize| {
+        dated(i).is_some_and(|d| {
+            d >= chrono::NaiveDate::from_ymd_opt(2021, 1, 1).unwrap()
+                && d <= chrono::NaiveDate::from_ymd_opt(2021, 12, 31).unwrap()
+        })
+    };
+    assert_eq!(
+        total("/api/v1/search?q=trade&from=2021-01-01&to=2021-12-31").await,
+        count(in_2021)
+    );
+    // The same dates written in the query, or the query only of dates.
+    assert_eq!(
+        total("/api/v1/search?q=trade%20published:2021").await,
+        count(in_2021)
+    );
+    assert_eq!(
+        total("/api/v1/search?q=published:%5B2021-01-01%20TO%202021-12-31%5D").await,
+        count(in_2021)
+    );
+    assert_eq!(
+        total("/api/v1/search?q=byline:%22writer%202%22").await,
+        count(|i| i % 4 == 2)
+    );
+    // Dates that exclude each other match nothing, without an error.
+    assert_eq!(
+        total("/api/v1/search?q=trade&from=2022-01-01&to=2021-01-01").await,
+        0
+    );
+    let reply = app
+        .get("/api/v1/search?q=trade%20published:someday")
+        .await
+        .json();
+    assert_eq!(reply["total"], 120);
+    assert!(
+        reply["warnings"][0]
+            .as_str()
+            .unwrap()
+            .contains("published:someday")
+    );
+}
+
+#[tokio::test]
+async fn results_sort_by_date_and_page_with_a_cursor() {
+    let app = app_with(&fixture()).await;
+    let dates = |json: &serde_json::Value| -> Vec<Option<String>> {
+        json["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["published_at"].as_str().map(str::to_owned))
+            .collect()
+    };
+    let newest = app
+        .get("/api/v1/search?q=trade&sort=newest&limit=100")
+        .await
+        .json();
+    let list = dates(&newest);
+    let dated_list: Vec<&String> = list.iter().flatten().collect();
+    assert!(dated_list.windows(2).all(|w| w[0] >= w[1]), "{list:?}");
+    // Story 119 is undated, so 118 is the newest.
+    assert_eq!(list[0].as_deref(), Some("2022-11-28T00:00:00Z"));
+    let rest = app
+        .get("/api/v1/search?q=trade&sort=newest&limit=100&cursor=100")
+        .await
+        .json();
+    let rest = dates(&rest);
+    assert_eq!(rest.len(), 20);
+    assert!(
+        rest[10..].iter().all(Option::is_none),
+        "undated articles come last: {rest:?}"
+    );
+    assert!(newest["results"][0]["score"].is_null());
+    let oldest = app
+        .get("/api/v1/search?q=trade&sort=oldest&limit=5")
+        .await
+        .json();
+    let first = dates(&oldest);
+    assert_eq!(first[0].as_deref(), Some("2020-01-01T00:00:00Z"));
+    assert_eq!(first[1].as_deref(), Some("2020-01-10T00:00:00Z"));
+    let last = app
+        .get("/api/v1/search?q=trade&sort=oldest&limit=10&cursor=110")
+        .await
+        .json();
+    assert!(
+        dates(&last).iter().all(Option::is_none),
+        "undated articles come last"
+    );
+
+    let mut seen = std::collections::BTreeSet::new();
+    let mut uri = "/api/v1/search?q=trade&limit=50&fields=id".to_owned();
+    loop {
+        let page = app.get(&uri).await.json();
+        for r in page["results"].as_array().unwrap() {
+            assert!(
+                seen.insert(r["id"].as_i64().unwrap()),
+                "an article came twice"
+            );
+        }
+        match page["next_cursor"].as_str() {
+            Some(cursor) => {
+                uri = format!("/api/v1/search?q=trade&limit=50&fields=id&cursor={cursor}")
+            }
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 120);
+}
+
+#[tokio::test]
+async fn facets_and_the_histogram_count_the_matches() {
+    let app = app_with(&fixture()).await;
+    let reply = app
+        .get("/api/v1/search?q=trade&source=Dawn&facets=source,tag,author,section,year&histogram=year")
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let json = reply.json();
+    let dawn = |i: usize| i.is_multiple_of(3);
+    let facet = |name: &str| -> Vec<(String, u64)> {
+        json["facets"][name]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| {
+                (
+                    v["value"].as_str().unwrap().to_owned(),
+                    v["count"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(facet("source"), [("Dawn".to_owned(), count(dawn))]);
+    let politics = count(|i| dawn(i) && i.is_multiple_of(2));
+    let economy = count(|i| dawn(i) && i % 2 == 1);
+    let floods = count(|i| dawn(i) && i.is_multiple_of(10));
+    assert_eq!(
+        facet("tag"),
+        [
+            ("economy".to_owned(), economy),
+            ("politics".to_owned(), politics),
+            ("floods".to_owned(), floods)
+        ]
+    );
+    assert_eq!(facet("author").len(), 4);
+    let year =
+        |y: i32| count(|i| dawn(i) && dated(i).is_some_and(|d| chrono::Datelike::year(&d) == y));
+    assert_eq!(
+        facet("year"),
+        [
+            ("2022".to_owned(), year(2022)),
+            ("2021".to_owned(), year(2021)),
+            ("2020".to_owned(), year(2020))
+        ]
+    );
+    assert_eq!(json["histogram_interval"], "year");
+    let histogram: Vec<(String, u64)> = json["histogram"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            (
+                b["date"].as_str().unwrap().to_owned(),
+                b["count"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        histogram,
+        [
+            ("2020".to_owned(), year(2020)),
+            ("2021".to_owned(), year(2021)),
+            ("2022".to_owned(), year(2022))
+        ]
+    );
+
+    // By month, empty months are there as zeros; `auto` picks months for three years.
+    let months = app
+        .get("/api/v1/search?q=trade&histogram=auto")
+        .await
+        .json();
+    assert_eq!(months["histogram_interval"], "month");
+    let buckets = months["histogram"].as_array().unwrap();
+    assert_eq!(buckets.first().unwrap()["date"], "2020-01");
+    assert_eq!(buckets.last().unwrap()["date"], "2022-11");
+    assert_eq!(buckets.len(), 35);
+    let sum: u64 = buckets.iter().map(|b| b["count"].as_u64().unwrap()).sum();
+    assert_eq!(sum, count(|i| dated(i).is_some()));
+    let january = count(|i| dated(i).is_some_and(|d| d.format("%Y-%m").to_string() == "2020-01"));
+    assert_eq!(buckets[0]["count"], january);
+
+    // By day over a week.
+    let days = app
+        .get("/api/v1/search?q=trade&from=2020-01-01&to=2020-01-19&histogram=day")
+        .await
+        .json();
+    let days: Vec<(String, u64)> = days["histogram"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            (
+                b["date"].as_str().unwrap().to_owned(),
+                b["count"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(days.len(), 19);
+    assert_eq!(days[0], ("2020-01-01".to_owned(), 1));
+    assert_eq!(days[1], ("2020-01-02".to_owned(), 0));
+    assert_eq!(days[9], ("2020-01-10".to_owned(), 1));
 }

@@ -56,7 +56,11 @@ async fn searches_a_reader_would_try_find_the_seed_with_highlights() {
         ("“food security”", "<mark>food</mark> <mark>security</mark>"),
         ("restoring", "<mark>restore</mark>"),
     ] {
-        let page = app.archive.search(query, 10, 0).await.unwrap();
+        let page = app
+            .archive
+            .search(query, &Default::default())
+            .await
+            .unwrap();
         assert_eq!(page.total, 1, "{query}");
         let snippet = page.results[0]
             .snippet
@@ -69,7 +73,11 @@ async fn searches_a_reader_would_try_find_the_seed_with_highlights() {
         );
     }
     // The headline is highlighted too, by stem.
-    let page = app.archive.search("restoring", 10, 0).await.unwrap();
+    let page = app
+        .archive
+        .search("restoring", &Default::default())
+        .await
+        .unwrap();
     assert!(
         page.results[0]
             .headline_html
@@ -83,7 +91,11 @@ async fn searches_a_reader_would_try_find_the_seed_with_highlights() {
 async fn the_removed_footer_is_not_searchable() {
     let app = TestApp::with_seed().await;
     for query in ["reply", "\"leave a reply\"", "required fields"] {
-        let page = app.archive.search(query, 10, 0).await.unwrap();
+        let page = app
+            .archive
+            .search(query, &Default::default())
+            .await
+            .unwrap();
         assert_eq!(page.total, 0, "{query} should find nothing");
     }
 }

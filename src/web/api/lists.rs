@@ -16,6 +16,7 @@ use super::openapi::problem;
 use super::{ARTICLE_FIELDS, ApiQuery, ArticleFields, ArticleJson, article_id};
 use crate::archive::Archive;
 use crate::article::{Article, date_schema, format_date, parse_iso_date};
+use crate::search::query::DateSpan;
 use crate::store::{ArticleFilter, NameKind};
 use crate::web::ApiError;
 
@@ -112,14 +113,14 @@ pub struct ListParams {
     fields: Option<String>,
 }
 
-fn from_schema() -> utoipa::openapi::schema::Schema {
+pub fn from_schema() -> utoipa::openapi::schema::Schema {
     date_schema(
         false,
         "Only articles published on or after this date or date-time.",
     )
 }
 
-fn to_schema() -> utoipa::openapi::schema::Schema {
+pub fn to_schema() -> utoipa::openapi::schema::Schema {
     date_schema(
         false,
         "Only articles published on or before this date (the whole day) or date-time.",
@@ -140,6 +141,17 @@ fn date_param(name: &str, value: &str) -> Result<DateTime<Utc>, ApiError> {
             "`{name}` must be an ISO 8601 date or date-time such as 2022-05-16 or 2022-05-16T09:30:00Z, not `{value}`"
         ))
     })
+}
+
+/// `from` and `to` as a span: a date alone as `to` means the whole day.
+pub fn date_span(from: Option<&str>, to: Option<&str>) -> Result<DateSpan, ApiError> {
+    let from = from.map(|v| date_param("from", v)).transpose()?;
+    let until = match to {
+        None => None,
+        Some(v) if v.len() == 10 => Some(date_param("to", v)? + TimeDelta::days(1)),
+        Some(v) => Some(date_param("to", v)? + TimeDelta::seconds(1)),
+    };
+    Ok(DateSpan { from, until })
 }
 
 fn encode_cursor(article: &Article) -> String {
@@ -213,24 +225,14 @@ pub async fn articles(
         )));
     }
     let fields = parse_fields(params.fields.as_deref())?;
-    let from = params
-        .from
-        .as_deref()
-        .map(|v| date_param("from", v))
-        .transpose()?;
-    let until = match params.to.as_deref() {
-        None => None,
-        // A date alone means the whole day.
-        Some(v) if v.len() == 10 => Some(date_param("to", v)? + TimeDelta::days(1)),
-        Some(v) => Some(date_param("to", v)? + TimeDelta::seconds(1)),
-    };
+    let dates = date_span(params.from.as_deref(), params.to.as_deref())?;
     let filter = ArticleFilter {
         source: params.source,
         section: params.section,
         tag: params.tag,
         author: params.author,
-        from,
-        until,
+        from: dates.from,
+        until: dates.until,
         undated: false,
     };
     let after = params.cursor.as_deref().map(decode_cursor).transpose()?;

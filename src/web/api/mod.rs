@@ -6,6 +6,7 @@ mod import;
 mod lists;
 pub mod openapi;
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
@@ -26,12 +27,11 @@ use utoipa_axum::routes;
 use super::{ApiError, AppState, request_timeout};
 use crate::archive::Archive;
 use crate::article::{Article, Source, format_date};
+use crate::search::{self, Facet, Interval, Sort};
 use openapi::problem;
 
 /// Most results one search request may ask for.
 const MAX_LIMIT: usize = 100;
-/// Deepest offset a search request may ask for (deep paging comes with cursors).
-const MAX_OFFSET: usize = 100_000;
 
 /// Largest JSON body a write may send.
 const JSON_BODY_LIMIT: usize = 1024 * 1024;
@@ -213,22 +213,63 @@ pub fn article_response(article: &Article) -> Response {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 struct SearchParams {
-    /// The query: words (all required), `"phrases"`, `OR`, `-word`, `field:value`.
-    /// Must hold a character that is not white space (the pattern), and at
-    /// most 1,000 characters; parentheses nest at most 20 deep.
+    /// The query: words (all required), `"phrases"`, `OR`, `-word`,
+    /// `field:value` (headline, body, author or byline, source, section,
+    /// tag, language) and `published:2022-05` or
+    /// `published:[2022-05-01 TO 2022-05-31]`. Must hold a character that is
+    /// not white space (the pattern), and at most 1,000 characters;
+    /// parentheses nest at most 20 deep.
     #[param(
         required = true,
         max_length = 1000,
         pattern = r"[^\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028-\u2029\u202f\u205f\u3000]"
     )]
     q: Option<String>,
+    #[param(schema_with = lists::from_schema)]
+    from: Option<String>,
+    #[param(schema_with = lists::to_schema)]
+    to: Option<String>,
+    /// Only articles from this source (its exact name).
+    source: Option<String>,
+    /// Only articles in this section.
+    section: Option<String>,
+    /// Only articles with this tag.
+    tag: Option<String>,
+    /// Only articles with this author in the byline.
+    author: Option<String>,
+    /// `relevance` (default), `newest` or `oldest`.
+    #[param(inline)]
+    sort: Option<Sort>,
     /// Results per page, 1 to 100 (default 10).
     #[param(minimum = 1, maximum = 100)]
     limit: Option<usize>,
-    /// Results to skip, up to 100,000 (default 0).
-    #[param(maximum = 100_000)]
-    offset: Option<usize>,
+    #[param(schema_with = search_cursor_schema)]
+    cursor: Option<String>,
+    /// What to count the matches by, e.g. `source,year` (the ten most common values of each).
+    #[param(value_type = Option<Vec<Facet>>, style = Form, explode = false, min_items = 1, inline)]
+    facets: Option<String>,
+    /// Matches per `day`, `month` or `year`; `auto` chooses from their span.
+    #[param(inline)]
+    histogram: Option<Interval>,
+    /// Which article fields each result has besides `score` and the snippet
+    /// (default `headline,path,source,authors,published_at,url`; `id` always comes).
+    #[param(value_type = Option<Vec<lists::ArticleField>>, style = Form, explode = false, min_items = 1)]
+    fields: Option<String>,
 }
+
+/// The search cursor: how many results come before the page.
+fn search_cursor_schema() -> utoipa::openapi::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::Type::String)
+        .pattern(Some("^[0-9]{1,6}$"))
+        .description(Some(
+            "Where the page starts: the `next_cursor` of the page before.",
+        ))
+        .build()
+}
+
+/// The article fields a search result has unless `fields=` says otherwise.
+const RESULT_FIELDS: &str = "headline,path,source,authors,published_at,url";
 
 #[derive(Serialize, ToSchema)]
 struct SearchJson {
@@ -237,31 +278,53 @@ struct SearchJson {
     /// How many articles match.
     total: u64,
     limit: usize,
-    offset: usize,
-    /// Parts of the query that were ignored.
-    ignored: Vec<String>,
     results: Vec<SearchResultJson>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    next_cursor: Option<String>,
+    /// Per facet asked for, its most common values among the matches.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    facets: Option<BTreeMap<String, Vec<FacetValueJson>>>,
+    /// Matches per period, oldest first, empty periods included.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    histogram: Option<Vec<BucketJson>>,
+    /// The interval of `histogram`: `day`, `month` or `year`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(inline)]
+    histogram_interval: Option<Interval>,
+    /// Parts of the query that were ignored, and why.
+    warnings: Vec<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct FacetValueJson {
+    value: String,
+    count: u64,
+}
+
+#[derive(Serialize, ToSchema)]
+struct BucketJson {
+    /// `2022`, `2022-05` or `2022-05-16`.
+    date: String,
+    count: u64,
 }
 
 #[derive(Serialize, ToSchema)]
 struct SearchResultJson {
-    id: i64,
-    headline: String,
-    /// The article's page on this site.
-    path: String,
-    source: Option<String>,
-    authors: Vec<String>,
-    #[schema(format = DateTime)]
-    published_at: Option<String>,
-    /// Relevance (BM25); higher is better.
-    score: f32,
+    /// Relevance (BM25, higher is better); null when sorted by date.
+    score: Option<f32>,
+    /// HTML: the escaped headline with matched words in `<mark>`.
+    headline_html: String,
     /// HTML: escaped text with matched words in `<mark>`.
     snippet: Option<String>,
     /// 1-based number of the paragraph the snippet comes from (`#p{n}` on the page).
     snippet_paragraph: Option<usize>,
+    /// The article fields asked for with `fields=`, beside the above.
+    #[serde(flatten)]
+    #[schema(value_type = ArticleFields)]
+    article: serde_json::Value,
 }
 
-/// Full-text search, best matches first.
+/// Full-text search with filters, sorting, facets and a date histogram.
 #[utoipa::path(
     get,
     path = "/search",
@@ -290,19 +353,41 @@ async fn search(
             "`limit` must be between 1 and {MAX_LIMIT}"
         )));
     }
-    let offset = params.offset.unwrap_or(0);
-    if offset > MAX_OFFSET {
-        return Err(ApiError::bad_request(format!(
-            "`offset` must be at most {MAX_OFFSET}"
-        )));
-    }
-    let page = match archive.search(&query, limit, offset).await {
+    let offset = match params.cursor.as_deref() {
+        None => 0,
+        Some(c) if (1..=6).contains(&c.len()) && c.bytes().all(|b| b.is_ascii_digit()) => {
+            c.parse().unwrap_or(0)
+        }
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "`cursor` is not one this API gives out: pass `next_cursor` back unchanged",
+            ));
+        }
+    };
+    let fields = lists::parse_fields(Some(params.fields.as_deref().unwrap_or(RESULT_FIELDS)))?;
+    let request = search::Request {
+        limit,
+        offset,
+        sort: params.sort.unwrap_or_default(),
+        filters: search::Filters {
+            dates: lists::date_span(params.from.as_deref(), params.to.as_deref())?,
+            source: params.source,
+            section: params.section,
+            tag: params.tag,
+            author: params.author,
+        },
+        facets: parse_facets(params.facets.as_deref())?,
+        histogram: params.histogram,
+    };
+    let page = match archive.search(&query, &request).await {
         // Characters but no word to look for: nothing matches, and we say why.
-        Err(crate::archive::Error::Query(empty @ crate::search::QueryError::Empty)) => {
+        Err(crate::archive::Error::Query(empty @ search::QueryError::Empty)) => {
             crate::archive::SearchPage {
                 total: 0,
                 results: Vec::new(),
                 ignored: vec![empty.to_string()],
+                facets: Vec::new(),
+                histogram: None,
             }
         }
         other => other?,
@@ -310,29 +395,68 @@ async fn search(
     let results = page
         .results
         .into_iter()
-        .map(|r| {
-            let a = r.article;
-            SearchResultJson {
-                id: a.id,
-                path: a.path(),
-                headline: a.content.headline,
-                source: a.content.source.map(|s| s.name),
-                authors: a.content.authors,
-                published_at: a.content.published_at.as_ref().map(format_date),
-                score: r.score,
-                snippet_paragraph: r.snippet.as_ref().map(|s| s.paragraph + 1),
-                snippet: r.snippet.map(|s| s.html),
-            }
+        .map(|r| SearchResultJson {
+            score: r.score,
+            headline_html: r.headline_html,
+            snippet_paragraph: r.snippet.as_ref().map(|s| s.paragraph + 1),
+            snippet: r.snippet.map(|s| s.html),
+            article: lists::article_json(&r.article, fields.as_ref()),
         })
         .collect();
+    let next = offset + limit;
+    let facets = (!request.facets.is_empty()).then(|| {
+        page.facets
+            .into_iter()
+            .map(|f| {
+                let values = f
+                    .values
+                    .into_iter()
+                    .map(|(value, count)| FacetValueJson { value, count })
+                    .collect();
+                (f.facet.name().to_owned(), values)
+            })
+            .collect()
+    });
+    let histogram_interval = page.histogram.as_ref().map(|h| h.interval);
+    let histogram = page.histogram.map(|h| {
+        h.buckets
+            .into_iter()
+            .map(|(date, count)| BucketJson { date, count })
+            .collect()
+    });
     Ok(Json(SearchJson {
         query,
         total: page.total,
         limit,
-        offset,
-        ignored: page.ignored,
         results,
+        next_cursor: ((next as u64) < page.total && next <= MAX_CURSOR).then(|| next.to_string()),
+        facets,
+        histogram,
+        histogram_interval,
+        warnings: page.ignored,
     }))
+}
+
+/// Deepest result a cursor may point at.
+const MAX_CURSOR: usize = 999_999;
+
+/// `facets=source,year`: what to count results by.
+fn parse_facets(list: Option<&str>) -> Result<Vec<Facet>, ApiError> {
+    let Some(list) = list else {
+        return Ok(Vec::new());
+    };
+    let mut facets = Vec::new();
+    for name in list.split(',') {
+        let facet: Facet = serde_json::from_value(name.into()).map_err(|_| {
+            ApiError::bad_request(format!(
+                "`facets` names `{name}`; results can be counted by source, section, tag, author and year"
+            ))
+        })?;
+        if !facets.contains(&facet) {
+            facets.push(facet);
+        }
+    }
+    Ok(facets)
 }
 
 async fn method_not_allowed() -> ApiError {

@@ -78,10 +78,12 @@ pub async fn page(
         return render(&view);
     }
     let offset = (page - 1) * RESULTS_PER_PAGE;
-    match archive
-        .search(&query, RESULTS_PER_PAGE as usize, offset as usize)
-        .await
-    {
+    let request = crate::search::Request {
+        limit: RESULTS_PER_PAGE as usize,
+        offset: offset as usize,
+        ..Default::default()
+    };
+    match archive.search(&query, &request).await {
         Ok(found) => {
             let link = |p: u32| {
                 let q = serde_urlencoded::to_string([("q", query.as_str())]).unwrap_or_default();

@@ -1,15 +1,27 @@
 //! The only place that touches tantivy: the index schema and analyzers, the
 //! index directory (generations and the atomic swap), the writer with its
-//! commit payload, query parsing with limits, ranking and `<mark>` snippets.
+//! commit payload, query parsing with limits, filters, sorting, facets and
+//! date histograms, ranking and `<mark>` snippets.
 
+pub mod query;
+
+use std::collections::BTreeMap;
 use std::fs;
 use std::io::Write as _;
+use std::ops::Bound;
 use std::path::PathBuf;
 
+use chrono::{Datelike, Utc};
 use serde::{Deserialize, Serialize};
-use tantivy::collector::{Count, TopDocs};
+use tantivy::aggregation::agg_req::Aggregations;
+use tantivy::aggregation::agg_result::AggregationResults;
+use tantivy::aggregation::{AggContextParams, AggregationCollector};
+use tantivy::collector::{Collector, Count, TopDocs};
 use tantivy::directory::error::LockError;
-use tantivy::query::{BooleanQuery, MoreLikeThisQuery, Occur, Query, QueryParser, TermQuery};
+use tantivy::query::{
+    AllQuery, BooleanQuery, ConstScoreQuery, EmptyQuery, MoreLikeThisQuery, Occur, Query,
+    QueryParser, RangeQuery, TermQuery,
+};
 use tantivy::schema::{
     DateOptions, DateTimePrecision, FAST, Field, INDEXED, IndexRecordOption, STORED, STRING,
     Schema, TextFieldIndexing, TextOptions,
@@ -20,14 +32,14 @@ use tantivy::tokenizer::{
     TextAnalyzer,
 };
 use tantivy::{
-    DateTime, DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Score, Searcher,
+    DateTime, DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, Score, Searcher,
     TantivyDocument, Term,
 };
 
 use crate::article::Article;
 
 /// Bumped whenever the schema or analyzers change; an index of another version is rebuilt.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 /// Longest query accepted, in characters.
 pub const MAX_QUERY_CHARS: usize = 1_000;
 /// Deepest parenthesis nesting accepted in a query.
@@ -80,6 +92,14 @@ pub struct Fields {
     pub tag: Field,
     pub language: Field,
     pub published: Field,
+    /// Exact names, for filters and facets.
+    pub source_name: Field,
+    pub section_name: Field,
+    pub tag_name: Field,
+    pub author_name: Field,
+    /// Publication month as `YYYYMM` and day as `YYYYMMDD`, for histograms.
+    pub month: Field,
+    pub day: Field,
 }
 
 fn build_schema() -> (Schema, Fields) {
@@ -112,6 +132,12 @@ fn build_schema() -> (Schema, Fields) {
                 .set_fast()
                 .set_precision(DateTimePrecision::Seconds),
         ),
+        source_name: b.add_text_field("source_name", STRING | FAST),
+        section_name: b.add_text_field("section_name", STRING | FAST),
+        tag_name: b.add_text_field("tag_name", STRING | FAST),
+        author_name: b.add_text_field("author_name", STRING | FAST),
+        month: b.add_u64_field("month", FAST),
+        day: b.add_u64_field("day", FAST),
     };
     (b.build(), fields)
 }
@@ -309,7 +335,8 @@ impl SearchIndex {
         Ok(out)
     }
 
-    /// Parses a reader's query leniently, within the length and nesting limits.
+    /// Parses a reader's query leniently, within the length and nesting
+    /// limits: aliases and date filters first, then tantivy's syntax.
     pub fn parse(&self, raw: &str) -> Result<ParsedQuery, QueryError> {
         let text = normalise_query(raw);
         let chars = text.chars().count();
@@ -320,8 +347,17 @@ impl SearchIndex {
         if depth > MAX_QUERY_DEPTH {
             return Err(QueryError::TooDeep(depth));
         }
-        if !text.chars().any(char::is_alphanumeric) {
-            return Err(QueryError::Empty);
+        let rewritten = query::rewrite(&text);
+        if !rewritten.text.chars().any(char::is_alphanumeric) {
+            // Dates alone ask for every article of the period.
+            if rewritten.dates.is_open() {
+                return Err(QueryError::Empty);
+            }
+            return Ok(ParsedQuery {
+                query: Box::new(AllQuery),
+                ignored: rewritten.ignored,
+                dates: rewritten.dates,
+            });
         }
         let f = self.fields;
         let mut parser = QueryParser::for_index(
@@ -342,10 +378,13 @@ impl SearchIndex {
         parser.set_conjunction_by_default();
         parser.set_field_boost(f.headline, 1.5);
         parser.set_field_boost(f.headline_exact, 1.5);
-        let (query, errors) = parser.parse_query_lenient(&text);
+        let (query, errors) = parser.parse_query_lenient(&rewritten.text);
+        let mut ignored = rewritten.ignored;
+        ignored.extend(errors.iter().map(|e| e.to_string()));
         Ok(ParsedQuery {
             query,
-            ignored: errors.iter().map(|e| e.to_string()).collect(),
+            ignored,
+            dates: rewritten.dates,
         })
     }
 
@@ -372,28 +411,307 @@ impl SearchIndex {
         ]);
         let searcher = self.reader.searcher();
         let docs = searcher.search(&query, &TopDocs::with_limit(limit.max(1)).order_by_score())?;
+        let docs = docs
+            .into_iter()
+            .map(|(score, doc)| (Some(score), doc))
+            .collect();
         hits_of(&searcher, docs)
     }
 
-    /// Runs a parsed query: total matches and one page of hits by relevance.
-    pub fn search(&self, query: &ParsedQuery, limit: usize, offset: usize) -> Result<Hits> {
+    /// Runs a parsed query with the request's filters: the total, one page
+    /// of hits in the order asked for, and the facets and histogram asked for.
+    pub fn search(&self, query: &ParsedQuery, request: &Request) -> Result<Hits> {
+        let f = self.fields;
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> =
+            vec![(Occur::Must, query.query.box_clone())];
+        let filter = |q: Box<dyn Query>| {
+            (
+                Occur::Must,
+                Box::new(ConstScoreQuery::new(q, 0.0)) as Box<dyn Query>,
+            )
+        };
+        let dates = query.dates.and(request.filters.dates);
+        if let (Some(from), Some(until)) = (dates.from, dates.until)
+            && from >= until
+        {
+            clauses.push((Occur::Must, Box::new(EmptyQuery)));
+        } else if !dates.is_open() {
+            let bound = |d: Option<chrono::DateTime<Utc>>, make: fn(Term) -> Bound<Term>| {
+                d.map_or(Bound::Unbounded, |d| {
+                    make(Term::from_field_date(
+                        f.published,
+                        index_date(d.timestamp()),
+                    ))
+                })
+            };
+            let range = RangeQuery::new(
+                bound(dates.from, Bound::Included),
+                bound(dates.until, Bound::Excluded),
+            );
+            clauses.push(filter(Box::new(range)));
+        }
+        let names = [
+            (f.source_name, &request.filters.source),
+            (f.section_name, &request.filters.section),
+            (f.tag_name, &request.filters.tag),
+            (f.author_name, &request.filters.author),
+        ];
+        for (field, value) in names {
+            if let Some(value) = value {
+                let term = TermQuery::new(
+                    Term::from_field_text(field, value),
+                    IndexRecordOption::Basic,
+                );
+                clauses.push(filter(Box::new(term)));
+            }
+        }
+        let full: Box<dyn Query> = if clauses.len() == 1 {
+            query.query.box_clone()
+        } else {
+            Box::new(BooleanQuery::new(clauses))
+        };
         let searcher = self.reader.searcher();
-        let top = TopDocs::with_limit(limit.max(1))
-            .and_offset(offset)
-            .order_by_score();
-        let (total, docs) = searcher.search(query.query.as_ref(), &(Count, top))?;
+        let aggregations = aggregations(request);
+        let top = TopDocs::with_limit(request.limit.max(1)).and_offset(request.offset);
+        let (total, docs, aggregated) = match request.sort {
+            Sort::Relevance => {
+                let (total, docs, aggregated) =
+                    collect(&searcher, full.as_ref(), top.order_by_score(), aggregations)?;
+                let docs = docs
+                    .into_iter()
+                    .map(|(score, doc)| (Some(score), doc))
+                    .collect();
+                (total, docs, aggregated)
+            }
+            Sort::Newest | Sort::Oldest => {
+                let order = if request.sort == Sort::Newest {
+                    Order::Desc
+                } else {
+                    Order::Asc
+                };
+                let by_date = top.order_by_fast_field::<DateTime>("published", order);
+                let (total, docs, aggregated) =
+                    collect(&searcher, full.as_ref(), by_date, aggregations)?;
+                let docs = docs.into_iter().map(|(_, doc)| (None, doc)).collect();
+                (total, docs, aggregated)
+            }
+        };
         let hits = hits_of(&searcher, docs)?;
         let highlighter = Highlighter::new(&searcher, query.query.as_ref(), self.fields)?;
+        let (facets, histogram) = match aggregated {
+            Some(results) => read_aggregations(&results, request)?,
+            None => (Vec::new(), None),
+        };
         Ok(Hits {
             total: total as u64,
             hits,
             highlighter,
+            facets,
+            histogram,
         })
     }
 }
 
-/// The article ids of scored documents.
-fn hits_of(searcher: &Searcher, docs: Vec<(Score, DocAddress)>) -> Result<Vec<Hit>> {
+/// Counts matches and collects the top documents (and aggregations) in one pass.
+fn collect<C: Collector>(
+    searcher: &Searcher,
+    query: &dyn Query,
+    top: C,
+    aggregations: Option<AggregationCollector>,
+) -> Result<(usize, C::Fruit, Option<AggregationResults>)> {
+    Ok(match aggregations {
+        Some(aggregations) => {
+            let (total, docs, results) = searcher.search(query, &(Count, top, aggregations))?;
+            (total, docs, Some(results))
+        }
+        None => {
+            let (total, docs) = searcher.search(query, &(Count, top))?;
+            (total, docs, None)
+        }
+    })
+}
+
+/// Most values one facet lists.
+const FACET_VALUES: usize = 10;
+/// Most buckets one aggregation may make (tantivy's own limit).
+const MAX_BUCKETS: usize = 65_000;
+
+/// The aggregation request for the facets and histogram asked for, if any.
+fn aggregations(request: &Request) -> Option<AggregationCollector> {
+    let mut spec = serde_json::Map::new();
+    for facet in &request.facets {
+        let field = match facet {
+            Facet::Source => "source_name",
+            Facet::Section => "section_name",
+            Facet::Tag => "tag_name",
+            Facet::Author => "author_name",
+            Facet::Year => continue,
+        };
+        spec.insert(
+            facet.name().to_owned(),
+            serde_json::json!({ "terms": { "field": field, "size": FACET_VALUES } }),
+        );
+    }
+    let by_key = |field: &str| serde_json::json!({ "terms": { "field": field, "size": MAX_BUCKETS, "order": { "_key": "asc" } } });
+    if request.facets.contains(&Facet::Year) || request.histogram.is_some() {
+        spec.insert("months".into(), by_key("month"));
+    }
+    if matches!(request.histogram, Some(Interval::Day | Interval::Auto)) {
+        spec.insert("days".into(), by_key("day"));
+    }
+    if spec.is_empty() {
+        return None;
+    }
+    let aggregations: Aggregations = serde_json::from_value(serde_json::Value::Object(spec))
+        .expect("the aggregation request is valid");
+    Some(AggregationCollector::from_aggs(
+        aggregations,
+        AggContextParams::default(),
+    ))
+}
+
+/// `(key, count)` of each bucket of a terms aggregation, in its order.
+fn buckets(results: &serde_json::Value, name: &str) -> Vec<(serde_json::Value, u64)> {
+    results[name]["buckets"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|b| (b["key"].clone(), b["doc_count"].as_u64().unwrap_or(0)))
+        .collect()
+}
+
+fn read_aggregations(
+    results: &AggregationResults,
+    request: &Request,
+) -> Result<(Vec<FacetCounts>, Option<Histogram>)> {
+    let results = serde_json::to_value(results)
+        .map_err(|e| Error::Io(std::io::Error::other(e.to_string())))?;
+    let number = |key: &serde_json::Value| key.as_f64().unwrap_or(0.0) as u64;
+    let months: Vec<(u64, u64)> = buckets(&results, "months")
+        .into_iter()
+        .map(|(key, count)| (number(&key), count))
+        .collect();
+    let mut facets = Vec::new();
+    for facet in &request.facets {
+        let values = match facet {
+            Facet::Year => {
+                let mut years: BTreeMap<u64, u64> = BTreeMap::new();
+                for (month, count) in &months {
+                    *years.entry(month / 100).or_default() += count;
+                }
+                years
+                    .into_iter()
+                    .rev()
+                    .map(|(y, c)| (format!("{y:04}"), c))
+                    .collect()
+            }
+            _ => {
+                let mut values: Vec<(String, u64)> = buckets(&results, facet.name())
+                    .into_iter()
+                    .map(|(key, count)| (key.as_str().unwrap_or_default().to_owned(), count))
+                    .collect();
+                // Most matches first; equal counts by name, so the order is stable.
+                values.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+                values
+            }
+        };
+        facets.push(FacetCounts {
+            facet: *facet,
+            values,
+        });
+    }
+    let histogram = request.histogram.map(|asked| {
+        let days: Vec<(u64, u64)> = buckets(&results, "days")
+            .into_iter()
+            .map(|(key, count)| (number(&key), count))
+            .collect();
+        histogram(asked, &months, &days)
+    });
+    Ok((facets, histogram))
+}
+
+/// Counts per day, month or year from first to last, gaps included as zeros.
+/// `Auto` picks days for up to three months, months for up to fifteen years, years beyond.
+fn histogram(asked: Interval, months: &[(u64, u64)], days: &[(u64, u64)]) -> Histogram {
+    let span_months = match (months.first(), months.last()) {
+        (Some((first, _)), Some((last, _))) => {
+            (last / 100 * 12 + last % 100) - (first / 100 * 12 + first % 100) + 1
+        }
+        _ => 0,
+    };
+    let interval = match asked {
+        Interval::Auto if span_months <= 3 => Interval::Day,
+        Interval::Auto if span_months <= 180 => Interval::Month,
+        Interval::Auto => Interval::Year,
+        other => other,
+    };
+    let buckets = match interval {
+        Interval::Day => {
+            let date = |key: u64| {
+                chrono::NaiveDate::from_ymd_opt(
+                    (key / 10_000) as i32,
+                    (key / 100 % 100) as u32,
+                    (key % 100) as u32,
+                )
+            };
+            let counts: BTreeMap<chrono::NaiveDate, u64> = days
+                .iter()
+                .filter_map(|(k, c)| Some((date(*k)?, *c)))
+                .collect();
+            let mut out = Vec::new();
+            if let (Some(first), Some(last)) = (counts.keys().next(), counts.keys().last()) {
+                let mut day = *first;
+                while day <= *last && out.len() < MAX_BUCKETS {
+                    out.push((
+                        day.format("%Y-%m-%d").to_string(),
+                        counts.get(&day).copied().unwrap_or(0),
+                    ));
+                    day = day.succ_opt().unwrap_or(*last + chrono::TimeDelta::days(1));
+                }
+            }
+            out
+        }
+        Interval::Month | Interval::Auto => {
+            let counts: BTreeMap<u64, u64> = months.iter().copied().collect();
+            let mut out = Vec::new();
+            if let (Some(first), Some(last)) = (counts.keys().next(), counts.keys().last()) {
+                let mut month = *first;
+                while month <= *last {
+                    out.push((
+                        format!("{:04}-{:02}", month / 100, month % 100),
+                        counts.get(&month).copied().unwrap_or(0),
+                    ));
+                    month = if month % 100 == 12 {
+                        (month / 100 + 1) * 100 + 1
+                    } else {
+                        month + 1
+                    };
+                }
+            }
+            out
+        }
+        Interval::Year => {
+            let mut counts: BTreeMap<u64, u64> = BTreeMap::new();
+            for (month, count) in months {
+                *counts.entry(month / 100).or_default() += count;
+            }
+            let mut out = Vec::new();
+            if let (Some(first), Some(last)) = (counts.keys().next(), counts.keys().last()) {
+                for year in *first..=*last {
+                    out.push((
+                        format!("{year:04}"),
+                        counts.get(&year).copied().unwrap_or(0),
+                    ));
+                }
+            }
+            out
+        }
+    };
+    Histogram { interval, buckets }
+}
+
+/// The article ids of documents, with their scores when ranked by relevance.
+fn hits_of(searcher: &Searcher, docs: Vec<(Option<Score>, DocAddress)>) -> Result<Vec<Hit>> {
     docs.into_iter()
         .map(|(score, address)| {
             let ids = searcher
@@ -426,20 +744,126 @@ pub struct ParsedQuery {
     query: Box<dyn Query>,
     /// Parts of the query that could not be understood, in words.
     pub ignored: Vec<String>,
+    /// The publication dates the query itself asked for.
+    pub dates: query::DateSpan,
+}
+
+/// What a search asks for besides its words.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Request {
+    pub limit: usize,
+    pub offset: usize,
+    pub sort: Sort,
+    pub filters: Filters,
+    pub facets: Vec<Facet>,
+    pub histogram: Option<Interval>,
+}
+
+impl Default for Request {
+    fn default() -> Self {
+        Request {
+            limit: 10,
+            offset: 0,
+            sort: Sort::Relevance,
+            filters: Filters::default(),
+            facets: Vec::new(),
+            histogram: None,
+        }
+    }
+}
+
+/// Filters a reader sets beside the query: all must hold.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filters {
+    pub dates: query::DateSpan,
+    /// Exact names.
+    pub source: Option<String>,
+    pub section: Option<String>,
+    pub tag: Option<String>,
+    pub author: Option<String>,
+}
+
+/// The order of results.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Sort {
+    /// Best match first (BM25, headline matches boosted).
+    #[default]
+    Relevance,
+    /// Most recently published first; undated articles last.
+    Newest,
+    /// First published first.
+    Oldest,
+}
+
+/// What results can be counted by.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Facet {
+    Source,
+    Section,
+    Tag,
+    Author,
+    Year,
+}
+
+impl Facet {
+    pub fn name(self) -> &'static str {
+        match self {
+            Facet::Source => "source",
+            Facet::Section => "section",
+            Facet::Tag => "tag",
+            Facet::Author => "author",
+            Facet::Year => "year",
+        }
+    }
+}
+
+/// The width of a histogram's bars.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Interval {
+    Day,
+    Month,
+    Year,
+    /// Chosen from the span of the results.
+    Auto,
+}
+
+/// The most common values of one facet among the matches, with counts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FacetCounts {
+    pub facet: Facet,
+    /// Most matches first; years newest first.
+    pub values: Vec<(String, u64)>,
+}
+
+/// Matching articles per day, month or year, oldest first, empty periods included.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Histogram {
+    /// Never `Auto`: the interval chosen.
+    pub interval: Interval,
+    /// The period (`2022`, `2022-05` or `2022-05-16`) and its count.
+    pub buckets: Vec<(String, u64)>,
 }
 
 /// One matching article.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Hit {
     pub id: i64,
-    pub score: f32,
+    /// Relevance; None when sorted by date.
+    pub score: Option<f32>,
 }
 
-/// A page of results and the means to highlight them.
+/// A page of results, the means to highlight them, and the counts asked for.
 pub struct Hits {
     pub total: u64,
     pub hits: Vec<Hit>,
     pub highlighter: Highlighter,
+    pub facets: Vec<FacetCounts>,
+    pub histogram: Option<Histogram>,
 }
 
 /// A passage of an article with the matched words in `<mark>`, escaped otherwise.
@@ -661,21 +1085,28 @@ impl Writer {
         }
         for author in &c.authors {
             doc.add_text(f.author, author);
+            doc.add_text(f.author_name, author);
         }
         if let Some(source) = &c.source {
             doc.add_text(f.source, &source.name);
+            doc.add_text(f.source_name, &source.name);
         }
         if let Some(section) = &c.section {
             doc.add_text(f.section, section);
+            doc.add_text(f.section_name, section);
         }
         for tag in &c.tags {
             doc.add_text(f.tag, tag);
+            doc.add_text(f.tag_name, tag);
         }
         if let Some(language) = &c.language {
             doc.add_text(f.language, language);
         }
         if let Some(published) = c.published_at {
             doc.add_date(f.published, index_date(published.timestamp()));
+            let month = published.year().max(0) as u64 * 100 + u64::from(published.month());
+            doc.add_u64(f.month, month);
+            doc.add_u64(f.day, month * 100 + u64::from(published.day()));
         }
         doc
     }
