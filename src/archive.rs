@@ -70,6 +70,10 @@ pub struct SearchPage {
     pub ignored: Vec<String>,
     pub facets: Vec<search::FacetCounts>,
     pub histogram: Option<search::Histogram>,
+    /// True when too few articles had all the words, and these have most of them.
+    pub relaxed: bool,
+    /// When nothing matches: the query with unknown words replaced by close known ones.
+    pub suggestion: Option<String>,
 }
 
 /// The state of the archive, as `/healthz` reports it.
@@ -196,7 +200,17 @@ impl Archive {
         let parsed = index.parse(query)?;
         let ignored = parsed.ignored.clone();
         let request = request.clone();
-        let hits = tokio::task::spawn_blocking(move || index.search(&parsed, &request)).await??;
+        let raw = query.to_owned();
+        let (hits, suggestion) = tokio::task::spawn_blocking(move || {
+            let hits = index.search(&parsed, &request)?;
+            let suggestion = if hits.total == 0 {
+                index.suggest(&raw)?
+            } else {
+                None
+            };
+            Ok::<_, search::Error>((hits, suggestion))
+        })
+        .await??;
         let ids: Vec<i64> = hits.hits.iter().map(|h| h.id).collect();
         let articles = self.inner.store.articles_by_ids(&ids).await?;
         let results = articles
@@ -221,6 +235,8 @@ impl Archive {
             ignored,
             facets: hits.facets,
             histogram: hits.histogram,
+            relaxed: hits.relaxed,
+            suggestion,
         })
     }
 

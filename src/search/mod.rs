@@ -9,6 +9,9 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::io::Write as _;
 use std::ops::Bound;
+use std::sync::LazyLock;
+
+use levenshtein_automata::LevenshteinAutomatonBuilder;
 use std::path::PathBuf;
 
 use chrono::{Datelike, Utc};
@@ -19,8 +22,8 @@ use tantivy::aggregation::{AggContextParams, AggregationCollector};
 use tantivy::collector::{Collector, Count, TopDocs};
 use tantivy::directory::error::LockError;
 use tantivy::query::{
-    AllQuery, BooleanQuery, ConstScoreQuery, EmptyQuery, MoreLikeThisQuery, Occur, Query,
-    QueryParser, RangeQuery, TermQuery,
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, MoreLikeThisQuery, Occur,
+    Query, QueryParser, RangeQuery, TermQuery,
 };
 use tantivy::schema::{
     DateOptions, DateTimePrecision, FAST, Field, INDEXED, IndexRecordOption, STORED, STRING,
@@ -357,6 +360,7 @@ impl SearchIndex {
                 query: Box::new(AllQuery),
                 ignored: rewritten.ignored,
                 dates: rewritten.dates,
+                words: Vec::new(),
             });
         }
         let f = self.fields;
@@ -381,11 +385,80 @@ impl SearchIndex {
         let (query, errors) = parser.parse_query_lenient(&rewritten.text);
         let mut ignored = rewritten.ignored;
         ignored.extend(errors.iter().map(|e| e.to_string()));
+        let words = plain_words(&rewritten.text)
+            .iter()
+            .filter_map(|w| parser.parse_query(w).ok())
+            .collect();
         Ok(ParsedQuery {
             query,
             ignored,
             dates: rewritten.dates,
+            words,
         })
+    }
+
+    /// "Did you mean": the query with each word the index does not know
+    /// replaced by the most common known word at most two edits away (one
+    /// for short words). None when every word is known or nothing is close,
+    /// and for queries with operators, phrases or fields.
+    pub fn suggest(&self, raw: &str) -> Result<Option<String>> {
+        let rewritten = query::rewrite(&normalise_query(raw));
+        let words = plain_words(&rewritten.text);
+        if words.is_empty() {
+            return Ok(None);
+        }
+        let searcher = self.reader.searcher();
+        let fields = [self.fields.body_exact, self.fields.headline_exact];
+        let known = |term: &str| -> Result<u64> {
+            let mut n = 0;
+            for field in fields {
+                n += searcher.doc_freq(&Term::from_field_text(field, term))?;
+            }
+            Ok(n)
+        };
+        let mut analyzer = exact_analyzer();
+        let mut changed = false;
+        let mut out = Vec::with_capacity(words.len());
+        for word in words {
+            let mut terms = Vec::new();
+            analyzer
+                .token_stream(word)
+                .process(&mut |t| terms.push(t.text.clone()));
+            let [term] = terms.as_slice() else {
+                out.push(word.to_owned());
+                continue;
+            };
+            if known(term)? > 0 || term.chars().count() < 3 {
+                out.push(word.to_owned());
+                continue;
+            }
+            let distance = if term.chars().count() <= 4 { 1 } else { 2 };
+            let mut best: Option<(String, u64)> = None;
+            for segment in searcher.segment_readers() {
+                for field in fields {
+                    let inverted = segment.inverted_index(field)?;
+                    let mut stream = inverted
+                        .terms()
+                        .search(near(term, distance))
+                        .into_stream()?;
+                    while stream.advance() {
+                        let candidate = String::from_utf8_lossy(stream.key()).into_owned();
+                        let freq = u64::from(stream.value().doc_freq);
+                        if best.as_ref().is_none_or(|(_, f)| freq > *f) {
+                            best = Some((candidate, freq));
+                        }
+                    }
+                }
+            }
+            match best {
+                Some((candidate, _)) => {
+                    changed = true;
+                    out.push(candidate);
+                }
+                None => out.push(word.to_owned()),
+            }
+        }
+        Ok(changed.then(|| out.join(" ")))
     }
 
     /// Articles most like `article` by their distinctive words, best first, itself excluded.
@@ -421,9 +494,47 @@ impl SearchIndex {
     /// Runs a parsed query with the request's filters: the total, one page
     /// of hits in the order asked for, and the facets and histogram asked for.
     pub fn search(&self, query: &ParsedQuery, request: &Request) -> Result<Hits> {
+        let searcher = self.reader.searcher();
+        let strict = self.filtered(query.query.box_clone(), query, request);
+        let (mut total, mut docs, mut aggregated) =
+            self.run(&searcher, strict.as_ref(), request)?;
+        // Readers misremember: when all the words find few articles, look
+        // for most of them, all-word matches still first.
+        let mut relaxed = false;
+        if (total as u64) < RELAX_BELOW && query.words.len() >= 2 {
+            let loose = self.filtered(relax(query), query, request);
+            let (loose_total, loose_docs, loose_aggregated) =
+                self.run(&searcher, loose.as_ref(), request)?;
+            if loose_total > total {
+                (total, docs, aggregated) = (loose_total, loose_docs, loose_aggregated);
+                relaxed = true;
+            }
+        }
+        let hits = hits_of(&searcher, docs)?;
+        let highlighter = Highlighter::new(&searcher, query.query.as_ref(), self.fields)?;
+        let (facets, histogram) = match aggregated {
+            Some(results) => read_aggregations(&results, request)?,
+            None => (Vec::new(), None),
+        };
+        Ok(Hits {
+            total: total as u64,
+            hits,
+            highlighter,
+            facets,
+            histogram,
+            relaxed,
+        })
+    }
+
+    /// `main` with the date and name filters of the query and the request.
+    fn filtered(
+        &self,
+        main: Box<dyn Query>,
+        query: &ParsedQuery,
+        request: &Request,
+    ) -> Box<dyn Query> {
         let f = self.fields;
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> =
-            vec![(Occur::Must, query.query.box_clone())];
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, main)];
         let filter = |q: Box<dyn Query>| {
             (
                 Occur::Must,
@@ -465,18 +576,31 @@ impl SearchIndex {
                 clauses.push(filter(Box::new(term)));
             }
         }
-        let full: Box<dyn Query> = if clauses.len() == 1 {
-            query.query.box_clone()
+        if clauses.len() == 1 {
+            clauses.pop().expect("one clause").1
         } else {
             Box::new(BooleanQuery::new(clauses))
-        };
-        let searcher = self.reader.searcher();
+        }
+    }
+
+    /// Counts, one page in the order asked for, and the aggregations asked for.
+    #[allow(clippy::type_complexity)]
+    fn run(
+        &self,
+        searcher: &Searcher,
+        full: &dyn Query,
+        request: &Request,
+    ) -> Result<(
+        usize,
+        Vec<(Option<Score>, DocAddress)>,
+        Option<AggregationResults>,
+    )> {
         let aggregations = aggregations(request);
         let top = TopDocs::with_limit(request.limit.max(1)).and_offset(request.offset);
-        let (total, docs, aggregated) = match request.sort {
+        Ok(match request.sort {
             Sort::Relevance => {
                 let (total, docs, aggregated) =
-                    collect(&searcher, full.as_ref(), top.order_by_score(), aggregations)?;
+                    collect(searcher, full, top.order_by_score(), aggregations)?;
                 let docs = docs
                     .into_iter()
                     .map(|(score, doc)| (Some(score), doc))
@@ -490,26 +614,27 @@ impl SearchIndex {
                     Order::Asc
                 };
                 let by_date = top.order_by_fast_field::<DateTime>("published", order);
-                let (total, docs, aggregated) =
-                    collect(&searcher, full.as_ref(), by_date, aggregations)?;
+                let (total, docs, aggregated) = collect(searcher, full, by_date, aggregations)?;
                 let docs = docs.into_iter().map(|(_, doc)| (None, doc)).collect();
                 (total, docs, aggregated)
             }
-        };
-        let hits = hits_of(&searcher, docs)?;
-        let highlighter = Highlighter::new(&searcher, query.query.as_ref(), self.fields)?;
-        let (facets, histogram) = match aggregated {
-            Some(results) => read_aggregations(&results, request)?,
-            None => (Vec::new(), None),
-        };
-        Ok(Hits {
-            total: total as u64,
-            hits,
-            highlighter,
-            facets,
-            histogram,
         })
     }
+}
+
+/// Fewer matches than this for all the words, and the search is relaxed.
+const RELAX_BELOW: u64 = 3;
+
+/// All but one of the query's words must match; articles with all of them
+/// rank first (their all-word match is boosted far above any partial one).
+fn relax(query: &ParsedQuery) -> Box<dyn Query> {
+    let n = query.words.len();
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(
+        Occur::Should,
+        Box::new(BoostQuery::new(query.query.box_clone(), 1000.0)),
+    )];
+    clauses.extend(query.words.iter().map(|w| (Occur::Should, w.box_clone())));
+    Box::new(BooleanQuery::with_minimum_required_clauses(clauses, n - 1))
 }
 
 /// Counts matches and collects the top documents (and aggregations) in one pass.
@@ -746,6 +871,8 @@ pub struct ParsedQuery {
     pub ignored: Vec<String>,
     /// The publication dates the query itself asked for.
     pub dates: query::DateSpan,
+    /// Each word of a query of plain words, parsed alone (for relaxing).
+    words: Vec<Box<dyn Query>>,
 }
 
 /// What a search asks for besides its words.
@@ -864,6 +991,8 @@ pub struct Hits {
     pub highlighter: Highlighter,
     pub facets: Vec<FacetCounts>,
     pub histogram: Option<Histogram>,
+    /// True when too few articles had all the words, and these have most of them.
+    pub relaxed: bool,
 }
 
 /// A passage of an article with the matched words in `<mark>`, escaped otherwise.
@@ -983,6 +1112,55 @@ pub fn escape_html(text: &str) -> String {
         }
     }
     out
+}
+
+/// Matches the terms at most `distance` edits (a transposition is one) from `term`.
+fn near(term: &str, distance: u8) -> Near {
+    static ONE: LazyLock<LevenshteinAutomatonBuilder> =
+        LazyLock::new(|| LevenshteinAutomatonBuilder::new(1, true));
+    static TWO: LazyLock<LevenshteinAutomatonBuilder> =
+        LazyLock::new(|| LevenshteinAutomatonBuilder::new(2, true));
+    let builder = if distance <= 1 { &ONE } else { &TWO };
+    Near(builder.build_dfa(term))
+}
+
+/// A Levenshtein automaton that walks tantivy's term dictionary.
+struct Near(levenshtein_automata::DFA);
+
+impl tantivy_fst::Automaton for Near {
+    type State = u32;
+
+    fn start(&self) -> u32 {
+        self.0.initial_state()
+    }
+
+    fn is_match(&self, state: &u32) -> bool {
+        matches!(
+            self.0.distance(*state),
+            levenshtein_automata::Distance::Exact(_)
+        )
+    }
+
+    fn can_match(&self, state: &u32) -> bool {
+        *state != levenshtein_automata::SINK_STATE
+    }
+
+    fn accept(&self, state: &u32, byte: u8) -> u32 {
+        self.0.transition(*state, byte)
+    }
+}
+
+/// The words of a query made only of words (no phrases, fields, operators
+/// or groups); empty otherwise.
+fn plain_words(text: &str) -> Vec<&str> {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let plain = words.iter().all(|w| {
+        !matches!(*w, "AND" | "OR" | "NOT")
+            && !w.starts_with(['-', '+'])
+            && !w.contains(['"', '(', ')', ':', '[', ']', '{', '}', '^', '~', '*'])
+            && w.chars().any(char::is_alphanumeric)
+    });
+    if plain { words } else { Vec::new() }
 }
 
 /// Curly quotes become straight ones, so `“food security”` is a phrase.

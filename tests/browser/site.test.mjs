@@ -475,7 +475,7 @@ describe('newsarchive in a real browser', () => {
 
   test('f. no serious or critical axe-core violations', async () => {
     const articlePath = await firstArticlePath();
-    const pages = ['/', articlePath, '/archive', '/archive/2024', '/archive/2024/03', '/archive/2024/03/14', '/sources', '/search?q=food', '/api'];
+    const pages = ['/', articlePath, '/archive', '/archive/2024', '/archive/2024/03', '/archive/2024/03/14', '/sources', '/search?q=food', '/search/help', '/api'];
     const found = [];
     const errors = [];
     // bypassCSP lets addScriptTag inject axe past the site's strict CSP.

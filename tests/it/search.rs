@@ -364,3 +364,152 @@ async fn facets_and_the_histogram_count_the_matches() {
     assert_eq!(days[1], ("2020-01-02".to_owned(), 0));
     assert_eq!(days[9], ("2020-01-10".to_owned(), 1));
 }
+
+#[tokio::test]
+async fn the_search_page_keeps_its_state_in_the_url() {
+    let app = app_with(&fixture()).await;
+    let page = app.get("/search?q=trade&source=Dawn&sort=newest").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let body = &page.body;
+    assert!(body.contains("40 articles match."), "{body}");
+    // The chip removes its filter and keeps the rest.
+    assert!(
+        body.contains(
+            r#"<a href="/search?q=trade&#38;sort=newest" aria-label="Remove filter Source: Dawn">"#
+        ),
+        "{body}"
+    );
+    // Facet values narrow; the active one is marked.
+    assert!(body.contains(r#"<a href="/search?q=trade&#38;source=Dawn&#38;tag=floods&#38;sort=newest">floods</a> <span class="n">4</span>"#), "{body}");
+    assert!(
+        body.contains(r#"aria-current="true"><strong>Dawn</strong></a> <span class="n">40</span>"#)
+    );
+    assert!(body.contains(r#"<a href="/search?q=trade&#38;from=2021-01-01&#38;to=2021-12-31&#38;source=Dawn&#38;sort=newest">2021</a>"#), "{body}");
+    // Sort links, the current one marked.
+    assert!(
+        body.contains(r#"<a href="/search?q=trade&#38;source=Dawn">Best match</a>"#),
+        "{body}"
+    );
+    assert!(body.contains(r#"aria-current="true"><strong>Newest</strong>"#));
+    // Newest first: story 117 (2022-11-19) before story 114.
+    let (a, b) = (
+        body.find("Story 117 about").unwrap(),
+        body.find("Story 114 about").unwrap(),
+    );
+    assert!(a < b);
+    // The chart: one bar a month, each narrowing to its month, with its counts as text.
+    assert!(body.contains(r#"role="group" aria-labelledby="chart-caption""#));
+    assert!(body.contains("Matching articles per month, 2020-01 to 2022-11"));
+    assert!(body.contains(r#"<a href="/search?q=trade&#38;from=2020-02-01&#38;to=2020-02-29&#38;source=Dawn&#38;sort=newest"><rect"#), "{body}");
+    assert!(body.contains(r#"<a href="/search/histogram.csv?q=trade&#38;source=Dawn">CSV</a>"#));
+    assert!(body.contains(r#"href="/search.atom?q=trade&#38;source=Dawn""#));
+    // The query box keeps the filters.
+    assert!(body.contains(r#"<input type="hidden" name="source" value="Dawn">"#));
+
+    let csv = app.get("/search/histogram.csv?q=trade&source=Dawn").await;
+    assert_eq!(csv.content_type(), "text/csv; charset=utf-8");
+    let lines: Vec<&str> = csv.body.lines().collect();
+    assert_eq!(lines[0], "period,count");
+    assert_eq!(lines.len(), 1 + 35);
+    let sum: u64 = lines[1..]
+        .iter()
+        .map(|l| l.split(',').nth(1).unwrap().parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(sum, count(|i| i.is_multiple_of(3) && dated(i).is_some()));
+
+    let feed = app.get("/search.atom?q=trade&tag=floods").await;
+    assert_eq!(feed.status, 200);
+    assert!(feed.content_type().starts_with("application/atom+xml"));
+    assert_eq!(
+        feed.body.matches("<entry>").count() as u64,
+        count(|i| i.is_multiple_of(10))
+    );
+    let newest = feed.body.find("Story 110 about").unwrap();
+    assert!(newest < feed.body.find("Story 100 about").unwrap());
+
+    // Odd filters are reported, not fatal; an empty filter is no filter.
+    let odd = app.get("/search?q=trade&from=someday&source=").await;
+    assert_eq!(odd.status, 200);
+    assert!(odd.body.contains("`from=someday` is not a date"));
+    assert!(odd.body.contains("120 articles match."));
+    let help = app.get("/search/help").await;
+    assert_eq!(help.status, 200);
+    assert!(help.body.contains("published:[2022-05-01 TO 2022-05-31]"));
+}
+
+#[tokio::test]
+async fn a_misremembered_word_still_finds_the_story() {
+    let app = app_with(&[
+        serde_json::json!({
+            "headline": "Analyst sees a thaw between Washington and Islamabad",
+            "paragraphs": ["Michael Kugelman of the Wilson Center said the talks on food security were a first step."]
+        }),
+        serde_json::json!({
+            "headline": "Talks on trade resume",
+            "paragraphs": ["Ministers met in Islamabad to discuss food security and tariffs."]
+        }),
+        serde_json::json!({
+            "headline": "Kugelman on food security",
+            "paragraphs": ["Kugelman wrote about food security at the Wilson Center, not Brookings."]
+        }),
+        serde_json::json!({
+            "headline": "Weather",
+            "paragraphs": ["Rain in Lahore."]
+        }),
+    ])
+    .await;
+    // "Brookings" is wrong for the first story; only the third has every word.
+    let json = app
+        .get("/api/v1/search?q=kugelman%20brookings%20islamabad&fields=headline")
+        .await
+        .json();
+    assert_eq!(json["relaxed"], true, "{json}");
+    let headlines: Vec<&str> = json["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["headline"].as_str().unwrap())
+        .collect();
+    assert_eq!(headlines.len(), 2, "{headlines:?}");
+    assert!(headlines.contains(&"Analyst sees a thaw between Washington and Islamabad"));
+    assert!(!headlines.contains(&"Weather"));
+    // Every word present: that article ranks first, even among relaxed results.
+    let json = app
+        .get("/api/v1/search?q=kugelman%20brookings%20wilson&fields=headline")
+        .await
+        .json();
+    assert_eq!(json["relaxed"], true);
+    assert_eq!(json["results"][0]["headline"], "Kugelman on food security");
+    assert_eq!(json["total"], 2);
+    // Enough matches for every word: nothing is relaxed.
+    let json = app.get("/api/v1/search?q=food%20security").await.json();
+    assert_eq!(json["relaxed"], false);
+    assert_eq!(json["total"], 3);
+    let page = app.get("/search?q=kugelman%20brookings%20islamabad").await;
+    assert!(page.body.contains("Few articles have every word"));
+}
+
+#[tokio::test]
+async fn no_results_offer_a_correction_from_the_archive_s_own_words() {
+    let app = app_with(&[
+        serde_json::json!({"headline": "Kugelman on relations", "paragraphs": ["Pakistan and the United States resumed talks."]}),
+        serde_json::json!({"headline": "Weather", "paragraphs": ["Rain in Lahore and Karachi."]}),
+    ])
+    .await;
+    let json = app.get("/api/v1/search?q=kugleman").await.json();
+    assert_eq!(json["total"], 0);
+    assert_eq!(json["suggestion"], "kugelman");
+    let json = app.get("/api/v1/search?q=pakistn%20relatoins").await.json();
+    assert_eq!(json["suggestion"], "pakistan relations");
+    let json = app.get("/api/v1/search?q=zzzzqqq").await.json();
+    assert!(json["suggestion"].is_null(), "nothing close: no suggestion");
+    let json = app.get("/api/v1/search?q=rain").await.json();
+    assert!(json["suggestion"].is_null(), "results: no suggestion");
+    let page = app.get("/search?q=kugleman&sort=newest").await;
+    assert!(
+        page.body
+            .contains(r#"Did you mean <a href="/search?q=kugelman&#38;sort=newest">kugelman</a>?"#),
+        "{}",
+        page.body
+    );
+}

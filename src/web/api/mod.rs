@@ -291,6 +291,12 @@ struct SearchJson {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(inline)]
     histogram_interval: Option<Interval>,
+    /// True when too few articles had every word, and the results have all
+    /// but one of them (articles with every word still first).
+    relaxed: bool,
+    /// When nothing matches: the query with unknown words replaced by
+    /// close words the archive has ("did you mean").
+    suggestion: Option<String>,
     /// Parts of the query that were ignored, and why.
     warnings: Vec<String>,
 }
@@ -388,6 +394,8 @@ async fn search(
                 ignored: vec![empty.to_string()],
                 facets: Vec::new(),
                 histogram: None,
+                relaxed: false,
+                suggestion: None,
             }
         }
         other => other?,
@@ -433,6 +441,8 @@ async fn search(
         facets,
         histogram,
         histogram_interval,
+        relaxed: page.relaxed,
+        suggestion: page.suggestion,
         warnings: page.ignored,
     }))
 }

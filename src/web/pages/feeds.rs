@@ -8,8 +8,10 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 
+use super::Params;
 use super::lists::{kind_names, name_filter};
 use super::name_path;
+use super::search::SearchForm;
 use crate::archive::Archive;
 use crate::article::{Article, format_date};
 use crate::search::escape_html;
@@ -69,6 +71,45 @@ struct Feed {
     alternate_href: String,
     updated: String,
     entries: Vec<Entry>,
+}
+
+/// `/search.atom?q=…`: the newest articles matching a search, to follow a topic.
+pub async fn search_feed(
+    State(archive): State<Archive>,
+    BaseUrl(base): BaseUrl,
+    Params(form): Params<SearchForm>,
+) -> Result<Response, PageError> {
+    let form = form.tidy();
+    let query = form.query().to_owned();
+    if query.trim().is_empty() {
+        return Err(PageError::bad_request(
+            "A search feed needs a query: /search.atom?q=words",
+        ));
+    }
+    let (filters, _) = form.filters();
+    let request = crate::search::Request {
+        limit: FEED_ENTRIES as usize,
+        sort: crate::search::Sort::Newest,
+        filters,
+        ..Default::default()
+    };
+    let found = archive.search(&query, &request).await?;
+    let state = form.with(|f| f.sort = None);
+    let articles: Vec<Article> = found.results.into_iter().map(|r| r.article).collect();
+    let updated = articles
+        .iter()
+        .map(|a| a.updated_at)
+        .max()
+        .unwrap_or_else(Utc::now);
+    let feed = Feed {
+        id: format!("{base}/search.atom?{state}"),
+        title: format!("newsarchive: search for {query}"),
+        self_href: format!("{base}/search.atom?{state}"),
+        alternate_href: format!("{base}/search?{state}"),
+        updated: format_date(&updated),
+        entries: articles.iter().map(|a| Entry::new(&base, a)).collect(),
+    };
+    render_xml(&feed, "application/atom+xml; charset=utf-8")
 }
 
 fn xml(content_type: &'static str, body: String) -> Response {

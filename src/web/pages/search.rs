@@ -1,22 +1,111 @@
-//! The search page: ranked results with highlighted snippets.
+//! The search page: ranked or dated results with highlighted snippets,
+//! filters kept in the URL, facets that narrow, removable filter chips, an
+//! SVG chart of matches over time (and its counts as CSV), and the help page.
 
 use askama::Template;
 use axum::extract::State;
-use axum::response::Html;
-use serde::Deserialize;
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Response};
+use chrono::TimeDelta;
+use serde::{Deserialize, Serialize};
 
 use super::{ArticleCard, Layout, MAX_PAGE, Params, check_page, render};
 use crate::archive::{self, Archive, SearchResult};
-use crate::search::QueryError;
+use crate::article::parse_iso_date;
+use crate::search::query::{DateSpan, period};
+use crate::search::{Facet, FacetCounts, Filters, Histogram, Interval, QueryError, Request, Sort};
 use crate::web::PageError;
 
 /// Results per search page.
 const RESULTS_PER_PAGE: u32 = 10;
 
-#[derive(Deserialize)]
-pub struct SearchQuery {
-    q: Option<String>,
-    page: Option<u32>,
+/// The whole state of a search, as its URL carries it.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct SearchForm {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub q: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub section: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sort: Option<Sort>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page: Option<u32>,
+}
+
+impl SearchForm {
+    /// Empty form fields mean "not set".
+    pub fn tidy(mut self) -> Self {
+        for field in [
+            &mut self.q,
+            &mut self.from,
+            &mut self.to,
+            &mut self.source,
+            &mut self.section,
+            &mut self.tag,
+            &mut self.author,
+        ] {
+            if field.as_deref().is_some_and(|v| v.trim().is_empty()) {
+                *field = None;
+            }
+        }
+        if self.sort == Some(Sort::Relevance) {
+            self.sort = None;
+        }
+        self
+    }
+
+    pub fn query(&self) -> &str {
+        self.q.as_deref().unwrap_or_default()
+    }
+
+    /// The URL query string of this state, changed by `change`, from page 1.
+    pub fn with(&self, change: impl FnOnce(&mut SearchForm)) -> String {
+        let mut next = self.clone();
+        next.page = None;
+        change(&mut next);
+        serde_urlencoded::to_string(&next).unwrap_or_default()
+    }
+
+    /// The filters, and notes about the ones that could not be read.
+    pub fn filters(&self) -> (Filters, Vec<String>) {
+        let mut notes = Vec::new();
+        let mut date = |name: &str, value: &Option<String>| {
+            let value = value.as_deref()?;
+            let parsed = parse_iso_date(value);
+            if parsed.is_none() {
+                notes.push(format!(
+                    "`{name}={value}` is not a date such as 2022-05-16, so it was left out"
+                ));
+            }
+            parsed.map(|d| (d, value.len() == 10))
+        };
+        let from = date("from", &self.from).map(|(d, _)| d);
+        let until = date("to", &self.to).map(|(d, whole_day)| {
+            d + if whole_day {
+                TimeDelta::days(1)
+            } else {
+                TimeDelta::seconds(1)
+            }
+        });
+        let filters = Filters {
+            dates: DateSpan { from, until },
+            source: self.source.clone(),
+            section: self.section.clone(),
+            tag: self.tag.clone(),
+            author: self.author.clone(),
+        };
+        (filters, notes)
+    }
 }
 
 /// A search result as the results page shows it.
@@ -42,64 +131,145 @@ impl From<&SearchResult> for ResultView {
     }
 }
 
+/// A link with a label.
+struct Choice {
+    label: String,
+    href: String,
+    /// Marks the current choice.
+    current: bool,
+    count: Option<u64>,
+}
+
+/// A facet's values as links that narrow the search.
+struct FacetView {
+    title: &'static str,
+    values: Vec<Choice>,
+}
+
+/// The chart of matches over time.
+struct ChartView {
+    /// Said by screen readers and shown under the chart.
+    caption: String,
+    width: u32,
+    height: u32,
+    bars: Vec<Bar>,
+    first: String,
+    last: String,
+    csv_href: String,
+    json_href: String,
+}
+
+struct Bar {
+    x: u32,
+    y: u32,
+    width: u32,
+    height: u32,
+    label: String,
+    count: u64,
+    href: String,
+}
+
 #[derive(Template)]
 #[template(path = "search.html")]
 struct SearchPage {
     layout: Layout,
     query: String,
     message: Option<String>,
-    ignored: Vec<String>,
+    notes: Vec<String>,
     total: u64,
     results: Vec<ResultView>,
     first: u64,
     previous: Option<String>,
     next: Option<String>,
+    /// Active filters, each with the link that removes it.
+    chips: Vec<Choice>,
+    sorts: Vec<Choice>,
+    facets: Vec<FacetView>,
+    chart: Option<ChartView>,
+    feed_href: String,
+    /// The hidden form fields that keep the filters when the query changes.
+    kept: Vec<(&'static str, String)>,
+    /// "Did you mean": the suggested query and its link.
+    suggestion: Option<Choice>,
 }
 
-/// `/search?q=`: ranked results with highlighted snippets.
+/// `/search?q=…&source=…&from=…&sort=…`: results, facets and the chart.
 pub async fn page(
     State(archive): State<Archive>,
-    Params(params): Params<SearchQuery>,
+    Params(form): Params<SearchForm>,
 ) -> Result<Html<String>, PageError> {
-    let query = params.q.unwrap_or_default();
-    let page = check_page(params.page)?;
+    let form = form.tidy();
+    let query = form.query().to_owned();
+    let page = check_page(form.page)?;
+    let (filters, notes) = form.filters();
     let mut view = SearchPage {
         layout: Layout::with_query(&query),
         query: query.clone(),
         message: None,
-        ignored: Vec::new(),
+        notes,
         total: 0,
         results: Vec::new(),
         first: 0,
         previous: None,
         next: None,
+        chips: chips(&form),
+        sorts: sorts(&form),
+        facets: Vec::new(),
+        chart: None,
+        feed_href: format!("/search.atom?{}", form.with(|f| f.sort = None)),
+        kept: kept(&form),
+        suggestion: None,
     };
     if query.trim().is_empty() {
         return render(&view);
     }
     let offset = (page - 1) * RESULTS_PER_PAGE;
-    let request = crate::search::Request {
+    let request = Request {
         limit: RESULTS_PER_PAGE as usize,
         offset: offset as usize,
-        ..Default::default()
+        sort: form.sort.unwrap_or_default(),
+        filters,
+        facets: vec![
+            Facet::Source,
+            Facet::Section,
+            Facet::Tag,
+            Facet::Author,
+            Facet::Year,
+        ],
+        histogram: Some(Interval::Auto),
     };
     match archive.search(&query, &request).await {
         Ok(found) => {
-            let link = |p: u32| {
-                let q = serde_urlencoded::to_string([("q", query.as_str())]).unwrap_or_default();
-                if p == 1 {
-                    format!("/search?{q}")
-                } else {
-                    format!("/search?{q}&page={p}")
-                }
-            };
+            let link = |p: u32| format!("/search?{}", form.with(|f| f.page = (p > 1).then_some(p)));
             view.total = found.total;
             view.first = u64::from(offset) + 1;
-            view.ignored = found.ignored;
+            view.notes.extend(
+                found
+                    .ignored
+                    .iter()
+                    .map(|note| format!("Part of the query was ignored: {note}")),
+            );
+            if found.relaxed {
+                view.notes.push(
+                    "Few articles have every word, so articles with all but one are shown too (those with every word first).".to_owned(),
+                );
+            }
+            view.suggestion = found.suggestion.map(|q| Choice {
+                href: format!("/search?{}", form.with(|f| f.q = Some(q.clone()))),
+                label: q,
+                current: false,
+                count: None,
+            });
             view.results = found.results.iter().map(ResultView::from).collect();
             view.previous = (page > 1).then(|| link(page - 1));
             view.next = (u64::from(offset + RESULTS_PER_PAGE) < found.total && page < MAX_PAGE)
                 .then(|| link(page + 1));
+            view.facets = found.facets.iter().map(|f| facet_view(&form, f)).collect();
+            view.chart = found
+                .histogram
+                .as_ref()
+                .filter(|h| !h.buckets.is_empty())
+                .map(|h| chart(&form, h));
             render(&view)
         }
         Err(archive::Error::Query(QueryError::Empty)) => {
@@ -112,4 +282,244 @@ pub async fn page(
             Err(error)
         }
     }
+}
+
+/// `/search/histogram.csv?…`: the chart's counts, one period a line.
+pub async fn histogram_csv(
+    State(archive): State<Archive>,
+    Params(form): Params<SearchForm>,
+) -> Result<Response, PageError> {
+    let form = form.tidy();
+    let (filters, _) = form.filters();
+    let request = Request {
+        limit: 1,
+        filters,
+        histogram: Some(Interval::Auto),
+        ..Default::default()
+    };
+    let mut csv = String::from("period,count\n");
+    match archive.search(form.query(), &request).await {
+        Ok(found) => {
+            for (period, count) in found.histogram.map(|h| h.buckets).unwrap_or_default() {
+                csv.push_str(&format!("{period},{count}\n"));
+            }
+        }
+        Err(archive::Error::Query(QueryError::Empty)) => {}
+        Err(e) => return Err(e.into()),
+    }
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"newsarchive-histogram.csv\"",
+            ),
+        ],
+        csv,
+    )
+        .into_response())
+}
+
+fn chips(form: &SearchForm) -> Vec<Choice> {
+    let chip = |label: String, change: fn(&mut SearchForm)| Choice {
+        label,
+        href: format!("/search?{}", form.with(change)),
+        current: false,
+        count: None,
+    };
+    let mut out = Vec::new();
+    if let Some(v) = &form.source {
+        out.push(chip(format!("Source: {v}"), |f| f.source = None));
+    }
+    if let Some(v) = &form.section {
+        out.push(chip(format!("Section: {v}"), |f| f.section = None));
+    }
+    if let Some(v) = &form.tag {
+        out.push(chip(format!("Tag: {v}"), |f| f.tag = None));
+    }
+    if let Some(v) = &form.author {
+        out.push(chip(format!("Author: {v}"), |f| f.author = None));
+    }
+    match (&form.from, &form.to) {
+        (None, None) => {}
+        (from, to) => out.push(chip(
+            format!(
+                "Published {} to {}",
+                from.as_deref().unwrap_or("the start"),
+                to.as_deref().unwrap_or("now")
+            ),
+            |f| {
+                f.from = None;
+                f.to = None;
+            },
+        )),
+    }
+    out
+}
+
+fn sorts(form: &SearchForm) -> Vec<Choice> {
+    [
+        ("Best match", Sort::Relevance),
+        ("Newest", Sort::Newest),
+        ("Oldest", Sort::Oldest),
+    ]
+    .into_iter()
+    .map(|(label, sort)| Choice {
+        label: label.to_owned(),
+        href: format!(
+            "/search?{}",
+            form.with(|f| f.sort = (sort != Sort::Relevance).then_some(sort))
+        ),
+        current: form.sort.unwrap_or_default() == sort,
+        count: None,
+    })
+    .collect()
+}
+
+/// The filters besides the query, for the form on the page.
+fn kept(form: &SearchForm) -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    for (name, value) in [
+        ("from", &form.from),
+        ("to", &form.to),
+        ("source", &form.source),
+        ("section", &form.section),
+        ("tag", &form.tag),
+        ("author", &form.author),
+    ] {
+        if let Some(value) = value {
+            out.push((name, value.clone()));
+        }
+    }
+    if let Some(sort) = form.sort {
+        out.push(("sort", format!("{sort:?}").to_lowercase()));
+    }
+    out
+}
+
+fn facet_view(form: &SearchForm, counts: &FacetCounts) -> FacetView {
+    let title = match counts.facet {
+        Facet::Source => "Sources",
+        Facet::Section => "Sections",
+        Facet::Tag => "Tags",
+        Facet::Author => "Authors",
+        Facet::Year => "Years",
+    };
+    let values = counts
+        .values
+        .iter()
+        .map(|(value, count)| {
+            let v = Some(value.clone());
+            let (current, href) = match counts.facet {
+                Facet::Source => (form.source == v, form.with(|f| f.source = v.clone())),
+                Facet::Section => (form.section == v, form.with(|f| f.section = v.clone())),
+                Facet::Tag => (form.tag == v, form.with(|f| f.tag = v.clone())),
+                Facet::Author => (form.author == v, form.with(|f| f.author = v.clone())),
+                Facet::Year => {
+                    let (from, to) = (format!("{value}-01-01"), format!("{value}-12-31"));
+                    let current = form.from.as_deref() == Some(from.as_str())
+                        && form.to.as_deref() == Some(to.as_str());
+                    (
+                        current,
+                        form.with(|f| {
+                            f.from = Some(from);
+                            f.to = Some(to);
+                        }),
+                    )
+                }
+            };
+            Choice {
+                label: value.clone(),
+                href: format!("/search?{href}"),
+                current,
+                count: Some(*count),
+            }
+        })
+        .collect();
+    FacetView { title, values }
+}
+
+/// The chart's geometry: one bar a period, scaled to the busiest.
+fn chart(form: &SearchForm, histogram: &Histogram) -> ChartView {
+    const HEIGHT: u32 = 120;
+    let n = histogram.buckets.len() as u32;
+    let bar_width = (600 / n.max(1)).clamp(2, 40);
+    let max = histogram
+        .buckets
+        .iter()
+        .map(|(_, c)| *c)
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let unit = match histogram.interval {
+        Interval::Day => "day",
+        Interval::Month => "month",
+        _ => "year",
+    };
+    let bars = histogram
+        .buckets
+        .iter()
+        .enumerate()
+        .map(|(i, (label, count))| {
+            let height = ((*count as f64 / max as f64) * f64::from(HEIGHT)).round() as u32;
+            let href = match period(label) {
+                Some((start, end)) => form.with(|f| {
+                    f.from = Some(start.format("%Y-%m-%d").to_string());
+                    f.to = Some((end - TimeDelta::days(1)).format("%Y-%m-%d").to_string());
+                }),
+                None => form.with(|_| {}),
+            };
+            Bar {
+                x: i as u32 * bar_width,
+                y: HEIGHT - height.max(u32::from(*count > 0)),
+                width: bar_width.saturating_sub(1).max(1),
+                height: height.max(u32::from(*count > 0)),
+                label: label.clone(),
+                count: *count,
+                href: format!("/search?{href}"),
+            }
+        })
+        .collect();
+    let first = histogram
+        .buckets
+        .first()
+        .map(|b| b.0.clone())
+        .unwrap_or_default();
+    let last = histogram
+        .buckets
+        .last()
+        .map(|b| b.0.clone())
+        .unwrap_or_default();
+    let (peak, peak_count) = histogram
+        .buckets
+        .iter()
+        .max_by_key(|(_, c)| *c)
+        .cloned()
+        .unwrap_or_default();
+    let state = form.with(|f| f.sort = None);
+    ChartView {
+        caption: format!(
+            "Matching articles per {unit}, {first} to {last}; the most, {peak_count}, in {peak}."
+        ),
+        width: n * bar_width,
+        height: HEIGHT,
+        bars,
+        first,
+        last,
+        csv_href: format!("/search/histogram.csv?{state}"),
+        json_href: format!("/api/v1/search?{state}&histogram=auto&limit=1&fields=id"),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "search_help.html")]
+struct HelpPage {
+    layout: Layout,
+}
+
+/// `/search/help`: the query language, with examples.
+pub async fn help() -> Result<Html<String>, PageError> {
+    render(&HelpPage {
+        layout: Layout::with_query(""),
+    })
 }
