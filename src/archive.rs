@@ -210,7 +210,11 @@ impl Archive {
             };
             Ok::<_, search::Error>((hits, suggestion))
         })
-        .await??;
+        .await?
+        .map_err(|e| match e {
+            search::Error::Query(q) => Error::Query(q),
+            other => Error::Search(other),
+        })?;
         let ids: Vec<i64> = hits.hits.iter().map(|h| h.id).collect();
         let articles = self.inner.store.articles_by_ids(&ids).await?;
         let results = articles

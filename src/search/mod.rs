@@ -63,6 +63,8 @@ pub enum Error {
     WriterBusy,
     #[error("the search index at {0} has schema version {1}, this build needs {SCHEMA_VERSION}")]
     WrongVersion(PathBuf, u32),
+    #[error(transparent)]
+    Query(#[from] QueryError),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -76,6 +78,8 @@ pub enum QueryError {
     TooLong(usize),
     #[error("the query nests parentheses {0} deep; the limit is {MAX_QUERY_DEPTH}")]
     TooDeep(usize),
+    #[error("the query asks for something the index cannot answer ({0}); try plain words")]
+    Unanswerable(String),
 }
 
 /// The schema's fields, resolved once.
@@ -496,8 +500,16 @@ impl SearchIndex {
     pub fn search(&self, query: &ParsedQuery, request: &Request) -> Result<Hits> {
         let searcher = self.reader.searcher();
         let strict = self.filtered(query.query.box_clone(), query, request);
-        let (mut total, mut docs, mut aggregated) =
-            self.run(&searcher, strict.as_ref(), request)?;
+        let (mut total, mut docs, mut aggregated) = self
+            .run(&searcher, strict.as_ref(), request)
+            .map_err(|e| match e {
+            // The parser accepts some constructs the schema cannot run,
+            // such as `field:*` on a text field.
+            Error::Tantivy(tantivy::TantivyError::SchemaError(why)) => {
+                Error::Query(QueryError::Unanswerable(why))
+            }
+            other => other,
+        })?;
         // Readers misremember: when all the words find few articles, look
         // for most of them, all-word matches still first.
         let mut relaxed = false;

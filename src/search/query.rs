@@ -77,7 +77,7 @@ pub fn rewrite(query: &str) -> Rewritten {
             continue;
         }
         let name_end = (i..chars.len())
-            .find(|&j| !chars[j].is_ascii_alphabetic())
+            .find(|&j| !(chars[j].is_ascii_alphanumeric() || chars[j] == '_'))
             .unwrap_or(chars.len());
         if chars.get(name_end) != Some(&':') {
             out.text.push(c);
@@ -85,6 +85,23 @@ pub fn rewrite(query: &str) -> Rewritten {
             continue;
         }
         let name: String = chars[i..name_end].iter().collect::<String>().to_lowercase();
+        // `field:*` would ask for every article with any value there, which
+        // the index cannot answer for text fields.
+        let value_end = name_end + 2;
+        if chars.get(name_end + 1) == Some(&'*')
+            && chars
+                .get(value_end)
+                .is_none_or(|c| c.is_whitespace() || *c == ')')
+        {
+            if i > 0 && matches!(chars[i - 1], '-' | '+') {
+                out.text.pop();
+            }
+            out.ignored.push(format!(
+                "`{name}:*` (any value) cannot be searched; give a word or name after `{name}:`"
+            ));
+            i = value_end;
+            continue;
+        }
         if DATE_FIELDS.contains(&name.as_str()) {
             let (value, end) = date_value(&chars, name_end + 1);
             let negated = i > 0 && chars[i - 1] == '-';
@@ -235,6 +252,21 @@ mod tests {
         assert_eq!(r.dates.until, Some(day("2022-04-01")));
         let r = rewrite("published:2022-12-31");
         assert_eq!(r.dates.until, Some(day("2023-01-01")));
+    }
+
+    #[test]
+    fn any_value_fields_are_ignored_with_a_reason() {
+        for q in [
+            "x tag:*",
+            "x -language:*",
+            "x headline_exact:*",
+            "x (source:*)",
+        ] {
+            let r = rewrite(q);
+            assert!(!r.text.contains(":*"), "{q}: {}", r.text);
+            assert_eq!(r.ignored.len(), 1, "{q}");
+        }
+        assert_eq!(rewrite("tag:*ation").text, "tag:*ation");
     }
 
     #[test]

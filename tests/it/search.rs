@@ -513,3 +513,111 @@ async fn no_results_offer_a_correction_from_the_archive_s_own_words() {
         page.body
     );
 }
+
+/// A small deterministic generator (xorshift), so a failure can be replayed.
+struct Noise(u64);
+
+impl Noise {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    /// A string of query-ish pieces: operators, quotes, brackets, fields,
+    /// dates, odd Unicode and words.
+    fn query(&mut self) -> String {
+        const PIECES: &[&str] = &[
+            "(",
+            ")",
+            "\"",
+            "“",
+            "”",
+            "-",
+            "+",
+            "*",
+            "?",
+            "~",
+            "^",
+            "^2",
+            ":",
+            "[",
+            "]",
+            "{",
+            "}",
+            " TO ",
+            " AND ",
+            " OR ",
+            " NOT ",
+            "AND",
+            "OR",
+            "\\",
+            "/",
+            "'",
+            "’",
+            "published:",
+            "published:[",
+            "date:2022-13",
+            "author:",
+            "byline:",
+            "source:",
+            "tag:",
+            "colour:",
+            "2022",
+            "2022-05-16",
+            "*",
+            "trade",
+            "story",
+            "dawn",
+            "Bhutto-Zardari",
+            "é",
+            "ß",
+            "\u{0}",
+            "\u{1c}",
+            "\u{200b}",
+            "\u{feff}",
+            "😀",
+            "𝔘",
+            "\u{10ffff}",
+            " ",
+            "\t",
+            "\n",
+        ];
+        let len = self.next() % 12;
+        (0..len)
+            .map(|_| PIECES[(self.next() % PIECES.len() as u64) as usize])
+            .collect()
+    }
+}
+
+#[tokio::test]
+async fn random_queries_never_break_the_search() {
+    let app = app_with(&fixture()).await;
+    let mut noise = Noise(0x9e37_79b9_7f4a_7c15);
+    for _ in 0..1500 {
+        let q = noise.query();
+        let encoded: String = url_encode(&q);
+        for uri in [
+            format!("/api/v1/search?q={encoded}&facets=source,year&histogram=auto"),
+            format!("/search?q={encoded}"),
+        ] {
+            let reply = app.get(&uri).await;
+            assert!(
+                reply.status.as_u16() < 500,
+                "{uri} ({q:?}) answered {}: {}",
+                reply.status,
+                reply.body
+            );
+        }
+    }
+}
+
+fn url_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
