@@ -1,0 +1,199 @@
+#!/usr/bin/env python3
+"""Known-item search quality: newsarchive against SQLite FTS5 on the same articles.
+
+A reader remembers a story and types a few words from it. For a seeded sample
+of articles this makes such queries, in four kinds:
+
+- exact:          three distinctive words from the article's body;
+- inflected:      the same, with one word in another form (relation/relations);
+- misremembered:  the same, with one word replaced by a word the story lacks;
+- name:           a capitalised name from the body plus one distinctive word.
+
+Each query is run on newsarchive (its JSON API, on a server started here from
+the given binary over an archive imported here) and on SQLite FTS5 (porter
+stemming, bm25) as all-words and as any-word queries. It reports MRR@10 (the
+mean of 1/rank of the remembered story, 0 when it is not in the top ten) and
+success@10 per kind, as a Markdown table.
+
+    python3 bench/corpus.py --count 3729 --seed 1 --out real.ndjson --queries q.json
+    python3 bench/known_item.py --corpus real.ndjson --binary target/release/newsarchive
+
+Nothing here asserts a figure; it prints them.
+"""
+
+import argparse
+import json
+import random
+import re
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from collections import Counter
+
+WORD = re.compile(r"[A-Za-z][a-z]+")
+NAME = re.compile(r"(?<=[a-z,] )([A-Z][a-z]{2,}(?: [A-Z][a-z]{2,})?)")
+STOP = set(
+    "the and for that with from this have were said will would their there about after "
+    "which been they into more than also when what where while could should other over "
+    "some such only them these those very just being because before between during "
+    "under again most many much each both here then once".split()
+)
+
+
+def load(path):
+    articles = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            a = json.loads(line)
+            if a.get("url") and a.get("paragraphs"):
+                articles.append(a)
+    return articles
+
+
+def words(text):
+    return [w.lower() for w in WORD.findall(text)]
+
+
+def make_queries(articles, count, seed):
+    rng = random.Random(seed)
+    df = Counter()
+    for a in articles:
+        df.update(set(words(" ".join(a["paragraphs"]))))
+    common = sorted(w for w, n in df.items() if 20 <= n <= 300 and len(w) >= 5 and w not in STOP)
+    queries = []
+    for a in rng.sample(articles, min(count, len(articles))):
+        body = " ".join(a["paragraphs"])
+        own = set(words(body))
+        distinctive = sorted(w for w in own if 2 <= df[w] <= 30 and len(w) >= 5 and w not in STOP)
+        if len(distinctive) < 3:
+            continue
+        picked = rng.sample(distinctive, 3)
+        queries.append(("exact", " ".join(picked), a["url"]))
+        bent = list(picked)
+        i = rng.randrange(3)
+        w = bent[i]
+        bent[i] = w[:-1] if w.endswith("s") else (w[:-1] + "ing" if w.endswith("e") else w + "s")
+        queries.append(("inflected", " ".join(bent), a["url"]))
+        wrong = list(picked)
+        stranger = rng.choice(common)
+        while stranger in own:
+            stranger = rng.choice(common)
+        wrong[rng.randrange(3)] = stranger
+        queries.append(("misremembered", " ".join(wrong), a["url"]))
+        names = sorted(set(n for n in NAME.findall(body) if all(df[p.lower()] <= 40 for p in n.split())))
+        if names:
+            queries.append(("name", f"{rng.choice(names)} {rng.choice(picked)}", a["url"]))
+    return queries
+
+
+def rank_of(urls, target):
+    for i, url in enumerate(urls[:10]):
+        if url == target:
+            return i + 1
+    return None
+
+
+class Newsarchive:
+    def __init__(self, binary, corpus):
+        self.dir = tempfile.TemporaryDirectory()
+        data = f"{self.dir.name}/data"
+        subprocess.run([binary, "--data", data, "import", corpus], check=True, capture_output=True)
+        self.log = open(f"{self.dir.name}/server.log", "w+")
+        self.server = subprocess.Popen(
+            [binary, "--data", data, "serve", "--listen", "127.0.0.1:0", "--search-rate-limit", "0"],
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        self.base = None
+        for _ in range(200):
+            self.log.seek(0)
+            m = re.search(r"listening on (http://[0-9.:]+)", self.log.read())
+            if m:
+                self.base = m.group(1)
+                break
+            time.sleep(0.05)
+        if not self.base:
+            raise SystemExit("newsarchive did not start")
+
+    def search(self, q):
+        url = f"{self.base}/api/v1/search?" + urllib.parse.urlencode({"q": q, "limit": 10, "fields": "url"})
+        with urllib.request.urlopen(url) as r:
+            return [hit.get("url") for hit in json.load(r)["results"]]
+
+    def close(self):
+        self.server.terminate()
+        self.server.wait()
+        self.dir.cleanup()
+
+
+class Fts5:
+    def __init__(self, articles):
+        self.db = sqlite3.connect(":memory:")
+        self.db.execute(
+            "CREATE VIRTUAL TABLE docs USING fts5(url UNINDEXED, headline, body, "
+            "tokenize='porter unicode61 remove_diacritics 2')"
+        )
+        self.db.executemany(
+            "INSERT INTO docs VALUES (?, ?, ?)",
+            ((a["url"], a["headline"], "\n\n".join(a["paragraphs"])) for a in articles),
+        )
+
+    def search(self, q, mode):
+        terms = ['"' + t.replace('"', "") + '"' for t in q.split()]
+        match = (" OR " if mode == "any" else " ").join(terms)
+        rows = self.db.execute(
+            "SELECT url FROM docs WHERE docs MATCH ? ORDER BY bm25(docs) LIMIT 10", (match,)
+        ).fetchall()
+        return [r[0] for r in rows]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--corpus", required=True, help="NDJSON from bench/corpus.py (the real articles)")
+    ap.add_argument("--binary", default="target/release/newsarchive")
+    ap.add_argument("--articles", type=int, default=300, help="articles to make queries for")
+    ap.add_argument("--seed", type=int, default=1)
+    args = ap.parse_args()
+
+    articles = load(args.corpus)
+    queries = make_queries(articles, args.articles, args.seed)
+    print(f"{len(articles)} articles, {len(queries)} queries", file=sys.stderr)
+    engines = {"newsarchive": Newsarchive(args.binary, args.corpus)}
+    fts = Fts5(articles)
+    runs = {
+        "newsarchive": engines["newsarchive"].search,
+        "FTS5 all words": lambda q: fts.search(q, "all"),
+        "FTS5 any word": lambda q: fts.search(q, "any"),
+    }
+    scores = {}  # (engine, kind) -> list of reciprocal ranks
+    try:
+        for kind, q, target in queries:
+            for name, run in runs.items():
+                r = rank_of(run(q), target)
+                scores.setdefault((name, kind), []).append(1 / r if r else 0.0)
+                scores.setdefault((name, "all"), []).append(1 / r if r else 0.0)
+    finally:
+        engines["newsarchive"].close()
+
+    kinds = ["exact", "inflected", "misremembered", "name", "all"]
+    print("| engine | " + " | ".join(f"{k} MRR@10 / success@10" for k in kinds) + " |")
+    print("| --- |" + " --- |" * len(kinds))
+    for name in runs:
+        cells = []
+        for k in kinds:
+            rr = scores.get((name, k), [])
+            if not rr:
+                cells.append("n/a")
+                continue
+            mrr = sum(rr) / len(rr)
+            success = sum(1 for x in rr if x > 0) / len(rr)
+            cells.append(f"{mrr:.3f} / {success:.3f} (n={len(rr)})")
+        print(f"| {name} | " + " | ".join(cells) + " |")
+
+
+if __name__ == "__main__":
+    main()
