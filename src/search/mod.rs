@@ -42,7 +42,7 @@ use tantivy::{
 use crate::article::Article;
 
 /// Bumped whenever the schema or analyzers change; an index of another version is rebuilt.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 /// Longest query accepted, in characters.
 pub const MAX_QUERY_CHARS: usize = 1_000;
 /// Deepest parenthesis nesting accepted in a query.
@@ -93,6 +93,10 @@ pub struct Fields {
     pub subheading_exact: Field,
     pub body: Field,
     pub body_exact: Field,
+    /// Headline, subheading and body as one text: what plain words are
+    /// ranked against, so a short headline does not add a score of its own.
+    pub text: Field,
+    pub text_exact: Field,
     pub author: Field,
     pub source: Field,
     pub section: Field,
@@ -127,6 +131,8 @@ fn build_schema() -> (Schema, Fields) {
         subheading_exact: b.add_text_field("subheading_exact", text(EXACT)),
         body: b.add_text_field("body", text(STEMMED)),
         body_exact: b.add_text_field("body_exact", text(EXACT)),
+        text: b.add_text_field("text", text(STEMMED)),
+        text_exact: b.add_text_field("text_exact", text(EXACT)),
         author: b.add_text_field("author", text(EXACT)),
         source: b.add_text_field("source", text(EXACT)),
         section: b.add_text_field("section", text(EXACT)),
@@ -371,12 +377,9 @@ impl SearchIndex {
         let mut parser = QueryParser::for_index(
             &self.index,
             vec![
+                f.text,
+                f.text_exact,
                 f.headline,
-                f.headline_exact,
-                f.subheading,
-                f.subheading_exact,
-                f.body,
-                f.body_exact,
                 f.author,
                 f.source,
                 f.section,
@@ -384,8 +387,8 @@ impl SearchIndex {
             ],
         );
         parser.set_conjunction_by_default();
-        parser.set_field_boost(f.headline, 1.5);
-        parser.set_field_boost(f.headline_exact, 1.5);
+        // A word in the headline counts a little more, not as a whole second score.
+        parser.set_field_boost(f.headline, HEADLINE_BOOST);
         let (query, errors) = parser.parse_query_lenient(&rewritten.text);
         let mut ignored = rewritten.ignored;
         ignored.extend(errors.iter().map(|e| e.to_string()));
@@ -412,7 +415,7 @@ impl SearchIndex {
             return Ok(None);
         }
         let searcher = self.reader.searcher();
-        let fields = [self.fields.body_exact, self.fields.headline_exact];
+        let fields = [self.fields.text_exact];
         let known = |term: &str| -> Result<u64> {
             let mut n = 0;
             for field in fields {
@@ -633,6 +636,9 @@ impl SearchIndex {
         })
     }
 }
+
+/// Weight of a headline match beside the whole text's.
+const HEADLINE_BOOST: f32 = 0.3;
 
 /// Fewer matches than this for all the words, and the search is relaxed.
 const RELAX_BELOW: u64 = 3;
@@ -1024,9 +1030,9 @@ pub struct Highlighter {
 
 impl Highlighter {
     fn new(searcher: &Searcher, query: &dyn Query, fields: Fields) -> Result<Highlighter> {
-        let mut body = SnippetGenerator::create(searcher, query, fields.body)?;
+        let mut body = SnippetGenerator::create(searcher, query, fields.text)?;
         body.set_max_num_chars(240);
-        let mut headline = SnippetGenerator::create(searcher, query, fields.headline)?;
+        let mut headline = SnippetGenerator::create(searcher, query, fields.text)?;
         headline.set_max_num_chars(10_000);
         Ok(Highlighter { body, headline })
     }
@@ -1272,6 +1278,13 @@ impl Writer {
         for p in &c.paragraphs {
             doc.add_text(f.body, p);
             doc.add_text(f.body_exact, p);
+        }
+        for part in std::iter::once(&c.headline)
+            .chain(&c.subheading)
+            .chain(&c.paragraphs)
+        {
+            doc.add_text(f.text, part);
+            doc.add_text(f.text_exact, part);
         }
         for author in &c.authors {
             doc.add_text(f.author, author);
