@@ -42,7 +42,7 @@ use tantivy::{
 use crate::article::Article;
 
 /// Bumped whenever the schema or analyzers change; an index of another version is rebuilt.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 /// Longest query accepted, in characters.
 pub const MAX_QUERY_CHARS: usize = 1_000;
 /// Deepest parenthesis nesting accepted in a query.
@@ -87,12 +87,10 @@ pub enum QueryError {
 pub struct Fields {
     pub id: Field,
     pub revision: Field,
+    /// For `headline:` and a headline match's small extra weight.
     pub headline: Field,
-    pub headline_exact: Field,
-    pub subheading: Field,
-    pub subheading_exact: Field,
+    /// For `body:` and related articles.
     pub body: Field,
-    pub body_exact: Field,
     /// Headline, subheading and body as one text: what plain words are
     /// ranked against, so a short headline does not add a score of its own.
     pub text: Field,
@@ -126,11 +124,7 @@ fn build_schema() -> (Schema, Fields) {
         id: b.add_u64_field("id", INDEXED | FAST | STORED),
         revision: b.add_u64_field("revision", FAST),
         headline: b.add_text_field("headline", text(STEMMED)),
-        headline_exact: b.add_text_field("headline_exact", text(EXACT)),
-        subheading: b.add_text_field("subheading", text(STEMMED)),
-        subheading_exact: b.add_text_field("subheading_exact", text(EXACT)),
         body: b.add_text_field("body", text(STEMMED)),
-        body_exact: b.add_text_field("body_exact", text(EXACT)),
         text: b.add_text_field("text", text(STEMMED)),
         text_exact: b.add_text_field("text_exact", text(EXACT)),
         author: b.add_text_field("author", text(EXACT)),
@@ -1270,14 +1264,8 @@ impl Writer {
         doc.add_u64(f.id, article.id as u64);
         doc.add_u64(f.revision, article.revision as u64);
         doc.add_text(f.headline, &c.headline);
-        doc.add_text(f.headline_exact, &c.headline);
-        if let Some(sub) = &c.subheading {
-            doc.add_text(f.subheading, sub);
-            doc.add_text(f.subheading_exact, sub);
-        }
         for p in &c.paragraphs {
             doc.add_text(f.body, p);
-            doc.add_text(f.body_exact, p);
         }
         for part in std::iter::once(&c.headline)
             .chain(&c.subheading)

@@ -57,8 +57,8 @@ pub struct AppState {
     pub archive: Archive,
     pub config: Arc<Config>,
     pub limits: Arc<RateLimits>,
-    /// The API's OpenAPI document, for the API page.
-    pub api_doc: Arc<utoipa::openapi::OpenApi>,
+    /// The API's OpenAPI document as JSON, for the API page.
+    pub api_doc: Arc<serde_json::Value>,
 }
 
 /// The stylesheet's path, named by its content hash (`/static/style.<hash>.css`)

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::openapi::Type;
 use utoipa::openapi::schema::ObjectBuilder;
@@ -16,7 +16,7 @@ use super::openapi::problem;
 use super::{ARTICLE_FIELDS, ApiQuery, ArticleFields, ArticleJson, article_id};
 use crate::archive::Archive;
 use crate::article::{Article, date_schema, format_date, parse_iso_date};
-use crate::search::query::DateSpan;
+use crate::search::query::{DateSpan, end_of};
 use crate::store::{ArticleFilter, NameKind};
 use crate::web::ApiError;
 
@@ -146,11 +146,9 @@ fn date_param(name: &str, value: &str) -> Result<DateTime<Utc>, ApiError> {
 /// `from` and `to` as a span: a date alone as `to` means the whole day.
 pub fn date_span(from: Option<&str>, to: Option<&str>) -> Result<DateSpan, ApiError> {
     let from = from.map(|v| date_param("from", v)).transpose()?;
-    let until = match to {
-        None => None,
-        Some(v) if v.len() == 10 => Some(date_param("to", v)? + TimeDelta::days(1)),
-        Some(v) => Some(date_param("to", v)? + TimeDelta::seconds(1)),
-    };
+    let until = to
+        .map(|v| date_param("to", v).map(|d| end_of(v, d)))
+        .transpose()?;
     Ok(DateSpan { from, until })
 }
 

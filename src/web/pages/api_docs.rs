@@ -65,10 +65,7 @@ pub async fn page(
     State(state): State<AppState>,
     BaseUrl(base): BaseUrl,
 ) -> Result<Html<String>, PageError> {
-    let doc = serde_json::to_value(&*state.api_doc).map_err(|e| {
-        tracing::error!(error = %e, "the OpenAPI document did not serialise");
-        PageError::unavailable()
-    })?;
+    let doc: &Value = &state.api_doc;
     let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
     let mut groups: Vec<Group> = doc["tags"]
         .as_array()
@@ -86,7 +83,7 @@ pub async fn page(
             if op.is_null() {
                 continue;
             }
-            let operation = operation(&doc, path, method, op);
+            let operation = operation(doc, path, method, op);
             let tag = text(&op["tags"][0]);
             match groups.iter_mut().find(|g| g.name == tag) {
                 Some(group) => group.operations.push(operation),

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::{ArticleCard, Layout, MAX_PAGE, Params, check_page, render};
 use crate::archive::{self, Archive, SearchResult};
 use crate::article::parse_iso_date;
-use crate::search::query::{DateSpan, period};
+use crate::search::query::{DateSpan, end_of, period};
 use crate::search::{Facet, FacetCounts, Filters, Histogram, Interval, QueryError, Request, Sort};
 use crate::web::PageError;
 
@@ -87,16 +87,12 @@ impl SearchForm {
                     "`{name}={value}` is not a date such as 2022-05-16, so it was left out"
                 ));
             }
-            parsed.map(|d| (d, value.len() == 10))
+            parsed
         };
-        let from = date("from", &self.from).map(|(d, _)| d);
-        let until = date("to", &self.to).map(|(d, whole_day)| {
-            d + if whole_day {
-                TimeDelta::days(1)
-            } else {
-                TimeDelta::seconds(1)
-            }
-        });
+        let from = date("from", &self.from);
+        let until = date("to", &self.to)
+            .zip(self.to.as_deref())
+            .map(|(d, written)| end_of(written, d));
         let filters = Filters {
             dates: DateSpan { from, until },
             source: self.source.clone(),
