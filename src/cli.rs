@@ -49,6 +49,19 @@ pub enum Command {
         /// Searches (page and API) allowed per client address and minute (0: no limit).
         #[arg(long, env = "NEWSARCHIVE_SEARCH_RATE_LIMIT", default_value_t = 600)]
         search_rate_limit: u32,
+        /// Seconds a client may take to send a request's headers (also how
+        /// long an idle keep-alive connection stays open).
+        #[arg(long, env = "NEWSARCHIVE_HEADER_TIMEOUT", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+        header_timeout: u64,
+        /// Seconds a request body may stall before the request fails with 408.
+        #[arg(long, env = "NEWSARCHIVE_BODY_TIMEOUT", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+        body_timeout: u64,
+        /// Most client connections open at once; more wait in the listen backlog.
+        #[arg(long, env = "NEWSARCHIVE_MAX_CONNECTIONS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+        max_connections: u64,
+        /// Seconds that shutdown (SIGTERM, SIGINT) waits for in-flight requests.
+        #[arg(long, env = "NEWSARCHIVE_SHUTDOWN_GRACE", default_value_t = 20, value_parser = clap::value_parser!(u64).range(0..=3600))]
+        shutdown_grace: u64,
     },
     /// Import articles from files and directories (searched recursively).
     ///
@@ -111,6 +124,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             public_url,
             write_rate_limit,
             search_rate_limit,
+            header_timeout,
+            body_timeout,
+            max_connections,
+            shutdown_grace,
         } => {
             let archive = open(&data).await?;
             let config = crate::web::Config {
@@ -118,9 +135,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 write_rate_limit,
                 search_rate_limit,
                 request_timeout: None,
+                body_timeout: Some(Duration::from_secs(body_timeout)),
+                connections: crate::web::ConnectionLimits {
+                    header_read_timeout: Duration::from_secs(header_timeout),
+                    max_connections: usize::try_from(max_connections).unwrap_or(usize::MAX),
+                    shutdown_grace: Duration::from_secs(shutdown_grace),
+                },
             };
-            crate::web::serve(archive.clone(), config, listen).await?;
+            let listener = tokio::net::TcpListener::bind(listen)
+                .await
+                .with_context(|| format!("listening on {listen}"))?;
+            crate::web::serve(archive.clone(), config, listener, crate::web::shutdown_signal())
+                .await?;
             archive.close().await?;
+            tracing::info!("the search index is committed; goodbye");
             Ok(ExitCode::SUCCESS)
         }
         Command::Import { paths } => import(&data, &paths).await,

@@ -162,6 +162,24 @@ impl ApiError {
         Self::new(StatusCode::NOT_FOUND, "not-found", "Not found", detail)
     }
 
+    /// The request body could not be read: 408 when it stalled past the
+    /// body deadline, 400 otherwise.
+    pub fn unreadable_body(error: &(dyn std::error::Error + 'static)) -> Self {
+        let mut cause = Some(error);
+        while let Some(e) = cause {
+            if e.is::<tower_http::timeout::TimeoutError>() {
+                return Self::new(
+                    StatusCode::REQUEST_TIMEOUT,
+                    "request-timeout",
+                    "Request Timeout",
+                    "the request body stopped arriving for longer than the server waits; send it again",
+                );
+            }
+            cause = e.source();
+        }
+        Self::bad_request(format!("the request body could not be read: {error}"))
+    }
+
     pub fn bad_request(detail: impl Into<String>) -> Self {
         Self::new(
             StatusCode::BAD_REQUEST,

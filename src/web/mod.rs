@@ -6,8 +6,8 @@ mod api;
 mod error;
 mod limits;
 mod pages;
+mod server;
 
-use std::net::SocketAddr;
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
@@ -21,7 +21,7 @@ use axum::routing::get;
 use sha2::{Digest, Sha256};
 use tower_http::compression::CompressionLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::timeout::TimeoutLayer;
+use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
@@ -29,9 +29,12 @@ use crate::archive::Archive;
 
 pub use error::{ApiError, PageError};
 pub use limits::RateLimits;
+pub use server::ConnectionLimits;
 
 /// How long one request may take before it is answered with 408.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a request body may stall between two pieces before the request fails.
+const BODY_TIMEOUT: Duration = Duration::from_secs(30);
 const STYLESHEET: &str = include_str!("../../static/style.css");
 const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' data:; \
      base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
@@ -49,6 +52,10 @@ pub struct Config {
     pub search_rate_limit: u32,
     /// How long one request may take before it is answered with 408 (default 30 s).
     pub request_timeout: Option<Duration>,
+    /// How long a request body may stall before the request fails with 408 (default 30 s).
+    pub body_timeout: Option<Duration>,
+    /// Deadlines and caps for client connections.
+    pub connections: ConnectionLimits,
 }
 
 /// What every handler can reach. Cheap to clone.
@@ -108,6 +115,7 @@ impl FromRequestParts<AppState> for BaseUrl {
 pub fn router(archive: Archive, config: Config) -> Router {
     use pages::{archive as dates, article, feeds, lists, search};
     let timeout = config.request_timeout.unwrap_or(REQUEST_TIMEOUT);
+    let body_timeout = config.body_timeout.unwrap_or(BODY_TIMEOUT);
     let limits = RateLimits {
         writes: limits::Limit::per_minute(config.write_rate_limit),
         searches: limits::Limit::per_minute(config.search_rate_limit),
@@ -165,6 +173,7 @@ pub fn router(archive: Archive, config: Config) -> Router {
             limits::rate_limit,
         ))
         .with_state(state)
+        .layer(RequestBodyTimeoutLayer::new(body_timeout))
         .layer(CompressionLayer::new())
         .layer(middleware::from_fn(readable_errors))
         .layer(SetResponseHeaderLayer::if_not_present(
@@ -280,18 +289,23 @@ async fn stylesheet() -> Response {
         .into_response()
 }
 
-/// Serves the application on `listen` until SIGINT or SIGTERM, then stops
-/// accepting connections and lets in-flight requests finish.
-pub async fn serve(archive: Archive, config: Config, listen: SocketAddr) -> std::io::Result<()> {
-    let listener = tokio::net::TcpListener::bind(listen).await?;
+/// Serves the application on `listener` until `shutdown` completes, then
+/// stops accepting connections and lets in-flight requests finish (bounded
+/// by the configured grace period). The caller closes the archive after.
+pub async fn serve(
+    archive: Archive,
+    config: Config,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> std::io::Result<()> {
     tracing::info!("newsarchive listening on http://{}", listener.local_addr()?);
-    let app = router(archive, config).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
+    let connections = config.connections.clone();
+    server::run(listener, router(archive, config), &connections, shutdown).await;
+    Ok(())
 }
 
-async fn shutdown_signal() {
+/// Completes on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

@@ -12,4 +12,5 @@ mod openapi;
 mod reindex;
 mod search;
 mod seed;
+mod server;
 mod web;

@@ -38,6 +38,11 @@ where
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
         match Json::<T>::from_request(request, state).await {
             Ok(Json(value)) => Ok(ApiJson(value)),
+            Err(JsonRejection::BytesRejection(rejection))
+                if rejection.status() != StatusCode::PAYLOAD_TOO_LARGE =>
+            {
+                Err(ApiError::unreadable_body(&rejection))
+            }
             Err(rejection) => {
                 let status = rejection.status();
                 let (slug, title) = match status {

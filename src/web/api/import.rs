@@ -222,8 +222,7 @@ pub async fn import(
     let mut buffer: Vec<u8> = Vec::new();
     let (mut line, mut received, mut overlong) = (0usize, 0u64, false);
     while let Some(chunk) = stream.next().await {
-        let chunk =
-            chunk.map_err(|e| ApiError::bad_request(format!("the body could not be read: {e}")))?;
+        let chunk = chunk.map_err(|e| ApiError::unreadable_body(&e))?;
         received += chunk.len() as u64;
         if received > IMPORT_BODY_LIMIT {
             importer.flush().await?;
