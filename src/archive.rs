@@ -12,6 +12,7 @@ use tokio::sync::{Mutex, Notify, watch};
 use tokio::task::JoinHandle;
 
 use crate::article::{Article, NewArticle};
+use crate::metrics::{self, Metrics};
 use crate::search::{self, IndexRoot, QueryError, SearchIndex, Snippet};
 use crate::store::{self, Saved, Store};
 
@@ -19,6 +20,8 @@ use crate::store::{self, Saved, Store};
 const INDEX_BATCH: i64 = 5_000;
 /// How often the indexer looks for changes written by other processes.
 const POLL_INTERVAL: Duration = Duration::from_millis(250);
+/// Longest wait between retries of a failing index write (a full disk, say).
+const MAX_RETRY_DELAY: Duration = Duration::from_secs(30);
 
 /// Errors from archive operations.
 #[derive(Debug, thiserror::Error)]
@@ -31,6 +34,22 @@ pub enum Error {
     Query(#[from] QueryError),
     #[error("background task failed: {0}")]
     Task(#[from] tokio::task::JoinError),
+    /// Searches wait while the index is rebuilt, rather than miss articles.
+    #[error("the search index is being rebuilt from the database ({0}); try again shortly")]
+    Rebuilding(RebuildProgress),
+}
+
+/// How far a rebuild of the search index has come.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RebuildProgress {
+    pub indexed: u64,
+    pub total: u64,
+}
+
+impl std::fmt::Display for RebuildProgress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} of {} articles", self.indexed, self.total)
+    }
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -49,6 +68,10 @@ struct Inner {
     applied: watch::Sender<i64>,
     stop: watch::Sender<bool>,
     indexer: Mutex<Option<JoinHandle<()>>>,
+    metrics: Metrics,
+    data_dir: PathBuf,
+    /// Set while start-up rebuilds an index it found missing, broken or stale.
+    rebuilding: std::sync::Mutex<Option<RebuildProgress>>,
 }
 
 /// One search result: the article, its score, and highlighted text.
@@ -114,10 +137,27 @@ impl Archive {
     /// indexer, which catches the index up with the database and then keeps
     /// it there whenever this process can hold the index writer.
     pub async fn open(data_dir: &Path) -> Result<Archive> {
+        Self::open_with(data_dir, true).await
+    }
+
+    /// Opens the archive as it is, without rebuilding an index that
+    /// disagrees with the database, so `check` can report the difference.
+    /// Fails when the index cannot be opened at all.
+    pub async fn open_unhealed(data_dir: &Path) -> Result<Archive> {
+        Self::open_with(data_dir, false).await
+    }
+
+    async fn open_with(data_dir: &Path, heal: bool) -> Result<Archive> {
         std::fs::create_dir_all(data_dir).map_err(search::Error::Io)?;
         let store = Store::open(&database_path(data_dir)).await?;
         let root = index_root(data_dir);
-        let index = open_current(&root, &store).await?;
+        let (index, rebuild_needed) = open_current(&root, &store, heal).await?;
+        let rebuilding = if rebuild_needed {
+            let total = u64::try_from(store.article_count().await?).unwrap_or(0);
+            Some(RebuildProgress { indexed: 0, total })
+        } else {
+            None
+        };
         let progress = index.progress()?;
         let (applied, _) = watch::channel(progress.last_seq);
         let (stop, _) = watch::channel(false);
@@ -130,6 +170,9 @@ impl Archive {
                 applied,
                 stop,
                 indexer: Mutex::new(None),
+                metrics: Metrics::default(),
+                data_dir: data_dir.to_owned(),
+                rebuilding: std::sync::Mutex::new(rebuilding),
             }),
         };
         let task = tokio::spawn(run_indexer(archive.clone()));
@@ -146,18 +189,30 @@ impl Archive {
         self.inner.index.read().expect("index lock").clone()
     }
 
+    /// What the archive has measured about itself.
+    pub fn metrics(&self) -> &Metrics {
+        &self.inner.metrics
+    }
+
     /// Saves articles in one transaction (all or none) and wakes the indexer.
     pub async fn save(&self, articles: &[NewArticle]) -> Result<Vec<Saved>> {
         let saved = self.inner.store.save_articles(articles).await?;
-        self.inner.wake.notify_one();
+        self.written(&saved);
         Ok(saved)
     }
 
     /// Creates a new article; its URL, if any, must be new to the archive.
     pub async fn create(&self, article: &NewArticle) -> Result<Saved> {
         let saved = self.inner.store.create_article(article).await?;
-        self.inner.wake.notify_one();
+        self.written(std::slice::from_ref(&saved));
         Ok(saved)
+    }
+
+    fn written(&self, saved: &[Saved]) {
+        self.inner
+            .metrics
+            .record_saved(saved.iter().map(|s| s.outcome));
+        self.inner.wake.notify_one();
     }
 
     /// Replaces article `id`, if it is at revision `expected` (when given).
@@ -172,7 +227,7 @@ impl Archive {
             .store
             .replace_article(id, article, expected)
             .await?;
-        self.inner.wake.notify_one();
+        self.written(std::slice::from_ref(&saved));
         Ok(saved)
     }
 
@@ -190,12 +245,41 @@ impl Archive {
         let target = self.inner.store.last_change_seq().await?;
         let mut rx = self.inner.applied.subscribe();
         self.inner.wake.notify_one();
-        let reached = tokio::time::timeout(timeout, rx.wait_for(|seq| *seq >= target)).await;
-        Ok(matches!(reached, Ok(Ok(_))))
+        let caught_up = async {
+            rx.wait_for(|seq| *seq >= target).await.is_ok() && {
+                // The rebuild's last step switches generations just before it clears the flag.
+                while self.rebuilding().is_some() {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+                true
+            }
+        };
+        Ok(tokio::time::timeout(timeout, caught_up)
+            .await
+            .unwrap_or(false))
+    }
+
+    /// While start-up rebuilds the index: how far it has come.
+    pub fn rebuilding(&self) -> Option<RebuildProgress> {
+        *self.inner.rebuilding.lock().expect("rebuild lock")
     }
 
     /// Searches the archive: one page of results with highlights.
     pub async fn search(&self, query: &str, request: &search::Request) -> Result<SearchPage> {
+        if let Some(progress) = self.rebuilding() {
+            return Err(Error::Rebuilding(progress));
+        }
+        let started = std::time::Instant::now();
+        let page = self.search_now(query, request).await;
+        if page.is_ok() {
+            self.inner
+                .metrics
+                .record_search(started.elapsed().as_secs_f64());
+        }
+        page
+    }
+
+    async fn search_now(&self, query: &str, request: &search::Request) -> Result<SearchPage> {
         let index = self.index();
         let parsed = index.parse(query)?;
         let ignored = parsed.ignored.clone();
@@ -246,6 +330,9 @@ impl Archive {
 
     /// Articles about the same things as `article`, best first.
     pub async fn related(&self, article: &Article, limit: usize) -> Result<Vec<Article>> {
+        if self.rebuilding().is_some() {
+            return Ok(Vec::new());
+        }
         let index = self.index();
         let query_article = article.clone();
         let hits =
@@ -267,12 +354,31 @@ impl Archive {
         })
     }
 
+    /// The metrics read at scrape time: article count, index lag, and the
+    /// database's and index's size on disk.
+    pub async fn metrics_snapshot(&self) -> Result<metrics::Snapshot> {
+        let health = self.health().await?;
+        let database = database_path(&self.inner.data_dir);
+        let mut database_bytes = 0;
+        for suffix in ["", "-wal", "-shm"] {
+            let mut name = database.clone().into_os_string();
+            name.push(suffix);
+            database_bytes += std::fs::metadata(&name).map_or(0, |m| m.len());
+        }
+        Ok(metrics::Snapshot {
+            articles: health.articles,
+            index_lag: health.index_lag,
+            database_bytes,
+            index_bytes: self.inner.root.size_on_disk(),
+        })
+    }
+
     /// Rebuilds the index from a snapshot of the database into a fresh
     /// generation and swaps it in atomically. Searches keep using the old
     /// generation until the swap; changes made meanwhile are replayed after it.
     /// Returns the number of articles indexed.
     pub async fn reindex(&self) -> Result<u64> {
-        let count = rebuild(&self.inner.root, &self.inner.store).await?;
+        let count = rebuild(&self.inner.root, &self.inner.store, &|_| {}).await?;
         self.inner.wake.notify_one();
         Ok(count)
     }
@@ -352,27 +458,33 @@ pub fn compare_revisions(in_db: &[(i64, i64)], in_index: &[(i64, i64)]) -> Vec<S
     problems
 }
 
-/// Opens the live generation, creating the first one, or rebuilding when the
-/// index is from another schema version or ahead of the database (which
-/// happens only when the database lost its last transactions).
-async fn open_current(root: &IndexRoot, store: &Store) -> Result<SearchIndex> {
+/// Opens the live generation, creating the first one. When the index is
+/// missing, unreadable, from another schema version, ahead of the database
+/// (which happens only when the database lost its last transactions) or
+/// holding a different number of articles, it swaps in an empty generation
+/// and returns true: the caller rebuilds it in the background.
+async fn open_current(root: &IndexRoot, store: &Store, heal: bool) -> Result<(SearchIndex, bool)> {
     let generation = match root.current_generation()? {
         Some(g) => g,
         None => {
             let g = root.new_generation()?;
-            SearchIndex::open(root, &g)?;
+            let index = SearchIndex::open(root, &g)?;
             root.swap_to(&g)?;
-            g
+            if store.article_count().await? == 0 {
+                return Ok((index, false));
+            }
+            tracing::warn!("there is no search index; rebuilding it from the database");
+            return Ok((index, true));
         }
     };
+    if !heal {
+        return Ok((SearchIndex::open(root, &generation)?, false));
+    }
     match SearchIndex::open(root, &generation) {
-        Ok(index) => {
-            let ahead = index.progress()?.last_seq > store.last_change_seq().await?;
-            if !ahead {
-                return Ok(index);
-            }
-            tracing::warn!("the search index is ahead of the database; rebuilding it");
-        }
+        Ok(index) => match disagreement(&index, store).await? {
+            None => return Ok((index, false)),
+            Some(why) => tracing::warn!("the search index {why}; rebuilding it"),
+        },
         Err(search::Error::WrongVersion(dir, version)) => {
             tracing::warn!(dir = %dir.display(), version, "the search index is from another version; rebuilding it");
         }
@@ -380,12 +492,32 @@ async fn open_current(root: &IndexRoot, store: &Store) -> Result<SearchIndex> {
             tracing::warn!(error = %e, "the search index cannot be opened; rebuilding it");
         }
     }
-    rebuild(root, store).await?;
-    let generation = root.current_generation()?.expect("rebuild sets CURRENT");
-    Ok(SearchIndex::open(root, &generation)?)
+    let fresh = root.new_generation()?;
+    let index = SearchIndex::open(root, &fresh)?;
+    root.swap_to(&fresh)?;
+    Ok((index, true))
 }
 
-async fn rebuild(root: &IndexRoot, store: &Store) -> Result<u64> {
+/// Why an index that opens cannot be trusted, if it cannot.
+async fn disagreement(index: &SearchIndex, store: &Store) -> Result<Option<String>> {
+    let indexed = index.progress()?.last_seq;
+    let written = store.last_change_seq().await?;
+    if indexed > written {
+        return Ok(Some("is ahead of the database".to_owned()));
+    }
+    if indexed == written {
+        let in_index = index.article_count()?;
+        let in_db = u64::try_from(store.article_count().await?).unwrap_or(0);
+        if in_index != in_db {
+            return Ok(Some(format!(
+                "holds {in_index} articles where the database has {in_db}"
+            )));
+        }
+    }
+    Ok(None)
+}
+
+async fn rebuild(root: &IndexRoot, store: &Store, on_batch: &(dyn Fn(u64) + Sync)) -> Result<u64> {
     let generation = root.new_generation()?;
     let index = SearchIndex::open(root, &generation)?;
     let mut writer = index.writer()?;
@@ -398,6 +530,7 @@ async fn rebuild(root: &IndexRoot, store: &Store) -> Result<u64> {
         after = last.id;
         count += batch.len() as u64;
         writer = tokio::task::spawn_blocking(move || writer.add(&batch).map(|()| writer)).await??;
+        on_batch(count);
     }
     let last_seq = snapshot.last_seq;
     drop(snapshot);
@@ -419,11 +552,24 @@ async fn run_indexer(archive: Archive) {
     let inner = &archive.inner;
     let mut writer: Option<search::Writer> = None;
     let mut stop = inner.stop.subscribe();
+    if archive.rebuilding().is_some() {
+        rebuild_at_start(&archive).await;
+    }
+    let mut delay = POLL_INTERVAL;
     loop {
         let stopping = *stop.borrow_and_update();
-        if let Err(e) = indexer_step(&archive, &mut writer).await {
-            tracing::error!(error = %e, "indexing failed; retrying");
-            tokio::time::sleep(POLL_INTERVAL).await;
+        match indexer_step(&archive, &mut writer).await {
+            Ok(()) => delay = POLL_INTERVAL,
+            Err(e) => {
+                tracing::error!(error = %e, retry_in = ?delay, "indexing failed; retrying");
+                if !stopping {
+                    tokio::select! {
+                        () = tokio::time::sleep(delay) => {}
+                        _ = stop.changed() => {}
+                    }
+                }
+                delay = (delay * 2).min(MAX_RETRY_DELAY);
+            }
         }
         if stopping {
             break;
@@ -439,6 +585,45 @@ async fn run_indexer(archive: Archive) {
     {
         tracing::error!(error = %e, "closing the index writer failed");
     }
+}
+
+/// Rebuilds the index start-up found unusable, retrying until it succeeds
+/// or the archive closes; searches answer "rebuilding" until then.
+async fn rebuild_at_start(archive: &Archive) {
+    let inner = &archive.inner;
+    let mut stop = inner.stop.subscribe();
+    let mut delay = POLL_INTERVAL;
+    loop {
+        let report = |indexed: u64| {
+            if let Some(progress) = inner.rebuilding.lock().expect("rebuild lock").as_mut() {
+                progress.indexed = indexed;
+            }
+        };
+        match rebuild(&inner.root, &inner.store, &report).await {
+            Ok(count) => {
+                tracing::info!(articles = count, "the search index is rebuilt");
+                break;
+            }
+            Err(e) => tracing::error!(error = %e, "rebuilding the search index failed; retrying"),
+        }
+        if *stop.borrow_and_update() {
+            return;
+        }
+        tokio::select! {
+            () = tokio::time::sleep(delay) => {}
+            _ = stop.changed() => return,
+        }
+        delay = (delay * 2).min(MAX_RETRY_DELAY);
+    }
+    // Switch to the new generation before searches resume.
+    let mut writer = None;
+    if let Err(e) = indexer_step(archive, &mut writer).await {
+        tracing::warn!(error = %e, "catching up after the rebuild failed; the indexer retries");
+    }
+    if let Some(w) = writer {
+        let _ = tokio::task::spawn_blocking(move || w.finish()).await;
+    }
+    *inner.rebuilding.lock().expect("rebuild lock") = None;
 }
 
 async fn indexer_step(archive: &Archive, writer: &mut Option<search::Writer>) -> Result<()> {

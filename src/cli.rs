@@ -1,5 +1,6 @@
-//! The command line: `serve`, `import`, `reindex`, `search` and `check`, each
-//! flag also readable from a `NEWSARCHIVE_*` environment variable.
+//! The command line: `serve`, `import`, `reindex`, `search`, `token`,
+//! `check`, `backup`, `restore` and `export`, each flag also readable from a
+//! `NEWSARCHIVE_*` environment variable.
 
 use std::io::IsTerminal as _;
 use std::net::SocketAddr;
@@ -27,6 +28,15 @@ pub struct Cli {
         default_value = "./data"
     )]
     pub data: PathBuf,
+    /// How log lines are written to stderr: text for people, json for log collectors.
+    #[arg(
+        long,
+        global = true,
+        env = "NEWSARCHIVE_LOG_FORMAT",
+        value_enum,
+        default_value_t = crate::telemetry::LogFormat::Text
+    )]
+    pub log_format: crate::telemetry::LogFormat,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -93,9 +103,34 @@ pub enum Command {
         #[command(subcommand)]
         action: TokenAction,
     },
+    /// Write a consistent copy of the database to DEST while the archive keeps
+    /// serving and accepting writes. The search index is not copied: restore
+    /// rebuilds it.
+    Backup {
+        /// The backup file to create (it must not exist).
+        dest: PathBuf,
+    },
+    /// Bring a backup back into an empty data directory and rebuild the
+    /// search index from it.
+    Restore {
+        /// A file written by `newsarchive backup`.
+        src: PathBuf,
+    },
+    /// Write every article as NDJSON in the import format, so that export
+    /// then import into an empty archive gives the same articles.
+    Export {
+        /// The file to write (default: standard output).
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
     /// Verify the database's integrity and that the search index holds exactly
     /// the database's articles and revisions. Exits non-zero on any difference.
-    Check,
+    Check {
+        /// Fix what is found: rebuild the search index from the database, and
+        /// the database's own indexes (REINDEX). Exits zero when all is fixed.
+        #[arg(long)]
+        repair: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -145,8 +180,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let listener = tokio::net::TcpListener::bind(listen)
                 .await
                 .with_context(|| format!("listening on {listen}"))?;
-            crate::web::serve(archive.clone(), config, listener, crate::web::shutdown_signal())
-                .await?;
+            crate::web::serve(
+                archive.clone(),
+                config,
+                listener,
+                crate::web::shutdown_signal(),
+            )
+            .await?;
             archive.close().await?;
             tracing::info!("the search index is committed; goodbye");
             Ok(ExitCode::SUCCESS)
@@ -164,29 +204,35 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Search { query, limit } => search(&data, &query.join(" "), limit).await,
         Command::Token { action } => token(&data, action).await,
-        Command::Check => {
+        Command::Check { repair } => check(&data, repair).await,
+        Command::Backup { dest } => {
+            let report = crate::backup::backup(&data, &dest).await?;
+            println!(
+                "Backed up {} articles to {} ({} bytes).",
+                report.articles,
+                dest.display(),
+                report.bytes
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Restore { src } => {
+            let articles = crate::backup::restore(&src, &data).await?;
+            println!(
+                "Restored {articles} articles into {}; rebuilding the search index.",
+                data.display()
+            );
             let archive = open(&data).await?;
-            let report = archive.check(Duration::from_secs(60)).await?;
+            let report = archive.check(Duration::from_secs(24 * 3600)).await?;
             archive.close().await?;
-            for problem in &report.database_problems {
-                println!("database: {problem}");
-            }
-            for problem in &report.index_problems {
-                println!("index: {problem}");
-            }
-            if report.is_ok() {
-                println!(
-                    "OK: database intact; the index holds exactly the {} articles of the database at their current revisions.",
-                    report.articles
-                );
-                Ok(ExitCode::SUCCESS)
-            } else {
-                println!(
-                    "{} problem(s) found.",
-                    report.database_problems.len() + report.index_problems.len()
-                );
-                Ok(ExitCode::FAILURE)
-            }
+            Ok(print_check(&report, "Restored"))
+        }
+        Command::Export { output } => {
+            let count = match &output {
+                Some(path) => crate::backup::export_to_file(&data, path).await?,
+                None => crate::backup::export(&data, &mut std::io::stdout().lock()).await?,
+            };
+            eprintln!("Exported {count} articles.");
+            Ok(ExitCode::SUCCESS)
         }
     }
 }
@@ -246,6 +292,82 @@ async fn import(data: &std::path::Path, paths: &[PathBuf]) -> anyhow::Result<Exi
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Up to a minute for the indexer to catch up before comparing.
+const CHECK_WAIT: Duration = Duration::from_secs(60);
+
+async fn check(data: &std::path::Path, repair: bool) -> anyhow::Result<ExitCode> {
+    let archive = match Archive::open_unhealed(data).await {
+        Ok(archive) => archive,
+        Err(e @ crate::archive::Error::Search(_)) => {
+            println!("index: the search index cannot be opened: {e}");
+            if !repair {
+                println!("1 problem(s) found; `newsarchive check --repair` rebuilds the index.");
+                return Ok(ExitCode::FAILURE);
+            }
+            println!("repair: rebuilding the search index from the database");
+            let archive = open(data).await?;
+            let report = archive.check(Duration::from_secs(3600)).await?;
+            archive.close().await?;
+            return Ok(print_check(&report, "Repaired"));
+        }
+        Err(e) => {
+            return Err(
+                anyhow::Error::new(e).context(format!("opening the archive in {}", data.display()))
+            );
+        }
+    };
+    let report = archive.check(CHECK_WAIT).await?;
+    if report.is_ok() || !repair {
+        archive.close().await?;
+        let code = print_check(&report, "OK");
+        if !report.is_ok() {
+            println!("`newsarchive check --repair` fixes what it can.");
+        }
+        return Ok(code);
+    }
+    print_check(&report, "OK");
+    if !report.database_problems.is_empty() {
+        archive.store().rebuild_database_indexes().await?;
+        println!("repair: rebuilt the database's indexes (REINDEX)");
+    }
+    if !report.index_problems.is_empty() {
+        let count = archive.reindex().await?;
+        println!("repair: rebuilt the search index from the database ({count} articles)");
+    }
+    let after = archive.check(CHECK_WAIT).await?;
+    archive.close().await?;
+    let code = print_check(&after, "Repaired");
+    if !after.database_problems.is_empty() {
+        println!(
+            "The database itself is damaged; restore it from a backup with `newsarchive restore`."
+        );
+    }
+    Ok(code)
+}
+
+/// Prints a check report; success when it found nothing.
+fn print_check(report: &crate::archive::CheckReport, ok_word: &str) -> ExitCode {
+    for problem in &report.database_problems {
+        println!("database: {problem}");
+    }
+    for problem in &report.index_problems {
+        println!("index: {problem}");
+    }
+    if report.is_ok() {
+        println!(
+            "{ok_word}: database intact; the index holds exactly the {} articles of the database at their current revisions.",
+            report.articles
+        );
+        ExitCode::SUCCESS
+    } else {
+        println!(
+            "{} problem(s) found.",
+            report.database_problems.len() + report.index_problems.len()
+        );
+        ExitCode::FAILURE
+    }
 }
 
 async fn search(data: &std::path::Path, query: &str, limit: usize) -> anyhow::Result<ExitCode> {

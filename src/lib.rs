@@ -6,9 +6,11 @@
 pub mod archive;
 pub mod article;
 pub mod auth;
+pub mod backup;
 pub mod cli;
 pub mod import;
 pub mod ingest;
+pub mod metrics;
 pub mod search;
 pub mod store;
 pub mod telemetry;

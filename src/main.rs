@@ -7,7 +7,7 @@ use clap::Parser as _;
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = newsarchive::cli::Cli::parse();
-    newsarchive::telemetry::init();
+    newsarchive::telemetry::init(cli.log_format);
     match newsarchive::cli::run(cli).await {
         Ok(code) => code,
         Err(e) => {

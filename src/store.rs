@@ -21,7 +21,10 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("database error: {0}")]
-    Sqlx(#[from] sqlx::Error),
+    Sqlx(sqlx::Error),
+    /// SQLite could not grow the database: the disk (or the size limit) is full.
+    #[error("the database's disk is full; nothing of this write was saved")]
+    Full,
     #[error("could not apply database migrations: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("the database holds a value it cannot read: {0}")]
@@ -39,6 +42,20 @@ pub enum Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// SQLite's result code for "database or disk is full".
+const SQLITE_FULL: &str = "13";
+
+impl From<sqlx::Error> for Error {
+    fn from(e: sqlx::Error) -> Self {
+        let full = e
+            .as_database_error()
+            .and_then(|d| d.code())
+            .is_some_and(|code| code == SQLITE_FULL)
+            || matches!(&e, sqlx::Error::Io(io) if io.kind() == std::io::ErrorKind::StorageFull);
+        if full { Error::Full } else { Error::Sqlx(e) }
+    }
+}
 
 /// A `SELECT` of whole articles (authors and tags as JSON arrays) with the given tail.
 macro_rules! select_articles {
@@ -610,6 +627,27 @@ impl Store {
             .fetch_all(&self.pool)
             .await?;
         Ok(rows.into_iter().filter(|r| r != "ok").collect())
+    }
+
+    /// Writes a consistent copy of the whole database to `dest` (which must
+    /// not exist) with `VACUUM INTO`: one read transaction, so writers go on
+    /// meanwhile and the copy holds exactly what was committed when it began.
+    pub async fn backup_into(&self, dest: &Path) -> Result<()> {
+        let dest = dest
+            .to_str()
+            .ok_or_else(|| Error::Corrupt(format!("{} is not a UTF-8 path", dest.display())))?;
+        sqlx::query("VACUUM INTO ?1")
+            .bind(dest)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Rebuilds every index of the database from its tables (`REINDEX`),
+    /// which fixes what `integrity_check` reports about indexes.
+    pub async fn rebuild_database_indexes(&self) -> Result<()> {
+        sqlx::query("REINDEX").execute(&self.pool).await?;
+        Ok(())
     }
 
     /// A consistent read-only view of the whole archive, for rebuilding the index.

@@ -207,6 +207,16 @@ impl IndexRoot {
         }
     }
 
+    /// Bytes on disk under the index directory, all generations together.
+    pub fn size_on_disk(&self) -> u64 {
+        walkdir::WalkDir::new(&self.root)
+            .into_iter()
+            .filter_map(|entry| entry.ok()?.metadata().ok())
+            .filter(|meta| meta.is_file())
+            .map(|meta| meta.len())
+            .sum()
+    }
+
     /// The directory of a generation.
     pub fn generation_dir(&self, generation: &str) -> PathBuf {
         self.root.join(generation)
@@ -323,6 +333,11 @@ impl SearchIndex {
     /// Makes the latest commit visible to searches.
     pub fn reload(&self) -> Result<()> {
         Ok(self.reader.reload()?)
+    }
+
+    /// Number of articles in the index (as of the last reload).
+    pub fn article_count(&self) -> Result<u64> {
+        Ok(self.reader.searcher().num_docs())
     }
 
     /// Every indexed article's id and revision, by id (duplicates kept, so they show).

@@ -71,6 +71,16 @@ impl From<archive::Error> for PageError {
     fn from(e: archive::Error) -> Self {
         match e {
             archive::Error::Query(q) => PageError::bad_request(q.to_string()),
+            archive::Error::Rebuilding(progress) => PageError {
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                title: "Search is catching up",
+                detail: format!(
+                    "The search index is being rebuilt from the archive ({progress}). \
+                     Search will be back in a moment; browsing by date, source, section, \
+                     tag and author works meanwhile."
+                ),
+                query: String::new(),
+            },
             other => {
                 tracing::error!(error = %other, "request failed");
                 PageError::unavailable()
@@ -222,6 +232,20 @@ impl From<archive::Error> for ApiError {
                 "bad-query",
                 "Bad query",
                 q.to_string(),
+            ),
+            archive::Error::Rebuilding(progress) => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "index-rebuilding",
+                "Search index rebuilding",
+                format!("the search index is being rebuilt from the database ({progress}); retry shortly"),
+            )
+            .with_header(header::RETRY_AFTER, "10"),
+            archive::Error::Store(Store::Full) => ApiError::new(
+                StatusCode::INSUFFICIENT_STORAGE,
+                "storage-full",
+                "Insufficient storage",
+                "the archive's disk is full: nothing from this request was saved; \
+                 retry once space has been freed",
             ),
             other => {
                 tracing::error!(error = %other, "API request failed");

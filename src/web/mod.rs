@@ -9,10 +9,10 @@ mod pages;
 mod server;
 
 use std::sync::{Arc, LazyLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::extract::{FromRef, FromRequestParts, Request, State};
+use axum::extract::{FromRef, FromRequestParts, MatchedPath, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
@@ -22,8 +22,6 @@ use sha2::{Digest, Sha256};
 use tower_http::compression::CompressionLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
-use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
-use tracing::Level;
 
 use crate::archive::Archive;
 
@@ -122,7 +120,7 @@ pub fn router(archive: Archive, config: Config) -> Router {
     };
     let (api, api_doc) = api::router(timeout);
     let state = AppState {
-        archive,
+        archive: archive.clone(),
         config: Arc::new(config),
         limits: Arc::new(limits),
         api_doc,
@@ -188,11 +186,41 @@ pub fn router(archive: Archive, config: Config) -> Router {
             header::REFERRER_POLICY,
             HeaderValue::from_static("strict-origin-when-cross-origin"),
         ))
-        .layer(
-            TraceLayer::new_for_http()
-                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
-                .on_response(DefaultOnResponse::new().level(Level::INFO)),
-        )
+        .layer(middleware::from_fn_with_state(archive, observe))
+}
+
+/// One log line and one metrics sample per request: method, route pattern,
+/// status and duration. Never headers or query strings, so never a token.
+async fn observe(State(archive): State<Archive>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().clone();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("(no route)", |path| path.as_str())
+        .to_owned();
+    let path = request.uri().path().to_owned();
+    let response = next.run(request).await;
+    let elapsed = started.elapsed();
+    let status = response.status().as_u16();
+    tracing::info!(
+        target: "newsarchive::access",
+        method = %method,
+        route = %route,
+        path = %path,
+        status,
+        duration_ms = elapsed.as_secs_f64() * 1_000.0,
+        "request"
+    );
+    archive.metrics().record_request(
+        crate::metrics::RequestLabels {
+            method: method.to_string(),
+            route,
+            status: status.to_string(),
+        },
+        elapsed.as_secs_f64(),
+    );
+    response
 }
 
 /// Answers 408 when handling a request takes longer than `limit`.

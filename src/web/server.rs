@@ -94,7 +94,10 @@ pub async fn run(
     }
     drop(listener);
     let open = graceful.count();
-    tracing::info!(open, "stopped accepting connections; finishing in-flight requests");
+    tracing::info!(
+        open,
+        "stopped accepting connections; finishing in-flight requests"
+    );
     if tokio::time::timeout(limits.shutdown_grace, graceful.shutdown())
         .await
         .is_err()

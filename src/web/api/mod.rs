@@ -1,10 +1,12 @@
-//! The JSON API under `/api/v1`, and `/healthz`. Errors are problem+json.
+//! The JSON API under `/api/v1`, and the service endpoints (`/healthz`,
+//! `/readyz`, `/metrics`). Errors are problem+json.
 
 mod articles;
 mod auth;
 mod import;
 mod lists;
 pub mod openapi;
+mod service;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, LazyLock};
@@ -35,7 +37,7 @@ const MAX_LIMIT: usize = 100;
 /// Largest JSON body a write may send.
 const JSON_BODY_LIMIT: usize = 1024 * 1024;
 
-/// The API's routes (`/api/v1`, `/healthz`, `/api/openapi.json`) and the
+/// The API's routes (`/api/v1`, the service endpoints, `/api/openapi.json`) and the
 /// OpenAPI document describing them, built together from the same handlers.
 /// Requests get `timeout`, but for imports, which get [`import::IMPORT_TIMEOUT`].
 pub fn router(timeout: Duration) -> (Router<AppState>, Arc<serde_json::Value>) {
@@ -60,7 +62,9 @@ pub fn router(timeout: Duration) -> (Router<AppState>, Arc<serde_json::Value>) {
         .route_layer(request_timeout(import::IMPORT_TIMEOUT.max(timeout)))
         .split_for_parts();
     let (top, top_doc) = OpenApiRouter::<AppState>::new()
-        .routes(routes!(healthz))
+        .routes(routes!(service::healthz))
+        .routes(routes!(service::readyz))
+        .routes(routes!(service::metrics))
         .layer(request_timeout(timeout))
         .split_for_parts();
     let doc = openapi::document(top_doc.nest("/api/v1", v1_doc));
@@ -480,39 +484,4 @@ async fn method_not_allowed() -> ApiError {
 
 async fn not_found() -> ApiError {
     ApiError::not_found("no API endpoint at this address; see the README's API section")
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct HealthJson {
-    /// Always `ok`.
-    status: &'static str,
-    /// Articles in the archive.
-    articles: i64,
-    /// Number of the last change written to the database.
-    last_change: i64,
-    /// Number of the last change the search index has applied.
-    indexed_change: i64,
-    /// Changes written to the database but not yet searchable.
-    index_lag: i64,
-}
-
-/// Whether the archive answers: its article count and how far the index lags the database.
-#[utoipa::path(
-    get,
-    path = "/healthz",
-    tag = "service",
-    responses(
-        (status = 200, description = "The archive answers", body = HealthJson),
-        (status = 503, response = problem::Unavailable),
-    )
-)]
-pub async fn healthz(State(archive): State<Archive>) -> Result<Json<HealthJson>, ApiError> {
-    let health = archive.health().await?;
-    Ok(Json(HealthJson {
-        status: "ok",
-        articles: health.articles,
-        last_change: health.last_change,
-        indexed_change: health.indexed_change,
-        index_lag: health.index_lag,
-    }))
 }
