@@ -376,10 +376,18 @@ impl Archive {
     /// Rebuilds the index from a snapshot of the database into a fresh
     /// generation and swaps it in atomically. Searches keep using the old
     /// generation until the swap; changes made meanwhile are replayed after it.
-    /// Returns the number of articles indexed.
+    /// Returns the number of articles indexed, once this process searches
+    /// the new generation (or after a minute, if its indexer is stuck).
     pub async fn reindex(&self) -> Result<u64> {
         let count = rebuild(&self.inner.root, &self.inner.store, &|_| {}).await?;
-        self.inner.wake.notify_one();
+        let live = self.inner.root.current_generation()?;
+        for _ in 0..6_000 {
+            if live.as_deref() == Some(self.index().generation()) {
+                break;
+            }
+            self.inner.wake.notify_one();
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
         Ok(count)
     }
 

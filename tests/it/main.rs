@@ -9,6 +9,7 @@ mod concurrency;
 mod crash;
 mod helpers;
 mod openapi;
+mod operations;
 mod reindex;
 mod search;
 mod seed;

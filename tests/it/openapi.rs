@@ -27,6 +27,8 @@ async fn the_document_describes_every_route_it_lists_and_each_answer() {
         "/api/v1/tags",
         "/api/v1/authors",
         "/healthz",
+        "/readyz",
+        "/metrics",
     ] {
         assert!(paths.contains_key(expected), "{expected} is not documented");
     }
@@ -66,7 +68,7 @@ async fn the_document_describes_every_route_it_lists_and_each_answer() {
             }
         }
     }
-    assert_eq!(operations, 13);
+    assert_eq!(operations, 15);
 }
 
 #[tokio::test]
