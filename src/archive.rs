@@ -72,6 +72,8 @@ struct Inner {
     data_dir: PathBuf,
     /// Set while start-up rebuilds an index it found missing, broken or stale.
     rebuilding: std::sync::Mutex<Option<RebuildProgress>>,
+    /// The indexer's last error, until it next succeeds.
+    index_error: std::sync::Mutex<Option<String>>,
 }
 
 /// One search result: the article, its score, and highlighted text.
@@ -173,6 +175,7 @@ impl Archive {
                 metrics: Metrics::default(),
                 data_dir: data_dir.to_owned(),
                 rebuilding: std::sync::Mutex::new(rebuilding),
+                index_error: std::sync::Mutex::new(None),
             }),
         };
         let task = tokio::spawn(run_indexer(archive.clone()));
@@ -257,6 +260,11 @@ impl Archive {
         Ok(tokio::time::timeout(timeout, caught_up)
             .await
             .unwrap_or(false))
+    }
+
+    /// Why the indexer failed last, while it keeps failing (a full disk, say).
+    pub fn index_error(&self) -> Option<String> {
+        self.inner.index_error.lock().expect("error lock").clone()
     }
 
     /// While start-up rebuilds the index: how far it has come.
@@ -567,9 +575,13 @@ async fn run_indexer(archive: Archive) {
     loop {
         let stopping = *stop.borrow_and_update();
         match indexer_step(&archive, &mut writer).await {
-            Ok(()) => delay = POLL_INTERVAL,
+            Ok(()) => {
+                delay = POLL_INTERVAL;
+                inner.index_error.lock().expect("error lock").take();
+            }
             Err(e) => {
                 tracing::error!(error = %e, retry_in = ?delay, "indexing failed; retrying");
+                *inner.index_error.lock().expect("error lock") = Some(e.to_string());
                 if !stopping {
                     tokio::select! {
                         () = tokio::time::sleep(delay) => {}
@@ -702,7 +714,13 @@ async fn indexer_step(archive: &Archive, writer: &mut Option<search::Writer>) ->
         applied = last_seq;
         inner.applied.send_replace(applied);
     };
-    *writer = Some(w);
+    if result.is_err() {
+        // A writer whose worker thread failed (on a full disk, say) stays
+        // dead: let it go, and take a fresh one on the next attempt.
+        tokio::task::spawn_blocking(move || drop(w)).await?;
+    } else {
+        *writer = Some(w);
+    }
     result
 }
 

@@ -281,10 +281,22 @@ async fn import(data: &std::path::Path, paths: &[PathBuf]) -> anyhow::Result<Exi
         totals.updated,
         totals.unchanged
     );
-    if !archive.wait_indexed(Duration::from_secs(600)).await? {
-        println!(
-            "The search index is still catching up; a running `newsarchive serve` finishes it."
-        );
+    let mut waited = Duration::ZERO;
+    while !archive.wait_indexed(Duration::from_secs(1)).await? {
+        waited += Duration::from_secs(1);
+        if let Some(error) = archive.index_error() {
+            println!(
+                "The search index could not take the new articles yet ({error}); \
+                 they are saved, and the next `newsarchive serve` or import indexes them."
+            );
+            break;
+        }
+        if waited >= Duration::from_secs(600) {
+            println!(
+                "The search index is still catching up; a running `newsarchive serve` finishes it."
+            );
+            break;
+        }
     }
     archive.close().await?;
     Ok(if failed > 0 {

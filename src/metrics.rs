@@ -84,7 +84,7 @@ impl Default for Metrics {
         let saved = Family::<OutcomeLabels, Counter>::default();
         for outcome in ["created", "updated", "unchanged"] {
             // Shown as 0 from the start, so rates work before the first import.
-            saved.get_or_create(&OutcomeLabels { outcome });
+            drop(saved.get_or_create(&OutcomeLabels { outcome }));
         }
         registry.register(
             "articles_saved",

@@ -10,7 +10,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
     SqliteSynchronous,
 };
-use sqlx::{Row, Sqlite, Transaction};
+use sqlx::{Connection as _, Row, Sqlite, Transaction};
 
 use crate::article::{Article, NewArticle, Source, format_date};
 
@@ -271,31 +271,55 @@ impl Store {
     /// creation or update appends to the change log in the same transaction,
     /// so either all of them land or none does.
     pub async fn save_articles(&self, articles: &[NewArticle]) -> Result<Vec<Saved>> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let now = format_date(&Utc::now());
-        let mut saved = Vec::with_capacity(articles.len());
-        for article in articles {
-            saved.push(save_one(&mut tx, article, &now).await?);
+        self.write(async |tx| {
+            let now = format_date(&Utc::now());
+            let mut saved = Vec::with_capacity(articles.len());
+            for article in articles {
+                saved.push(save_one(tx, article, &now).await?);
+            }
+            Ok(saved)
+        })
+        .await
+    }
+
+    /// Runs `body` in a `BEGIN IMMEDIATE` transaction and commits it. When
+    /// SQLite fails mid-write (a full disk, say) it may roll the transaction
+    /// back by itself, which sqlx does not notice: such a connection would
+    /// refuse every later transaction, so it is closed rather than reused.
+    async fn write<T>(
+        &self,
+        body: impl AsyncFnOnce(&mut Transaction<'_, Sqlite>) -> Result<T>,
+    ) -> Result<T> {
+        let mut conn = self.pool.acquire().await?;
+        let result = async {
+            let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
+            let value = body(&mut tx).await?;
+            tx.commit().await?;
+            Ok(value)
         }
-        tx.commit().await?;
-        Ok(saved)
+        .await;
+        if matches!(result, Err(Error::Sqlx(_) | Error::Full)) {
+            conn.close_on_drop();
+        }
+        result
     }
 
     /// Creates a new article (never matching an existing one); its URL must be free.
     pub async fn create_article(&self, article: &NewArticle) -> Result<Saved> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        if let Some(url) = &article.url {
-            let taken: Option<i64> = sqlx::query_scalar("SELECT id FROM articles WHERE url = ?")
-                .bind(url)
-                .fetch_optional(&mut *tx)
-                .await?;
-            if let Some(id) = taken {
-                return Err(Error::UrlTaken(id));
+        self.write(async |tx| {
+            if let Some(url) = &article.url {
+                let taken: Option<i64> =
+                    sqlx::query_scalar("SELECT id FROM articles WHERE url = ?")
+                        .bind(url)
+                        .fetch_optional(&mut **tx)
+                        .await?;
+                if let Some(id) = taken {
+                    return Err(Error::UrlTaken(id));
+                }
             }
-        }
-        let saved = write_article(&mut tx, None, article, &format_date(&Utc::now())).await?;
-        tx.commit().await?;
-        Ok(saved)
+            write_article(tx, None, article, &format_date(&Utc::now())).await
+        })
+        .await
     }
 
     /// Replaces article `id` with `article`, if it is at revision `expected`
@@ -306,43 +330,42 @@ impl Store {
         article: &NewArticle,
         expected: Option<i64>,
     ) -> Result<Saved> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let existing = current_revision(&mut tx, id, expected).await?;
-        if let Some(url) = &article.url {
-            let taken: Option<i64> =
-                sqlx::query_scalar("SELECT id FROM articles WHERE url = ? AND id != ?")
-                    .bind(url)
-                    .bind(id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            if let Some(other) = taken {
-                return Err(Error::UrlTaken(other));
+        self.write(async |tx| {
+            let existing = current_revision(tx, id, expected).await?;
+            if let Some(url) = &article.url {
+                let taken: Option<i64> =
+                    sqlx::query_scalar("SELECT id FROM articles WHERE url = ? AND id != ?")
+                        .bind(url)
+                        .bind(id)
+                        .fetch_optional(&mut **tx)
+                        .await?;
+                if let Some(other) = taken {
+                    return Err(Error::UrlTaken(other));
+                }
             }
-        }
-        let saved = if existing.content_hash == article.content_hash() {
-            Saved {
-                id,
-                revision: existing.revision,
-                outcome: Outcome::Unchanged,
+            if existing.content_hash == article.content_hash() {
+                return Ok(Saved {
+                    id,
+                    revision: existing.revision,
+                    outcome: Outcome::Unchanged,
+                });
             }
-        } else {
-            write_article(&mut tx, Some(&existing), article, &format_date(&Utc::now())).await?
-        };
-        tx.commit().await?;
-        Ok(saved)
+            write_article(tx, Some(&existing), article, &format_date(&Utc::now())).await
+        })
+        .await
     }
 
     /// Deletes article `id`, if it is at revision `expected` (when given), and logs the deletion.
     pub async fn delete_article(&self, id: i64, expected: Option<i64>) -> Result<()> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        current_revision(&mut tx, id, expected).await?;
-        sqlx::query("DELETE FROM articles WHERE id = ?")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        log_change(&mut tx, id, 0, "delete", &format_date(&Utc::now())).await?;
-        tx.commit().await?;
-        Ok(())
+        self.write(async |tx| {
+            current_revision(tx, id, expected).await?;
+            sqlx::query("DELETE FROM articles WHERE id = ?")
+                .bind(id)
+                .execute(&mut **tx)
+                .await?;
+            log_change(tx, id, 0, "delete", &format_date(&Utc::now())).await
+        })
+        .await
     }
 
     /// Makes an API token record; the secret itself is never stored.
@@ -701,7 +724,7 @@ struct Existing {
 }
 
 async fn find_existing(
-    tx: &mut Transaction<'static, Sqlite>,
+    tx: &mut Transaction<'_, Sqlite>,
     article: &NewArticle,
 ) -> Result<Option<Existing>> {
     // By URL first; without a URL match, the same story is recognised by its
@@ -729,7 +752,7 @@ async fn find_existing(
 }
 
 async fn save_one(
-    tx: &mut Transaction<'static, Sqlite>,
+    tx: &mut Transaction<'_, Sqlite>,
     article: &NewArticle,
     now: &str,
 ) -> Result<Saved> {
@@ -748,7 +771,7 @@ async fn save_one(
 
 /// The article's revision and hash, checked against `expected` when given.
 async fn current_revision(
-    tx: &mut Transaction<'static, Sqlite>,
+    tx: &mut Transaction<'_, Sqlite>,
     id: i64,
     expected: Option<i64>,
 ) -> Result<Existing> {
@@ -775,7 +798,7 @@ async fn current_revision(
 /// Inserts `article`, or overwrites `existing` with it (revision + 1), with
 /// its authors, tags and a change-log entry.
 async fn write_article(
-    tx: &mut Transaction<'static, Sqlite>,
+    tx: &mut Transaction<'_, Sqlite>,
     existing: Option<&Existing>,
     article: &NewArticle,
     now: &str,
@@ -858,7 +881,7 @@ async fn write_article(
 }
 
 async fn log_change(
-    tx: &mut Transaction<'static, Sqlite>,
+    tx: &mut Transaction<'_, Sqlite>,
     article_id: i64,
     revision: i64,
     kind: &'static str,

@@ -7,6 +7,7 @@ mod check;
 mod cli;
 mod concurrency;
 mod crash;
+mod faults;
 mod helpers;
 mod openapi;
 mod operations;

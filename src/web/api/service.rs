@@ -89,6 +89,12 @@ pub async fn readyz(State(archive): State<Archive>) -> Result<Json<ReadyJson>, A
             "the search index is being rebuilt from the database ({progress})"
         )));
     }
+    if let Some(error) = archive.index_error().filter(|_| health.index_lag > 0) {
+        return Err(not_ready(format!(
+            "the search index cannot take new changes ({error}); {} are waiting",
+            health.index_lag
+        )));
+    }
     if health.index_lag > READY_LAG {
         return Err(not_ready(format!(
             "the search index is {} changes behind the database (ready at {READY_LAG} or fewer)",
