@@ -8,6 +8,7 @@ mod cli;
 mod concurrency;
 mod crash;
 mod faults;
+mod fuzz_corpus;
 mod helpers;
 mod openapi;
 mod operations;
