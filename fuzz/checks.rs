@@ -1,5 +1,6 @@
 //! The properties the fuzz targets check, shared with the regression test
 //! that replays the saved corpus (`tests/it/fuzz_corpus.rs`).
+#![allow(dead_code)] // each fuzz target uses only its own part
 
 use newsarchive::article::NewArticle;
 use newsarchive::ingest::{NdjsonReader, parse_json_line, parse_text};
@@ -34,7 +35,10 @@ pub fn ndjson_import(data: &[u8]) {
 }
 
 fn round_trips(article: &NewArticle) {
-    assert!(!article.headline.trim().is_empty(), "an article has a headline");
+    assert!(
+        !article.headline.trim().is_empty(),
+        "an article has a headline"
+    );
     let json = serde_json::to_string(article).expect("an article serialises");
     let again = parse_json_line(&json, 1)
         .unwrap_or_else(|e| panic!("the export of an accepted article is refused ({e}): {json}"));

@@ -482,6 +482,13 @@ pub fn compare_revisions(in_db: &[(i64, i64)], in_index: &[(i64, i64)]) -> Vec<S
 async fn open_current(root: &IndexRoot, store: &Store, heal: bool) -> Result<(SearchIndex, bool)> {
     let generation = match root.current_generation()? {
         Some(g) => g,
+        None if !heal && store.article_count().await? > 0 => {
+            return Err(search::Error::Io(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "there is no search index",
+            ))
+            .into());
+        }
         None => {
             let g = root.new_generation()?;
             let index = SearchIndex::open(root, &g)?;

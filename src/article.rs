@@ -474,7 +474,8 @@ pub fn format_date(d: &DateTime<Utc>) -> String {
     d.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-/// Splits a text into paragraphs at blank lines; lines inside a paragraph are joined by a space.
+/// Splits a text into paragraphs at blank lines; lines inside a paragraph are
+/// joined by a space, and runs of white space inside it collapse to one space.
 pub fn split_paragraphs(text: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut current: Vec<&str> = Vec::new();
@@ -482,7 +483,7 @@ pub fn split_paragraphs(text: &str) -> Vec<String> {
         let line = line.trim_matches(is_blank);
         if line.is_empty() {
             if !current.is_empty() {
-                out.push(current.join(" "));
+                out.push(clean_paragraph(&current.join(" ")));
                 current.clear();
             }
         } else {
@@ -490,7 +491,7 @@ pub fn split_paragraphs(text: &str) -> Vec<String> {
         }
     }
     if !current.is_empty() {
-        out.push(current.join(" "));
+        out.push(clean_paragraph(&current.join(" ")));
     }
     out
 }

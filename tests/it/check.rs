@@ -3,10 +3,9 @@
 
 use std::time::Duration;
 
-use newsarchive::archive::{Archive, database_path};
-use sqlx::sqlite::SqlitePoolOptions;
+use newsarchive::archive::Archive;
 
-use crate::helpers::{article, generated, run, stdout};
+use crate::helpers::{article, generated, run, stdout, tamper};
 
 async fn archive_with_three(data: &std::path::Path) {
     let archive = Archive::open(data).await.unwrap();
@@ -14,14 +13,6 @@ async fn archive_with_three(data: &std::path::Path) {
     archive.save(&batch).await.unwrap();
     assert!(archive.wait_indexed(Duration::from_secs(60)).await.unwrap());
     archive.close().await.unwrap();
-}
-
-/// Changes the database behind the archive's back, as a fault would.
-async fn tamper(data: &std::path::Path, sql: &'static str) {
-    let url = format!("sqlite://{}", database_path(data).display());
-    let pool = SqlitePoolOptions::new().connect(&url).await.unwrap();
-    sqlx::query(sql).execute(&pool).await.unwrap();
-    pool.close().await;
 }
 
 #[tokio::test]

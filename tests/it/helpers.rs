@@ -7,8 +7,9 @@ use std::time::Duration;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt as _;
-use newsarchive::archive::Archive;
+use newsarchive::archive::{Archive, database_path};
 use newsarchive::article::{ArticleInput, NewArticle};
+use sqlx::sqlite::SqlitePoolOptions;
 use tempfile::TempDir;
 use tower::ServiceExt as _;
 
@@ -175,4 +176,12 @@ pub fn temp_file(dir: &Path, name: &str, content: &str) -> PathBuf {
     let path = dir.join(name);
     std::fs::write(&path, content).unwrap();
     path
+}
+
+/// Changes the database behind the archive's back, as a fault would.
+pub async fn tamper(data: &Path, sql: &'static str) {
+    let url = format!("sqlite://{}", database_path(data).display());
+    let pool = SqlitePoolOptions::new().connect(&url).await.unwrap();
+    sqlx::query(sql).execute(&pool).await.unwrap();
+    pool.close().await;
 }

@@ -13,7 +13,7 @@ use newsarchive::archive::{Archive, database_path};
 use newsarchive::store::Store;
 use sqlx::sqlite::SqlitePoolOptions;
 
-use crate::helpers::{TestApp, article, binary, generated, run, stdout};
+use crate::helpers::{TestApp, article, binary, generated, run, stdout, tamper};
 
 /// The URLs of the articles committed in the database at `data`.
 async fn committed_urls(data: &Path) -> BTreeSet<String> {
@@ -287,14 +287,6 @@ async fn an_index_from_another_schema_version_is_rebuilt_at_start() {
     archive.close().await.unwrap();
 }
 
-/// Changes the database behind the archive's back, as a fault would.
-async fn tamper(data: &Path, sql: &'static str) {
-    let url = format!("sqlite://{}", database_path(data).display());
-    let pool = SqlitePoolOptions::new().connect(&url).await.unwrap();
-    sqlx::query(sql).execute(&pool).await.unwrap();
-    pool.close().await;
-}
-
 #[tokio::test]
 async fn check_repair_fixes_every_difference_it_finds() {
     let data = tempfile::tempdir().unwrap();
@@ -323,6 +315,17 @@ async fn check_repair_fixes_every_difference_it_finds() {
     assert!(out.status.success(), "{text}");
     assert!(text.contains("cannot be opened"), "{text}");
     assert!(text.contains("Repaired: database intact"), "{text}");
+
+    std::fs::remove_dir_all(data.path().join("index")).unwrap();
+    let out = run(data.path(), &["check"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("there is no search index"),
+        "{}",
+        stdout(&out)
+    );
+    let out = run(data.path(), &["check", "--repair"]);
+    assert!(out.status.success(), "{}", stdout(&out));
 }
 
 #[tokio::test]

@@ -30,7 +30,7 @@ impl Server {
             body_timeout: Some(Duration::from_secs(1)),
             connections: ConnectionLimits {
                 header_read_timeout: Duration::from_secs(1),
-                max_connections: 2_000,
+                max_connections: 5_000,
                 shutdown_grace: Duration::from_secs(10),
             },
             ..Config::default()
@@ -129,7 +129,7 @@ async fn a_client_sending_its_head_a_byte_at_a_time_is_cut_off_and_others_are_se
 async fn idle_connections_do_not_block_others_and_are_closed() {
     let server = Server::start().await;
     let mut idle = Vec::new();
-    for _ in 0..500 {
+    for _ in 0..2_000 {
         idle.push(TcpStream::connect(server.addr).await.unwrap());
     }
     let reply = server.fetch(GET_HOME).await;
