@@ -43,17 +43,25 @@ def ensure_wrk():
                    stdout=subprocess.DEVNULL)
 
 
-def start_server(data, port):
+def start_server(data, port, log_path):
+    """Starts the server with its log in a file (a pipe nobody reads would
+    fill up and stall it) and returns it with its address."""
+    log_file = open(log_path, "w", encoding="utf-8")
     server = subprocess.Popen(
         [BINARY, "--data", data, "serve", "--listen", f"127.0.0.1:{port}",
          "--search-rate-limit", "0", "--write-rate-limit", "0"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "RUST_LOG": "warn,newsarchive=info"})
-    line = server.stderr.readline()
-    match = re.search(r"listening on (http://\S+)", line)
-    if not match:
-        raise SystemExit(f"the server did not start: {line}")
-    return server, match.group(1)
+        stdout=subprocess.DEVNULL, stderr=log_file,
+        env={**os.environ, "RUST_LOG": "warn,newsarchive::web=info"})
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        with open(log_path, encoding="utf-8") as f:
+            match = re.search(r"listening on (http://\S+)", f.read())
+        if match:
+            return server, match.group(1)
+        if server.poll() is not None:
+            break
+        time.sleep(0.1)
+    raise SystemExit(f"the server did not start; see {log_path}")
 
 
 def wait_ready(base, timeout=600):
@@ -149,7 +157,7 @@ def main():
     with open(paths_file, "w", encoding="utf-8") as f:
         f.write("\n".join(paths) + "\n")
 
-    server, base = start_server(data, 0)
+    server, base = start_server(data, 0, os.path.join(work, "server.log"))
     try:
         wait_ready(base)
         log(f"quiet run: {args.seconds} s, {args.connections} connections")
