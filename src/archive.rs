@@ -521,21 +521,23 @@ async fn open_current(root: &IndexRoot, store: &Store, heal: bool) -> Result<(Se
     Ok((index, true))
 }
 
-/// Why an index that opens cannot be trusted, if it cannot.
+/// Why an index that opens cannot be trusted, if it cannot. Other processes
+/// may write meanwhile, so counts are compared only when the index did not
+/// move while it was read and has applied exactly what the database holds.
 async fn disagreement(index: &SearchIndex, store: &Store) -> Result<Option<String>> {
+    let before = index.progress()?.last_seq;
+    index.reload()?;
+    let in_index = index.article_count()?;
     let indexed = index.progress()?.last_seq;
-    let written = store.last_change_seq().await?;
+    let (written, in_db) = store.last_change_and_count().await?;
     if indexed > written {
         return Ok(Some("is ahead of the database".to_owned()));
     }
-    if indexed == written {
-        let in_index = index.article_count()?;
-        let in_db = u64::try_from(store.article_count().await?).unwrap_or(0);
-        if in_index != in_db {
-            return Ok(Some(format!(
-                "holds {in_index} articles where the database has {in_db}"
-            )));
-        }
+    let in_db = u64::try_from(in_db).unwrap_or(0);
+    if before == indexed && indexed == written && in_index != in_db {
+        return Ok(Some(format!(
+            "holds {in_index} articles where the database has {in_db}"
+        )));
     }
     Ok(None)
 }

@@ -666,6 +666,17 @@ impl Store {
         Ok(())
     }
 
+    /// The last change's number and the article count, read together.
+    pub async fn last_change_and_count(&self) -> Result<(i64, i64)> {
+        let mut tx = self.pool.begin().await?;
+        let seq = last_change_seq(&mut *tx).await?;
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM articles")
+            .fetch_one(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok((seq, count))
+    }
+
     /// Rebuilds every index of the database from its tables (`REINDEX`),
     /// which fixes what `integrity_check` reports about indexes.
     pub async fn rebuild_database_indexes(&self) -> Result<()> {
