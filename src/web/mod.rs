@@ -1,6 +1,7 @@
-//! The HTTP face of the archive: the axum router, shared state, middleware
-//! (compression, timeouts, security headers, conditional GETs, request logs)
-//! and the server loop. Handlers live in `pages` (HTML, feeds) and `api` (JSON).
+//! The HTTP face of the archive: the axum router, shared state and middleware
+//! (compression, timeouts, security headers, conditional GETs, request logs
+//! and metrics). Handlers live in `pages` (HTML, feeds) and `api` (JSON); the
+//! accept loop with its connection deadlines in `server`.
 
 mod api;
 mod error;
@@ -212,9 +213,20 @@ async fn observe(State(archive): State<Archive>, request: Request, next: Next) -
         duration_ms = elapsed.as_secs_f64() * 1_000.0,
         "request"
     );
+    // Clients may invent methods; only the standard ones get their own series.
+    let method_label = match method {
+        Method::GET
+        | Method::HEAD
+        | Method::POST
+        | Method::PUT
+        | Method::PATCH
+        | Method::DELETE
+        | Method::OPTIONS => method.as_str(),
+        _ => "OTHER",
+    };
     archive.metrics().record_request(
         crate::metrics::RequestLabels {
-            method: method.to_string(),
+            method: method_label.to_owned(),
             route,
             status: status.to_string(),
         },

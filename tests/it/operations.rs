@@ -336,6 +336,13 @@ async fn metrics_count_requests_searches_and_saves() {
     let ready = app.get("/readyz").await;
     assert_eq!(ready.status, 200, "{}", ready.body);
     assert_eq!(ready.json()["status"], "ready");
+    // An invented method does not make a series of its own.
+    let odd = axum::http::Request::builder()
+        .method("FROBNICATE")
+        .uri("/")
+        .body(axum::body::Body::empty())
+        .unwrap();
+    assert_eq!(app.request(odd).await.status, 405);
     let reply = app.get("/metrics").await;
     assert_eq!(reply.status, 200);
     assert!(
@@ -355,6 +362,12 @@ async fn metrics_count_requests_searches_and_saves() {
     ] {
         assert!(text.lines().any(|l| l == line), "no {line} in\n{text}");
     }
+    assert!(
+        text.contains(
+            r#"newsarchive_http_requests_total{method="OTHER",route="/",status="405"} 1"#
+        ) && !text.contains("FROBNICATE"),
+        "{text}"
+    );
     let size = |name: &str| -> u64 {
         text.lines()
             .find_map(|l| l.strip_prefix(name)?.trim().parse().ok())
