@@ -366,13 +366,10 @@ impl Archive {
     /// database's and index's size on disk.
     pub async fn metrics_snapshot(&self) -> Result<metrics::Snapshot> {
         let health = self.health().await?;
-        let database = database_path(&self.inner.data_dir);
-        let mut database_bytes = 0;
-        for suffix in ["", "-wal", "-shm"] {
-            let mut name = database.clone().into_os_string();
-            name.push(suffix);
-            database_bytes += std::fs::metadata(&name).map_or(0, |m| m.len());
-        }
+        let database_bytes = store::database_files(&database_path(&self.inner.data_dir))
+            .iter()
+            .map(|file| std::fs::metadata(file).map_or(0, |m| m.len()))
+            .sum();
         Ok(metrics::Snapshot {
             articles: health.articles,
             index_lag: health.index_lag,

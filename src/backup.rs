@@ -105,10 +105,8 @@ pub async fn restore(src: &Path, data_dir: &Path) -> anyhow::Result<i64> {
 }
 
 fn remove_database_files(path: &Path) {
-    for suffix in ["", "-wal", "-shm"] {
-        let mut name = path.as_os_str().to_owned();
-        name.push(suffix);
-        let _ = std::fs::remove_file(name);
+    for file in crate::store::database_files(path) {
+        let _ = std::fs::remove_file(file);
     }
 }
 

@@ -43,6 +43,16 @@ pub enum Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// The files an SQLite database at `path` occupies in WAL mode: the database
+/// itself, its write-ahead log and its shared-memory index.
+pub fn database_files(path: &Path) -> [std::path::PathBuf; 3] {
+    ["", "-wal", "-shm"].map(|suffix| {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        name.into()
+    })
+}
+
 /// SQLite's result code for "database or disk is full".
 const SQLITE_FULL: &str = "13";
 

@@ -174,6 +174,14 @@ async fn export_then_import_round_trips_exactly() {
     assert!(seed["paragraphs"].as_array().unwrap().len() > 3);
 }
 
+/// Asserts `check` exits 1 and its report says `problem`.
+fn check_fails_saying(data: &Path, problem: &str) {
+    let out = run(data, &["check"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains(problem), "{text}");
+}
+
 /// Deletes one of the index's segment files, as a disk fault would.
 fn delete_a_segment_file(data: &Path) -> String {
     let root = data.join("index");
@@ -210,13 +218,7 @@ async fn a_damaged_index_is_rebuilt_while_pages_are_served_and_search_says_so() 
     delete_a_segment_file(data.path());
 
     // `check` reports the damage without touching it.
-    let out = run(data.path(), &["check"]);
-    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
-    assert!(
-        stdout(&out).contains("index: the search index cannot be opened"),
-        "{}",
-        stdout(&out)
-    );
+    check_fails_saying(data.path(), "index: the search index cannot be opened");
 
     // Start-up notices, and rebuilds in the background.
     let archive = Archive::open(data.path()).await.unwrap();
@@ -317,13 +319,7 @@ async fn check_repair_fixes_every_difference_it_finds() {
     assert!(text.contains("Repaired: database intact"), "{text}");
 
     std::fs::remove_dir_all(data.path().join("index")).unwrap();
-    let out = run(data.path(), &["check"]);
-    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
-    assert!(
-        stdout(&out).contains("there is no search index"),
-        "{}",
-        stdout(&out)
-    );
+    check_fails_saying(data.path(), "there is no search index");
     let out = run(data.path(), &["check", "--repair"]);
     assert!(out.status.success(), "{}", stdout(&out));
 }
