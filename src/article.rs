@@ -90,12 +90,18 @@ pub struct NewArticle {
     pub url: Option<String>,
     #[serde(with = "opt_rfc3339", skip_serializing_if = "Option::is_none")]
     pub published_at: Option<DateTime<Utc>>,
+    /// When the publisher last changed the story, as its page says.
+    #[serde(with = "opt_rfc3339", skip_serializing_if = "Option::is_none")]
+    pub modified_at: Option<DateTime<Utc>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub section: Option<String>,
     pub tags: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
     pub paragraphs: Vec<String>,
+    /// The body is only the summary a feed gave, not the full story.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub summary_only: bool,
 }
 
 /// An article as the archive holds it.
@@ -112,6 +118,9 @@ pub struct Article {
     pub ingested_at: DateTime<Utc>,
     pub word_count: i64,
     pub content_hash: String,
+    /// The story this article tells: the id of its first article. Equal to
+    /// `id` for an article no other copy was found for.
+    pub story_id: i64,
 }
 
 impl Article {
@@ -179,6 +188,8 @@ pub struct ArticleInput {
     pub url: Option<String>,
     #[schema(schema_with = published_schema)]
     pub published_at: Option<String>,
+    #[schema(schema_with = modified_schema)]
+    pub modified_at: Option<String>,
     pub section: Option<String>,
     #[serde(default)]
     pub tags: Vec<String>,
@@ -190,6 +201,9 @@ pub struct ArticleInput {
     pub paragraphs: Option<Vec<String>>,
     /// The body as one text, paragraphs separated by blank lines (instead of `paragraphs`).
     pub body: Option<String>,
+    /// True when the body is only a summary (a feed item without its full text).
+    #[serde(default)]
+    pub summary_only: bool,
 }
 
 fn nullable(kind: Type, nullable: bool) -> SchemaType {
@@ -251,6 +265,10 @@ fn published_schema() -> Schema {
     date_schema(true, "When the story was first published.")
 }
 
+fn modified_schema() -> Schema {
+    date_schema(true, "When the publisher last changed the story.")
+}
+
 impl ArticleInput {
     /// Checks every field and builds the article.
     pub fn validate(self) -> Result<NewArticle, ValidationError> {
@@ -308,19 +326,8 @@ impl ArticleInput {
                 Some(Source { name, site })
             }
         };
-        let published_at = self
-            .published_at
-            .map(|d| {
-                parse_iso_date(&d).ok_or_else(|| {
-                    ValidationError::new(
-                        "published_at",
-                        format!(
-                            "`{d}` is not an ISO 8601 date (2022-05-16 or 2022-05-16T09:30:00Z)"
-                        ),
-                    )
-                })
-            })
-            .transpose()?;
+        let published_at = date_field("published_at", self.published_at)?;
+        let modified_at = date_field("modified_at", self.modified_at)?;
         let language = self.language.map(|l| l.to_ascii_lowercase());
         if let Some(l) = &language
             && !((1..=MAX_LANGUAGE_CHARS).contains(&l.len())
@@ -338,12 +345,31 @@ impl ArticleInput {
             source,
             url,
             published_at,
+            modified_at,
             section: non_empty(self.section),
             tags: clean_list(self.tags),
             language,
             paragraphs,
+            summary_only: self.summary_only,
         })
     }
+}
+
+/// Reads an optional date field in the API's date forms.
+fn date_field(
+    field: &'static str,
+    value: Option<String>,
+) -> Result<Option<DateTime<Utc>>, ValidationError> {
+    value
+        .map(|d| {
+            parse_iso_date(&d).ok_or_else(|| {
+                ValidationError::new(
+                    field,
+                    format!("`{d}` is not an ISO 8601 date (2022-05-16 or 2022-05-16T09:30:00Z)"),
+                )
+            })
+        })
+        .transpose()
 }
 
 impl NewArticle {
@@ -394,6 +420,11 @@ impl NewArticle {
                 .map(|d| d.format("%Y-%m-%d").to_string())
                 .unwrap_or_default()
         )
+    }
+
+    /// The normalised key its URL is matched by (see `crate::story::url_key`).
+    pub fn url_key(&self) -> Option<String> {
+        self.url.as_deref().and_then(crate::story::url_key)
     }
 
     /// A URL-safe slug made from the headline.

@@ -259,12 +259,18 @@ async fn import(data: &std::path::Path, paths: &[PathBuf]) -> anyhow::Result<Exi
     );
     let mut totals = Counts::default();
     let mut failed = 0;
+    let mut refused_items = 0;
     for file in &files {
         let tick = |bytes: u64| bar.inc(bytes);
         let line = match import::import_file(&archive, file, &tick).await {
-            Ok(counts) => {
-                totals.merge(counts);
-                format!("{}: {counts}", file.display())
+            Ok(report) => {
+                totals.merge(report.counts);
+                let mut line = format!("{}: {}", file.display(), report.counts);
+                for refused in &report.refused {
+                    refused_items += 1;
+                    line.push_str(&format!("\n{}: failed: {refused}", file.display()));
+                }
+                line
             }
             Err(e) => {
                 failed += 1;
@@ -275,7 +281,7 @@ async fn import(data: &std::path::Path, paths: &[PathBuf]) -> anyhow::Result<Exi
     }
     bar.finish_and_clear();
     println!(
-        "{} file(s), {failed} failed; articles: {} imported, {} updated, {} unchanged.",
+        "{} file(s), {failed} failed; articles: {} imported, {} updated, {} unchanged, {refused_items} feed item(s) refused.",
         files.len(),
         totals.created,
         totals.updated,
@@ -299,7 +305,7 @@ async fn import(data: &std::path::Path, paths: &[PathBuf]) -> anyhow::Result<Exi
         }
     }
     archive.close().await?;
-    Ok(if failed > 0 {
+    Ok(if failed + refused_items > 0 {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS

@@ -1,6 +1,7 @@
 //! Importing files and directories: finds the files, reads each with the
 //! ingest module and saves it through the archive. A file that fails writes
-//! nothing; large NDJSON files are streamed and saved in batches.
+//! nothing; large NDJSON files are streamed and saved in batches; a feed's
+//! items succeed or fail one by one.
 
 use std::fs::File;
 use std::io::BufReader;
@@ -69,7 +70,9 @@ pub enum FileError {
     Parse(#[from] ParseError),
     #[error("cannot read the file: {0}")]
     Read(#[from] std::io::Error),
-    #[error("not a format newsarchive reads (use .txt, .json, .ndjson or .jsonl)")]
+    #[error(
+        "not a format newsarchive reads (use .txt, .json, .ndjson, .jsonl, .html, .htm, .rss, .atom or .xml)"
+    )]
     UnknownFormat,
     #[error("{0}")]
     Archive(#[from] archive::Error),
@@ -101,17 +104,76 @@ pub fn collect_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, (PathBuf, std::i
     Ok(files)
 }
 
+/// What one file did, with the items of a feed that were refused.
+#[derive(Debug, Default)]
+pub struct FileReport {
+    pub counts: Counts,
+    /// Feed items that could not be articles; the others were saved.
+    pub refused: Vec<ParseError>,
+}
+
+/// Reads a page or feed file whole, refusing one too large to be either and
+/// one that is binary.
+fn read_markup(path: &Path) -> Result<Vec<u8>, FileError> {
+    let size = std::fs::metadata(path)?.len();
+    if size > ingest::MAX_PAGE_BYTES as u64 {
+        return Err(ParseError::whole(format!(
+            "the file is {:.1} MB, more than the {} MB a page or feed may have",
+            size as f64 / 1e6,
+            ingest::MAX_PAGE_BYTES / 1024 / 1024
+        ))
+        .into());
+    }
+    let bytes = std::fs::read(path)?;
+    if bytes.contains(&0) {
+        return Err(ParseError::whole("the file holds binary data (NUL bytes), not text").into());
+    }
+    Ok(bytes)
+}
+
+/// Saves a feed's good items and reports the refused ones.
+async fn save_feed(archive: &Archive, feed: ingest::FeedItems) -> Result<FileReport, FileError> {
+    let mut report = FileReport::default();
+    let mut articles = Vec::new();
+    for item in feed.items {
+        match item {
+            Ok(article) => articles.push(article),
+            Err(e) => report.refused.push(e),
+        }
+    }
+    report.counts.add(&archive.save(&articles).await?);
+    Ok(report)
+}
+
 /// Imports one file. `progress` is told how many bytes were read as it goes.
 pub async fn import_file(
     archive: &Archive,
     path: &Path,
     progress: &(dyn Fn(u64) + Sync),
-) -> Result<Counts, FileError> {
+) -> Result<FileReport, FileError> {
     let format = Format::from_path(path).ok_or(FileError::UnknownFormat)?;
     let mut counts = Counts::default();
     match format {
+        Format::Html => {
+            let bytes = read_markup(path)?;
+            let article = ingest::parse_html(&String::from_utf8_lossy(&bytes), None)?;
+            counts.add(&archive.save(&[article]).await?);
+            progress(bytes.len() as u64);
+        }
+        Format::Feed => {
+            let bytes = read_markup(path)?;
+            let report = save_feed(archive, ingest::parse_feed(&bytes, None)?).await?;
+            progress(bytes.len() as u64);
+            return Ok(report);
+        }
         Format::Text | Format::Json => {
             let content = std::fs::read_to_string(path)?;
+            if format == Format::Json && ingest::is_json_feed(&content) {
+                let feed = ingest::parse_feed(content.as_bytes(), None)?;
+                let report = save_feed(archive, feed).await?;
+                progress(content.len() as u64);
+                return Ok(report);
+            }
             let articles = if format == Format::Text {
                 vec![ingest::parse_text(&content)?]
             } else {
@@ -146,5 +208,8 @@ pub async fn import_file(
             }
         }
     }
-    Ok(counts)
+    Ok(FileReport {
+        counts,
+        refused: Vec::new(),
+    })
 }

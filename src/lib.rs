@@ -13,5 +13,6 @@ pub mod ingest;
 pub mod metrics;
 pub mod search;
 pub mod store;
+pub mod story;
 pub mod telemetry;
 pub mod web;

@@ -13,6 +13,7 @@ use sqlx::sqlite::{
 use sqlx::{Connection as _, Row, Sqlite, Transaction};
 
 use crate::article::{Article, NewArticle, Source, format_date};
+use crate::story::Signature;
 
 /// How long a writer waits for the write lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
@@ -73,7 +74,7 @@ macro_rules! select_articles {
         concat!(
             "SELECT a.id, a.slug, a.revision, a.headline, a.subheading, a.source_name, a.source_site, ",
             "a.url, a.published_at, a.updated_at, a.ingested_at, a.section, a.language, a.paragraphs, ",
-            "a.word_count, a.content_hash, ",
+            "a.word_count, a.content_hash, a.modified_at, a.summary_only, COALESCE(a.story_id, a.id) AS story_id, ",
             "(SELECT json_group_array(name) FROM (SELECT name FROM article_authors WHERE article_id = a.id ORDER BY position)) AS authors, ",
             "(SELECT json_group_array(tag) FROM (SELECT tag FROM article_tags WHERE article_id = a.id ORDER BY position)) AS tags ",
             "FROM articles a ",
@@ -272,7 +273,42 @@ impl Store {
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
-        Ok(Store { pool })
+        let store = Store { pool };
+        store.derive_missing().await?;
+        Ok(store)
+    }
+
+    /// Fills what later versions derive on every write (the URL key and the
+    /// story) for articles written before they existed, a batch per
+    /// transaction, oldest first so earlier articles head their stories.
+    async fn derive_missing(&self) -> Result<()> {
+        loop {
+            let done = self
+                .write(async |tx| {
+                    let rows = sqlx::query(
+                        "SELECT id, url, paragraphs FROM articles WHERE story_id IS NULL \
+                         ORDER BY id LIMIT 500",
+                    )
+                    .fetch_all(&mut **tx)
+                    .await?;
+                    for row in &rows {
+                        let id: i64 = row.get(0);
+                        let url: Option<&str> = row.get(1);
+                        let paragraphs = json_list(row.get(2), "paragraphs")?;
+                        sqlx::query("UPDATE articles SET url_key = ? WHERE id = ?")
+                            .bind(url.and_then(crate::story::url_key))
+                            .bind(id)
+                            .execute(&mut **tx)
+                            .await?;
+                        assign_story(tx, id, &paragraphs).await?;
+                    }
+                    Ok(rows.is_empty())
+                })
+                .await?;
+            if done {
+                return Ok(());
+            }
+        }
     }
 
     /// Saves articles in one write transaction: each is matched to an
@@ -317,10 +353,10 @@ impl Store {
     /// Creates a new article (never matching an existing one); its URL must be free.
     pub async fn create_article(&self, article: &NewArticle) -> Result<Saved> {
         self.write(async |tx| {
-            if let Some(url) = &article.url {
+            if let Some(key) = article.url_key() {
                 let taken: Option<i64> =
-                    sqlx::query_scalar("SELECT id FROM articles WHERE url = ?")
-                        .bind(url)
+                    sqlx::query_scalar("SELECT id FROM articles WHERE url_key = ?")
+                        .bind(key)
                         .fetch_optional(&mut **tx)
                         .await?;
                 if let Some(id) = taken {
@@ -342,10 +378,10 @@ impl Store {
     ) -> Result<Saved> {
         self.write(async |tx| {
             let existing = current_revision(tx, id, expected).await?;
-            if let Some(url) = &article.url {
+            if let Some(key) = article.url_key() {
                 let taken: Option<i64> =
-                    sqlx::query_scalar("SELECT id FROM articles WHERE url = ? AND id != ?")
-                        .bind(url)
+                    sqlx::query_scalar("SELECT id FROM articles WHERE url_key = ? AND id != ?")
+                        .bind(key)
                         .bind(id)
                         .fetch_optional(&mut **tx)
                         .await?;
@@ -748,19 +784,21 @@ async fn find_existing(
     tx: &mut Transaction<'_, Sqlite>,
     article: &NewArticle,
 ) -> Result<Option<Existing>> {
-    // By URL first; without a URL match, the same story is recognised by its
-    // body, or by its headline, source and day when the body was edited;
-    // never when the candidate has a different URL (another outlet's copy).
+    // By URL first (its normalised key, so tracking parameters, `www.` and
+    // AMP variants match); without a URL match, the same story is recognised
+    // by its body, or by its headline, source and day when the body was
+    // edited; never when the candidate has a different URL (another
+    // outlet's copy: that one joins the story instead, see `assign_story`).
     let body_hash = (!article.paragraphs.is_empty()).then(|| article.body_hash());
     let found = sqlx::query(
-        "SELECT id, revision, content_hash, 0 FROM articles WHERE url = ?1 \
+        "SELECT id, revision, content_hash, 0 FROM articles WHERE url_key = ?1 \
          UNION ALL SELECT id, revision, content_hash, 1 FROM articles \
          WHERE body_hash = ?2 AND (url IS NULL OR ?1 IS NULL) \
          UNION ALL SELECT id, revision, content_hash, 2 FROM articles \
          WHERE headline_key = ?3 AND (url IS NULL OR ?1 IS NULL) \
          ORDER BY 4, 1 LIMIT 1",
     )
-    .bind(&article.url)
+    .bind(article.url_key())
     .bind(body_hash)
     .bind(article.headline_key())
     .fetch_optional(&mut **tx)
@@ -827,6 +865,7 @@ async fn write_article(
     let hash = article.content_hash();
     let paragraphs = serde_json::to_string(&article.paragraphs).expect("strings serialise");
     let published = article.published_at.as_ref().map(format_date);
+    let modified = article.modified_at.as_ref().map(format_date);
     let (source_name, source_site) = match &article.source {
         Some(Source { name, site }) => (Some(name.as_str()), site.as_deref()),
         None => (None, None),
@@ -836,8 +875,8 @@ async fn write_article(
     let row = sqlx::query(
         "INSERT INTO articles (id, slug, headline, subheading, source_name, source_site, url, \
          published_at, section, language, paragraphs, word_count, content_hash, body_hash, \
-         headline_key, updated_at, ingested_at, revision) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1) \
+         headline_key, updated_at, ingested_at, modified_at, summary_only, url_key, revision) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1) \
          ON CONFLICT (id) DO UPDATE SET slug = excluded.slug, headline = excluded.headline, \
          subheading = excluded.subheading, source_name = excluded.source_name, \
          source_site = excluded.source_site, url = excluded.url, \
@@ -845,7 +884,9 @@ async fn write_article(
          language = excluded.language, paragraphs = excluded.paragraphs, \
          word_count = excluded.word_count, content_hash = excluded.content_hash, \
          body_hash = excluded.body_hash, headline_key = excluded.headline_key, \
-         updated_at = excluded.updated_at, revision = articles.revision + 1 \
+         updated_at = excluded.updated_at, modified_at = excluded.modified_at, \
+         summary_only = excluded.summary_only, url_key = excluded.url_key, \
+         revision = articles.revision + 1 \
          RETURNING id, revision",
     )
     .bind(existing.map(|e| e.id))
@@ -865,9 +906,13 @@ async fn write_article(
     .bind(article.headline_key())
     .bind(now)
     .bind(now)
+    .bind(&modified)
+    .bind(article.summary_only)
+    .bind(article.url_key())
     .fetch_one(&mut **tx)
     .await?;
     let (id, revision): (i64, i64) = (row.get(0), row.get(1));
+    assign_story(tx, id, &article.paragraphs).await?;
     let outcome = if existing.is_some() {
         sqlx::query("DELETE FROM article_authors WHERE article_id = ?")
             .bind(id)
@@ -899,6 +944,73 @@ async fn write_article(
         revision,
         outcome,
     })
+}
+
+/// Puts article `id` into the story its body tells: the story of the most
+/// similar earlier article when one is similar enough (see `crate::story`),
+/// else a story of its own. An article that already heads a story with other
+/// members keeps heading it.
+async fn assign_story(
+    tx: &mut Transaction<'_, Sqlite>,
+    id: i64,
+    paragraphs: &[String],
+) -> Result<()> {
+    sqlx::query("DELETE FROM story_bands WHERE article_id = ?")
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    let signature = Signature::of(paragraphs);
+    let heads_others: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM articles WHERE story_id = ?1 AND id != ?1)",
+    )
+    .bind(id)
+    .fetch_one(&mut **tx)
+    .await?;
+    let mut story = id;
+    if let Some(signature) = &signature {
+        let keys = serde_json::to_string(&signature.band_keys()).expect("numbers serialise");
+        if !heads_others {
+            let candidates = sqlx::query(
+                "SELECT a.id, COALESCE(a.story_id, a.id), a.signature FROM articles a \
+                 WHERE a.id IN (SELECT article_id FROM story_bands \
+                 WHERE band_key IN (SELECT value FROM json_each(?1))) AND a.id != ?2 \
+                 ORDER BY a.id",
+            )
+            .bind(&keys)
+            .bind(id)
+            .fetch_all(&mut **tx)
+            .await?;
+            let mut best = 0;
+            for row in &candidates {
+                let Some(theirs) = row
+                    .get::<Option<Vec<u8>>, _>(2)
+                    .and_then(|b| Signature::from_bytes(&b))
+                else {
+                    continue;
+                };
+                let agreement = signature.agreement(&theirs);
+                if signature.same_story(&theirs) && agreement > best {
+                    best = agreement;
+                    story = row.get(1);
+                }
+            }
+        }
+        sqlx::query(
+            "INSERT OR IGNORE INTO story_bands (band_key, article_id) \
+             SELECT value, ?2 FROM json_each(?1)",
+        )
+        .bind(&keys)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    }
+    sqlx::query("UPDATE articles SET story_id = ?, signature = ? WHERE id = ?")
+        .bind(story)
+        .bind(signature.map(|s| s.to_bytes()))
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 async fn log_change(
@@ -953,10 +1065,15 @@ fn article_from_row(row: &SqliteRow) -> Result<Article> {
             .as_deref()
             .map(|p| parse_ts(p, "published_at"))
             .transpose()?,
+        modified_at: row
+            .get::<Option<&str>, _>("modified_at")
+            .map(|p| parse_ts(p, "modified_at"))
+            .transpose()?,
         section: row.get("section"),
         tags: json_list(row.get("tags"), "tags")?,
         language: row.get("language"),
         paragraphs: json_list(row.get("paragraphs"), "paragraphs")?,
+        summary_only: row.get("summary_only"),
     };
     Ok(Article {
         id: row.get("id"),
@@ -967,5 +1084,6 @@ fn article_from_row(row: &SqliteRow) -> Result<Article> {
         ingested_at: parse_ts(row.get("ingested_at"), "ingested_at")?,
         word_count: row.get("word_count"),
         content_hash: row.get("content_hash"),
+        story_id: row.get("story_id"),
     })
 }

@@ -1,11 +1,16 @@
 //! Turns outside formats (plain text with optional front matter, JSON,
-//! NDJSON) into validated articles. Never writes anything by itself.
+//! NDJSON, saved HTML pages, RSS/Atom/JSON feeds) into validated articles.
+//! Never writes anything by itself.
 
+mod feed;
+mod html;
 mod json;
 mod text;
 
 use std::path::Path;
 
+pub use feed::{FeedItems, is_json_feed, parse_feed};
+pub use html::{MAX_PAGE_BYTES, parse_html};
 pub use json::{NdjsonReader, parse_json, parse_json_line};
 pub use text::parse_text;
 
@@ -18,6 +23,10 @@ pub enum Format {
     Json,
     /// One JSON article per line.
     Ndjson,
+    /// A saved web page.
+    Html,
+    /// An RSS 2.0, Atom or JSON Feed document: one article per item.
+    Feed,
 }
 
 impl Format {
@@ -28,6 +37,8 @@ impl Format {
             "txt" | "text" => Some(Format::Text),
             "json" => Some(Format::Json),
             "ndjson" | "jsonl" => Some(Format::Ndjson),
+            "html" | "htm" | "xhtml" => Some(Format::Html),
+            "rss" | "atom" | "xml" => Some(Format::Feed),
             _ => None,
         }
     }

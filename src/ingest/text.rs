@@ -149,7 +149,7 @@ fn normalise(block: &str) -> String {
 }
 
 /// Drops a scraped footer (from its first marker on) and boilerplate blocks.
-fn strip_boilerplate(paragraphs: Vec<String>) -> Vec<String> {
+pub(super) fn strip_boilerplate(paragraphs: Vec<String>) -> Vec<String> {
     let mut out = Vec::with_capacity(paragraphs.len());
     for (i, p) in paragraphs.into_iter().enumerate() {
         let n = normalise(&p);

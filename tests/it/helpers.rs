@@ -63,7 +63,7 @@ impl TestApp {
         let counts = newsarchive::import::import_file(&app.archive, Path::new(SEED), &|_| {})
             .await
             .expect("seed imports");
-        assert_eq!(counts.created, 1);
+        assert_eq!(counts.counts.created, 1);
         app.indexed().await;
         app
     }

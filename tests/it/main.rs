@@ -12,6 +12,7 @@ mod fuzz_corpus;
 mod helpers;
 mod openapi;
 mod operations;
+mod pages;
 mod reindex;
 mod search;
 mod seed;
