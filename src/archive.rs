@@ -85,6 +85,8 @@ pub struct SearchResult {
     pub headline_html: String,
     /// The best matching passage, when the body matches.
     pub snippet: Option<Snippet>,
+    /// How many articles tell the same story (1: only this one).
+    pub versions: i64,
 }
 
 /// A page of search results.
@@ -309,6 +311,8 @@ impl Archive {
         })?;
         let ids: Vec<i64> = hits.hits.iter().map(|h| h.id).collect();
         let articles = self.inner.store.articles_by_ids(&ids).await?;
+        let stories: Vec<i64> = articles.iter().map(|a| a.story_id).collect();
+        let sizes = self.inner.store.story_sizes(&stories).await?;
         let results = articles
             .into_iter()
             .map(|article| {
@@ -321,6 +325,7 @@ impl Archive {
                     headline_html: hits.highlighter.headline(&article.content.headline),
                     snippet: hits.highlighter.snippet(&article.content.paragraphs),
                     score,
+                    versions: sizes.get(&article.story_id).copied().unwrap_or(1),
                     article,
                 }
             })
@@ -336,7 +341,8 @@ impl Archive {
         })
     }
 
-    /// Articles about the same things as `article`, best first.
+    /// Articles about the same things as `article`, best first; copies of
+    /// its own story are not among them (the article page lists those).
     pub async fn related(&self, article: &Article, limit: usize) -> Result<Vec<Article>> {
         if self.rebuilding().is_some() {
             return Ok(Vec::new());
@@ -344,8 +350,13 @@ impl Archive {
         let index = self.index();
         let query_article = article.clone();
         let hits =
-            tokio::task::spawn_blocking(move || index.related(&query_article, limit)).await??;
-        let ids: Vec<i64> = hits.iter().map(|h| h.id).collect();
+            tokio::task::spawn_blocking(move || index.related(&query_article, limit * 2)).await??;
+        let ids: Vec<i64> = hits
+            .iter()
+            .filter(|h| h.story != article.story_id)
+            .map(|h| h.id)
+            .take(limit)
+            .collect();
         Ok(self.inner.store.articles_by_ids(&ids).await?)
     }
 

@@ -1,6 +1,6 @@
-//! The command line: `serve`, `import`, `reindex`, `search`, `token`,
-//! `check`, `backup`, `restore` and `export`, each flag also readable from a
-//! `NEWSARCHIVE_*` environment variable.
+//! The command line: `serve`, `import`, `follow`, `feeds`, `unfollow`,
+//! `reindex`, `search`, `token`, `check`, `backup`, `restore` and `export`,
+//! each flag also readable from a `NEWSARCHIVE_*` environment variable.
 
 use std::io::IsTerminal as _;
 use std::net::SocketAddr;
@@ -72,19 +72,43 @@ pub enum Command {
         /// Seconds that shutdown (SIGTERM, SIGINT) waits for in-flight requests.
         #[arg(long, env = "NEWSARCHIVE_SHUTDOWN_GRACE", default_value_t = 20, value_parser = clap::value_parser!(u64).range(0..=3600))]
         shutdown_grace: u64,
+        /// Do not poll followed feeds in this process (another one does).
+        #[arg(long, env = "NEWSARCHIVE_NO_FOLLOW")]
+        no_follow: bool,
     },
     /// Import articles from files and directories (searched recursively).
     ///
     /// Reads plain text (.txt: headline line, blank-line separated paragraphs,
-    /// optional `---` front matter), JSON (.json: one article or an array) and
-    /// NDJSON (.ndjson/.jsonl: one article per line). An article is matched to
-    /// one already in the archive by URL, otherwise by content; re-importing
-    /// changes nothing. A file that fails writes nothing. Exits non-zero if any
-    /// file failed.
+    /// optional `---` front matter), JSON (.json: one article or an array, or
+    /// a JSON Feed), NDJSON (.ndjson/.jsonl: one article per line), saved web
+    /// pages (.html/.htm: the story is extracted like a reader view) and feeds
+    /// (.rss/.atom/.xml: one article per item). An article is matched to one
+    /// already in the archive by URL (normalised), otherwise by content;
+    /// re-importing changes nothing. A file that fails writes nothing; a bad
+    /// feed item fails alone. Exits non-zero if any file or item failed.
     Import {
         /// Files or directories to import.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
+    },
+    /// Follow a feed (RSS, Atom or JSON Feed; a URL or a file): `serve` polls
+    /// it every interval and archives each new item. Polls it once now.
+    Follow {
+        /// The feed's http(s) address, or a file path.
+        location: String,
+        /// Minutes between polls (doubled after each failed poll, up to a day).
+        #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+        minutes: u64,
+        /// Register only; do not poll now.
+        #[arg(long)]
+        no_poll: bool,
+    },
+    /// List followed feeds with their last poll, errors and articles created.
+    Feeds,
+    /// Stop following a feed (by id or URL); its articles stay.
+    Unfollow {
+        /// The feed's id or URL, as `feeds` lists it.
+        feed: String,
     },
     /// Rebuild the search index from the database into a fresh directory and
     /// swap it in atomically; a running server keeps answering searches.
@@ -163,8 +187,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             body_timeout,
             max_connections,
             shutdown_grace,
+            no_follow,
         } => {
             let archive = open(&data).await?;
+            let follower = (!no_follow)
+                .then(|| tokio::spawn(crate::follow::Follower::new(archive.clone()).run()));
             let config = crate::web::Config {
                 public_url,
                 write_rate_limit,
@@ -187,11 +214,61 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 crate::web::shutdown_signal(),
             )
             .await?;
+            if let Some(follower) = follower {
+                follower.abort();
+            }
             archive.close().await?;
             tracing::info!("the search index is committed; goodbye");
             Ok(ExitCode::SUCCESS)
         }
         Command::Import { paths } => import(&data, &paths).await,
+        Command::Follow {
+            location,
+            minutes,
+            no_poll,
+        } => follow(&data, &location, minutes, no_poll).await,
+        Command::Feeds => {
+            let archive = open(&data).await?;
+            let feeds = archive.store().feeds().await?;
+            if feeds.is_empty() {
+                println!("No feeds are followed; add one with `newsarchive follow URL`.");
+            }
+            for feed in &feeds {
+                println!(
+                    "{}\t{}\t{}\tevery {} min\t{} article(s)\tnext poll {}{}",
+                    feed.id,
+                    feed.url,
+                    feed.title.as_deref().unwrap_or("(not polled yet)"),
+                    feed.interval_secs / 60,
+                    feed.articles_created,
+                    crate::article::format_date(&feed.next_poll_at),
+                    feed.last_error
+                        .as_deref()
+                        .map(|e| format!("\tlast error ({} in a row): {e}", feed.failures))
+                        .unwrap_or_default()
+                );
+            }
+            archive.close().await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Unfollow { feed } => {
+            let archive = open(&data).await?;
+            let removed = archive.store().unfollow_feed(&feed).await;
+            archive.close().await?;
+            match removed {
+                Ok(feed) => {
+                    println!(
+                        "No longer following {} ({}); its articles stay.",
+                        feed.url, feed.id
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    eprintln!("{e}; `newsarchive feeds` lists the followed feeds.");
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
         Command::Reindex => {
             let archive = open(&data).await?;
             let count = archive
@@ -310,6 +387,54 @@ async fn import(data: &std::path::Path, paths: &[PathBuf]) -> anyhow::Result<Exi
     } else {
         ExitCode::SUCCESS
     })
+}
+
+async fn follow(
+    data: &std::path::Path,
+    location: &str,
+    minutes: u64,
+    no_poll: bool,
+) -> anyhow::Result<ExitCode> {
+    let archive = open(data).await?;
+    let follower = crate::follow::Follower::new(archive.clone());
+    let feed = match follower
+        .follow(location, Duration::from_secs(minutes * 60))
+        .await
+    {
+        Ok(feed) => feed,
+        Err(e) => {
+            archive.close().await?;
+            eprintln!("{e}");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    println!(
+        "Following {} (feed {}), every {minutes} minute(s).",
+        feed.url, feed.id
+    );
+    let mut code = ExitCode::SUCCESS;
+    if !no_poll {
+        let report = follower.poll(&feed).await?;
+        for refused in &report.refused {
+            println!("{}: failed: {refused}", feed.url);
+        }
+        match &report.error {
+            Some(error) => {
+                println!("Polling it failed: {error}. `serve` tries again later.");
+                code = ExitCode::FAILURE;
+            }
+            None => println!(
+                "Polled now: {} new, {} updated, {} unchanged, {} refused.",
+                report.created,
+                report.updated,
+                report.unchanged,
+                report.refused.len()
+            ),
+        }
+        archive.wait_indexed(Duration::from_secs(60)).await?;
+    }
+    archive.close().await?;
+    Ok(code)
 }
 
 /// Up to a minute for the indexer to catch up before comparing.

@@ -8,6 +8,7 @@ pub mod article;
 pub mod auth;
 pub mod backup;
 pub mod cli;
+pub mod follow;
 pub mod import;
 pub mod ingest;
 pub mod metrics;

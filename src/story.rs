@@ -107,8 +107,9 @@ pub const ROWS: usize = SIGNATURE_LEN / BANDS;
 /// Agreeing MinHash values from which two bodies are the same story (24 of
 /// 48: an estimated Jaccard similarity of 0.5).
 pub const SAME_STORY: usize = 24;
-/// Shingles a body needs before it is compared at all (about 24 words).
-pub const MIN_SHINGLES: usize = 20;
+/// Shingles a body needs before it is compared at all (about 43 words):
+/// shorter bodies (briefs, captions) share too many stock phrases to tell.
+pub const MIN_SHINGLES: usize = 40;
 /// Words per shingle.
 const SHINGLE_WORDS: usize = 4;
 
@@ -147,7 +148,11 @@ impl Signature {
 
     /// How many MinHash values agree (0 to [`SIGNATURE_LEN`]).
     pub fn agreement(&self, other: &Signature) -> usize {
-        self.0.iter().zip(other.0).filter(|(a, b)| **a == *b).count()
+        self.0
+            .iter()
+            .zip(other.0)
+            .filter(|(a, b)| **a == *b)
+            .count()
     }
 
     /// Whether two signatures tell the same story.

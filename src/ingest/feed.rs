@@ -19,7 +19,11 @@ pub struct FeedItems {
 
 /// Whether a JSON document is a JSON Feed rather than articles.
 pub fn is_json_feed(content: &str) -> bool {
-    let head: String = content.chars().take(512).filter(|c| !c.is_whitespace()).collect();
+    let head: String = content
+        .chars()
+        .take(512)
+        .filter(|c| !c.is_whitespace())
+        .collect();
     head.starts_with('{') && head.contains("\"version\":\"https://jsonfeed.org/version/")
 }
 
@@ -54,8 +58,14 @@ fn item_article(feed: &Feed, entry: &Entry, source: Option<&str>) -> Result<NewA
     let full = entry
         .content
         .as_ref()
-        .and_then(|c| c.body.as_deref())
-        .map(fragment_paragraphs)
+        .and_then(|c| {
+            let body = c.body.as_deref()?;
+            Some(if c.content_type.subty() == "plain" {
+                crate::article::split_paragraphs(body)
+            } else {
+                fragment_paragraphs(body)
+            })
+        })
         .unwrap_or_default();
     let summary_only = full.is_empty();
     let (body, subheading) = if summary_only {
@@ -85,7 +95,11 @@ fn item_article(feed: &Feed, entry: &Entry, source: Option<&str>) -> Result<NewA
     ArticleInput {
         headline: entry.title.as_ref().map(plain),
         subheading,
-        authors: entry.authors.iter().filter_map(|p| p.name.clone()).collect(),
+        authors: entry
+            .authors
+            .iter()
+            .filter_map(|p| p.name.clone())
+            .collect(),
         source: source.map(|name| {
             SourceInput::Full(Source {
                 name: name.to_owned(),
@@ -124,5 +138,21 @@ fn paragraphs(text: &Text) -> Vec<String> {
         fragment_paragraphs(&text.content)
     } else {
         crate::article::split_paragraphs(&text.content)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn full_text_items_keep_their_paragraphs() {
+        let rss = br#"<?xml version="1.0"?><rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel><title>T</title><link>https://t.example/</link>
+<item><title>Story</title><link>https://t.example/a</link><description>Short.</description><content:encoded><![CDATA[<p>One two.</p><p>Three four.</p>]]></content:encoded></item></channel></rss>"#;
+        let feed = parse_feed(rss, None).unwrap();
+        let article = feed.items[0].as_ref().unwrap();
+        assert_eq!(article.paragraphs, ["One two.", "Three four."]);
+        assert_eq!(article.subheading.as_deref(), Some("Short."));
+        assert!(!article.summary_only);
     }
 }

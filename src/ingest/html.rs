@@ -70,7 +70,8 @@ pub fn parse_html(content: &str, page_url: Option<&str>) -> Result<NewArticle, P
 
     let url = first([
         link_href(&doc, "link[rel=canonical]", base.as_ref()),
-        ld.and_then(ld_url).and_then(|u| absolute(&u, base.as_ref())),
+        ld.and_then(ld_url)
+            .and_then(|u| absolute(&u, base.as_ref())),
         meta(&doc, "og:url").and_then(|u| absolute(&u, base.as_ref())),
         base.as_ref().map(Url::to_string),
     ])
@@ -140,7 +141,10 @@ pub fn parse_html(content: &str, page_url: Option<&str>) -> Result<NewArticle, P
         meta(&doc, "application-name"),
         url.as_deref()
             .and_then(|u| Url::parse(u).ok())
-            .and_then(|u| u.host_str().map(|h| h.trim_start_matches("www.").to_owned())),
+            .and_then(|u| {
+                u.host_str()
+                    .map(|h| h.trim_start_matches("www.").to_owned())
+            }),
     ]);
     let site = first([
         publisher
@@ -345,7 +349,10 @@ fn visible_byline(doc: &Document) -> Vec<String> {
     ]);
     found
         .map(|b| {
-            let b = b.strip_prefix("By ").or(b.strip_prefix("by ")).unwrap_or(&b);
+            let b = b
+                .strip_prefix("By ")
+                .or(b.strip_prefix("by "))
+                .unwrap_or(&b);
             b.split(" and ")
                 .flat_map(|part| part.split(','))
                 .map(clean)
@@ -446,8 +453,25 @@ pub(super) fn fragment_paragraphs(fragment: &str) -> Vec<String> {
     let found = blocks_in(&doc.select("html"));
     if found.is_empty() {
         let text = clean(&doc.text());
-        if text.is_empty() { Vec::new() } else { vec![text] }
+        if text.is_empty() {
+            Vec::new()
+        } else {
+            vec![text]
+        }
     } else {
         strip_boilerplate(found)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fragments_keep_each_paragraph() {
+        let p = fragment_paragraphs(
+            "<p>One two.</p><p>Three four.</p><div class=\"share\"><a href=\"#\">Share on Twitter</a></div>",
+        );
+        assert_eq!(p, ["One two.", "Three four."]);
     }
 }

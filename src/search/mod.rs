@@ -42,7 +42,7 @@ use tantivy::{
 use crate::article::Article;
 
 /// Bumped whenever the schema or analyzers change; an index of another version is rebuilt.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 /// Longest query accepted, in characters.
 pub const MAX_QUERY_CHARS: usize = 1_000;
 /// Deepest parenthesis nesting accepted in a query.
@@ -109,6 +109,8 @@ pub struct Fields {
     /// Publication month as `YYYYMM` and day as `YYYYMMDD`, for histograms.
     pub month: Field,
     pub day: Field,
+    /// The story the article tells (`Article::story_id`), for one result per story.
+    pub story: Field,
 }
 
 fn build_schema() -> (Schema, Fields) {
@@ -145,6 +147,7 @@ fn build_schema() -> (Schema, Fields) {
         author_name: b.add_text_field("author_name", STRING | FAST),
         month: b.add_u64_field("month", FAST),
         day: b.add_u64_field("day", FAST),
+        story: b.add_u64_field("story", FAST),
     };
     (b.build(), fields)
 }
@@ -509,9 +512,22 @@ impl SearchIndex {
 
     /// Runs a parsed query with the request's filters: the total, one page
     /// of hits in the order asked for, and the facets and histogram asked for.
-    pub fn search(&self, query: &ParsedQuery, request: &Request) -> Result<Hits> {
+    pub fn search(&self, query: &ParsedQuery, asked: &Request) -> Result<Hits> {
+        let request = asked;
         let searcher = self.reader.searcher();
         let strict = self.filtered(query.query.box_clone(), query, request);
+        // One result per story: fetch a wider window from the top and keep
+        // each story's best article; the page is cut from what remains.
+        let window = if request.all_versions {
+            request.clone()
+        } else {
+            Request {
+                limit: (request.offset + request.limit) * STORY_WINDOW + 20,
+                offset: 0,
+                ..request.clone()
+            }
+        };
+        let request = &window;
         let (mut total, mut docs, mut aggregated) = self
             .run(&searcher, strict.as_ref(), request)
             .map_err(|e| match e {
@@ -534,7 +550,16 @@ impl SearchIndex {
                 relaxed = true;
             }
         }
-        let hits = hits_of(&searcher, docs)?;
+        let mut hits = hits_of(&searcher, docs)?;
+        if !request.all_versions {
+            let mut seen = std::collections::HashSet::new();
+            hits = hits
+                .into_iter()
+                .filter(|h| seen.insert(h.story))
+                .skip(asked.offset)
+                .take(asked.limit)
+                .collect();
+        }
         let highlighter = Highlighter::new(&searcher, query.query.as_ref(), self.fields)?;
         let (facets, histogram) = match aggregated {
             Some(results) => read_aggregations(&results, request)?,
@@ -645,6 +670,9 @@ impl SearchIndex {
         })
     }
 }
+
+/// How many results per result shown are fetched when collapsing stories.
+const STORY_WINDOW: usize = 4;
 
 /// Weight of a headline match beside the whole text's.
 const HEADLINE_BOOST: f32 = 0.3;
@@ -866,13 +894,12 @@ fn histogram(asked: Interval, months: &[(u64, u64)], days: &[(u64, u64)]) -> His
 fn hits_of(searcher: &Searcher, docs: Vec<(Option<Score>, DocAddress)>) -> Result<Vec<Hit>> {
     docs.into_iter()
         .map(|(score, address)| {
-            let ids = searcher
-                .segment_reader(address.segment_ord)
-                .fast_fields()
-                .u64("id")?;
-            let id = ids.first(address.doc_id).unwrap_or_default();
+            let fast = searcher.segment_reader(address.segment_ord).fast_fields();
+            let id = fast.u64("id")?.first(address.doc_id).unwrap_or_default();
+            let story = fast.u64("story")?.first(address.doc_id).unwrap_or(id);
             Ok(Hit {
                 id: id as i64,
+                story: story as i64,
                 score,
             })
         })
@@ -911,6 +938,8 @@ pub struct Request {
     pub filters: Filters,
     pub facets: Vec<Facet>,
     pub histogram: Option<Interval>,
+    /// Every copy of a story, rather than its best-matching one.
+    pub all_versions: bool,
 }
 
 impl Default for Request {
@@ -922,6 +951,7 @@ impl Default for Request {
             filters: Filters::default(),
             facets: Vec::new(),
             histogram: None,
+            all_versions: false,
         }
     }
 }
@@ -1007,6 +1037,8 @@ pub struct Histogram {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Hit {
     pub id: i64,
+    /// The story it tells (`Article::story_id`).
+    pub story: i64,
     /// Relevance; None when sorted by date.
     pub score: Option<f32>,
 }
@@ -1277,6 +1309,7 @@ impl Writer {
         let c = &article.content;
         let mut doc = TantivyDocument::default();
         doc.add_u64(f.id, article.id as u64);
+        doc.add_u64(f.story, article.story_id as u64);
         doc.add_u64(f.revision, article.revision as u64);
         doc.add_text(f.headline, &c.headline);
         for p in &c.paragraphs {

@@ -207,6 +207,9 @@ impl From<archive::Error> for ApiError {
             archive::Error::Store(Store::NotFound(id)) => {
                 ApiError::not_found(format!("there is no article with id `{id}`"))
             }
+            archive::Error::Store(Store::FeedNotFound(which)) => {
+                ApiError::not_found(format!("no followed feed has the id or URL `{which}`"))
+            }
             archive::Error::Store(Store::RevisionMismatch {
                 id,
                 current,

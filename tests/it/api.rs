@@ -3,19 +3,8 @@
 
 use axum::body::Body;
 use axum::http::{Request, header};
-use newsarchive::auth;
 
-use crate::helpers::{Reply, TestApp};
-
-async fn token(app: &TestApp, name: &str) -> String {
-    let token = auth::new_token();
-    app.archive
-        .store()
-        .create_token(name, &token.prefix, &token.hash)
-        .await
-        .unwrap();
-    token.secret
-}
+use crate::helpers::{Reply, TestApp, api_token as token};
 
 fn write(method: &str, uri: &str, token: Option<&str>, body: serde_json::Value) -> Request<Body> {
     let mut request = Request::builder()
@@ -89,7 +78,7 @@ async fn writes_need_a_valid_unrevoked_token() {
             .unwrap()
             .starts_with("Bearer")
     );
-    let forged = auth::new_token().secret;
+    let forged = newsarchive::auth::new_token().secret;
     assert_eq!(create(&app, &forged, "Forged").await.status, 401);
     assert_eq!(create(&app, "not-a-token", "Garbage").await.status, 401);
 

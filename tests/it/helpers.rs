@@ -117,6 +117,17 @@ impl TestApp {
     }
 }
 
+/// A new API token's secret.
+pub async fn api_token(app: &TestApp, name: &str) -> String {
+    let token = newsarchive::auth::new_token();
+    app.archive
+        .store()
+        .create_token(name, &token.prefix, &token.hash)
+        .await
+        .unwrap();
+    token.secret
+}
+
 /// A valid article built from JSON in the import format.
 pub fn article(json: serde_json::Value) -> NewArticle {
     serde_json::from_value::<ArticleInput>(json)

@@ -121,7 +121,10 @@ fn pages_that_are_not_articles_are_refused_with_the_reason() {
     assert!(err.message.contains("binary"), "{err}");
     let err = parse_html("<html><body><h1>Only a headline</h1></body></html>", None).unwrap_err();
     assert!(err.message.contains("no body text"), "{err}");
-    let huge = format!("<html><body>{}</body></html>", "<p>word</p>".repeat(1_200_000));
+    let huge = format!(
+        "<html><body>{}</body></html>",
+        "<p>word</p>".repeat(1_200_000)
+    );
     let err = parse_html(&huge, None).unwrap_err();
     assert!(err.message.contains("MB"), "{err}");
 }

@@ -1,6 +1,7 @@
 //! `POST /api/v1/import`: NDJSON, one article per line, matched like the CLI
-//! import (URL, then content). The body is streamed and saved in batches;
-//! each line gets a result, bad lines fail alone.
+//! import (URL, then content), streamed and saved in batches, each line
+//! with a result and bad lines failing alone; or one saved web page
+//! (`text/html`), or one RSS, Atom or JSON feed, each item with a result.
 
 use std::time::Duration;
 
@@ -18,7 +19,7 @@ use super::auth::WriteAccess;
 use super::openapi::problem;
 use crate::archive::Archive;
 use crate::article::NewArticle;
-use crate::ingest::parse_json_line;
+use crate::ingest::{MAX_PAGE_BYTES, parse_feed, parse_html, parse_json_line};
 use crate::store::Outcome;
 use crate::web::ApiError;
 
@@ -36,6 +37,25 @@ const NDJSON_TYPES: &[&str] = &[
     "application/jsonl",
     "application/x-jsonlines",
 ];
+const HTML_TYPES: &[&str] = &["text/html", "application/xhtml+xml"];
+const FEED_TYPES: &[&str] = &[
+    "application/rss+xml",
+    "application/atom+xml",
+    "application/feed+json",
+    "application/xml",
+    "text/xml",
+];
+
+/// `?url=`: the address a posted page or feed came from, to resolve its
+/// relative links and stand in for a missing canonical URL.
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ImportParams {
+    /// The page's or feed's own address (http or https).
+    #[param(pattern = "^[Hh][Tt][Tt][Pp][Ss]?://[^/]")]
+    url: Option<String>,
+}
 
 /// What became of one line.
 #[derive(Serialize, ToSchema, Clone, Copy)]
@@ -49,7 +69,7 @@ enum LineStatus {
 
 #[derive(Serialize, ToSchema)]
 struct LineResult {
-    /// The line's number, from 1.
+    /// The line's number, from 1 (for a feed, the item's; for a page, 1).
     line: usize,
     status: LineStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -145,6 +165,76 @@ impl Importer {
     }
 }
 
+/// A whole page or feed: read up to [`MAX_PAGE_BYTES`], then each article
+/// (one for a page, one per item for a feed) saved or reported as failed.
+async fn import_document(
+    archive: &Archive,
+    content_type: &str,
+    page_url: Option<&str>,
+    body: Body,
+) -> Result<ImportReport, ApiError> {
+    let too_big = || {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body-too-large",
+            "Body too large",
+            format!("a page or feed may hold at most {MAX_PAGE_BYTES} bytes"),
+        )
+    };
+    let mut bytes = Vec::new();
+    let mut stream = body.into_data_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| ApiError::unreadable_body(&e))?;
+        if bytes.len() + chunk.len() > MAX_PAGE_BYTES {
+            return Err(too_big());
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    let unreadable = |detail: String| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "not-an-article",
+            "Not an article",
+            detail,
+        )
+    };
+    let items = if HTML_TYPES.contains(&content_type) {
+        if bytes.contains(&0) {
+            return Err(unreadable(
+                "the body holds binary data (NUL bytes), not a web page".to_owned(),
+            ));
+        }
+        vec![parse_html(&String::from_utf8_lossy(&bytes), page_url)]
+    } else {
+        parse_feed(&bytes, page_url)
+            .map_err(|e| unreadable(e.to_string()))?
+            .items
+    };
+    if let [Err(e)] = items.as_slice()
+        && HTML_TYPES.contains(&content_type)
+    {
+        return Err(unreadable(e.to_string()));
+    }
+    let mut importer = Importer {
+        archive: archive.clone(),
+        pending: Vec::new(),
+        report: ImportReport {
+            summary: Summary::default(),
+            results: Vec::new(),
+        },
+    };
+    for (i, item) in items.into_iter().enumerate() {
+        importer.report.summary.lines += 1;
+        match item {
+            Ok(article) => importer.pending.push((i + 1, article)),
+            Err(e) => importer.fail(i + 1, e.to_string()),
+        }
+    }
+    importer.flush().await?;
+    importer.report.results.sort_by_key(|r| r.line);
+    Ok(importer.report)
+}
+
 fn too_large() -> ApiError {
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
@@ -158,16 +248,27 @@ fn too_large() -> ApiError {
 /// matched like the command-line import: by URL, then by content. A bad
 /// line fails alone; the answer has one result per line and a summary.
 /// The body is streamed: up to 256 MiB, each line up to 4 MiB.
+///
+/// Also takes one saved web page (`text/html`: the story is extracted as a
+/// reader view does) or one feed (`application/rss+xml`,
+/// `application/atom+xml`, `application/feed+json`, `application/xml`:
+/// one article per item, a bad item failing alone), each up to 10 MiB.
 #[utoipa::path(
     post,
     path = "/import",
     tag = "articles",
     security(("token" = [])),
+    params(ImportParams),
     request_body(
-        content = serde_json::Value,
-        content_type = "application/x-ndjson",
-        description = "One JSON article per line. Any text is read: each line that is not \
-            an article is reported as failed, with its number and the reason.",
+        content(
+            (serde_json::Value = "application/x-ndjson"),
+            (String = "text/html"),
+            (String = "application/rss+xml"),
+            (String = "application/atom+xml"),
+        ),
+        description = "One JSON article per line (NDJSON); or a web page; or a feed. Any \
+            text is read: each line or item that is not an article is reported as failed, \
+            with its number and the reason.",
     ),
     responses(
         (status = 200, description = "What became of each line", body = ImportReport),
@@ -176,6 +277,7 @@ fn too_large() -> ApiError {
         (status = 403, response = problem::Forbidden),
         (status = 413, response = problem::TooLarge),
         (status = 415, response = problem::UnsupportedMediaType),
+        (status = 422, response = problem::Invalid),
         (status = 429, response = problem::TooManyRequests),
         (status = 503, response = problem::Unavailable),
     )
@@ -183,6 +285,7 @@ fn too_large() -> ApiError {
 pub async fn import(
     State(archive): State<Archive>,
     access: WriteAccess,
+    super::ApiQuery(params): super::ApiQuery<ImportParams>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
@@ -192,14 +295,43 @@ pub async fn import(
         .and_then(|v| v.split(';').next())
         .map(|v| v.trim().to_ascii_lowercase())
         .unwrap_or_default();
+    let page_url = match params.url {
+        Some(url) => Some(
+            url::Url::parse(&url)
+                .ok()
+                .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
+                .map(|u| u.to_string())
+                .ok_or_else(|| {
+                    ApiError::bad_request(format!(
+                        "bad query parameter: url: `{url}` is not an http(s) address"
+                    ))
+                })?,
+        ),
+        None => None,
+    };
+    if HTML_TYPES.contains(&content_type.as_str()) || FEED_TYPES.contains(&content_type.as_str()) {
+        let report = import_document(&archive, &content_type, page_url.as_deref(), body).await?;
+        tracing::info!(
+            token = %access.token,
+            created = report.summary.created,
+            failed = report.summary.failed,
+            "import of a page or feed through the API"
+        );
+        if !archive.wait_indexed(INDEX_WAIT).await? {
+            tracing::warn!("the index did not catch up with an import in time");
+        }
+        return Ok(Json(report).into_response());
+    }
     if !NDJSON_TYPES.contains(&content_type.as_str()) {
         return Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported-media-type",
             "Unsupported media type",
             format!(
-                "send NDJSON, one article per line, as {}",
-                NDJSON_TYPES.join(" or ")
+                "send NDJSON, one article per line, as {}; a web page as {}; or a feed as {}",
+                NDJSON_TYPES.join(" or "),
+                HTML_TYPES.join(" or "),
+                FEED_TYPES.join(" or ")
             ),
         ));
     }

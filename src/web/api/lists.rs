@@ -36,10 +36,13 @@ pub enum ArticleField {
     Source,
     Url,
     PublishedAt,
+    ModifiedAt,
     Section,
     Tags,
     Language,
     Paragraphs,
+    SummaryOnly,
+    StoryId,
     UpdatedAt,
     IngestedAt,
     WordCount,
@@ -304,6 +307,44 @@ pub async fn article(
         }
     }
     Ok(response)
+}
+
+/// Every article telling the same story as article `id` (itself included):
+/// syndicated copies and lightly edited versions, first published first.
+#[utoipa::path(
+    get,
+    path = "/articles/{id}/versions",
+    tag = "articles",
+    params(("id" = i64, Path, description = "The article's id"), FieldsParam),
+    responses(
+        (status = 200, description = "The story's articles, at most 200", body = Vec<ArticleFields>),
+        (status = 400, response = problem::BadRequest),
+        (status = 404, response = problem::NotFound),
+        (status = 503, response = problem::Unavailable),
+    )
+)]
+pub async fn versions(
+    State(archive): State<Archive>,
+    Path(id): Path<String>,
+    ApiQuery(params): ApiQuery<FieldsParam>,
+) -> Result<Json<Vec<serde_json::Value>>, ApiError> {
+    let fields = parse_fields(params.fields.as_deref())?;
+    let numeric = article_id(&id)?;
+    let article = archive
+        .store()
+        .article(numeric)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("there is no article with id `{id}`")))?;
+    let versions = archive
+        .store()
+        .story_versions(article.story_id, 200)
+        .await?;
+    Ok(Json(
+        versions
+            .iter()
+            .map(|a| article_json(a, fields.as_ref()))
+            .collect(),
+    ))
 }
 
 /// A name with the number of articles that carry it.

@@ -3,6 +3,7 @@
 
 mod articles;
 mod auth;
+mod feeds;
 mod import;
 mod lists;
 pub mod openapi;
@@ -49,6 +50,9 @@ pub fn router(timeout: Duration) -> (Router<AppState>, Arc<serde_json::Value>) {
             articles::patch,
             articles::delete
         ))
+        .routes(routes!(lists::versions))
+        .routes(routes!(feeds::list, feeds::follow))
+        .routes(routes!(feeds::feed, feeds::unfollow))
         .routes(routes!(search))
         .routes(routes!(lists::sources))
         .routes(routes!(lists::sections))
@@ -122,12 +126,22 @@ pub struct ArticleJson {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(format = DateTime)]
     pub published_at: Option<String>,
+    /// When the publisher last changed the story, as its page or feed said.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = DateTime)]
+    pub modified_at: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub section: Option<String>,
     pub tags: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
     pub paragraphs: Vec<String>,
+    /// True when the body is only a feed's summary, not the full story.
+    pub summary_only: bool,
+    /// The story this article tells: articles with the same `story_id` are
+    /// copies of one story (syndicated, or lightly edited); list them with
+    /// `/api/v1/articles/{id}/versions`. Equal to `id` for a story of one.
+    pub story_id: i64,
     #[schema(format = DateTime)]
     pub updated_at: String,
     /// When the archive first received the article.
@@ -153,10 +167,13 @@ impl From<&Article> for ArticleJson {
             source: content.source,
             url: content.url,
             published_at: content.published_at.as_ref().map(format_date),
+            modified_at: content.modified_at.as_ref().map(format_date),
             section: content.section,
             tags: content.tags,
             language: content.language,
             paragraphs: content.paragraphs,
+            summary_only: content.summary_only,
+            story_id: article.story_id,
             updated_at: format_date(&article.updated_at),
             ingested_at: format_date(&article.ingested_at),
             word_count: article.word_count,
@@ -255,6 +272,10 @@ struct SearchParams {
     /// Matches per `day`, `month` or `year`; `auto` chooses from their span.
     #[param(inline)]
     histogram: Option<Interval>,
+    /// `true`: every copy of a story. By default a story told by several
+    /// articles (syndicated copies, edited versions) appears once, as its
+    /// best-matching article, with `versions` saying how many there are.
+    all_versions: Option<bool>,
     /// Which article fields each result has besides `score` and the snippet
     /// (default `headline,path,source,authors,published_at,url`; `id` always comes).
     #[param(value_type = Option<Vec<lists::ArticleField>>, style = Form, explode = false, min_items = 1)]
@@ -328,6 +349,9 @@ struct SearchResultJson {
     snippet: Option<String>,
     /// 1-based number of the paragraph the snippet comes from (`#p{n}` on the page).
     snippet_paragraph: Option<usize>,
+    /// How many articles tell this story; above 1, list them with
+    /// `/api/v1/articles/{id}/versions` or search with `all_versions=true`.
+    versions: i64,
     /// The article fields asked for with `fields=`, beside the above.
     #[serde(flatten)]
     #[schema(value_type = ArticleFields)]
@@ -388,6 +412,7 @@ async fn search(
         },
         facets: parse_facets(params.facets.as_deref())?,
         histogram: params.histogram,
+        all_versions: params.all_versions.unwrap_or(false),
     };
     let page = match archive.search(&query, &request).await {
         // Characters but no word to look for: nothing matches, and we say why.
@@ -411,6 +436,7 @@ async fn search(
             score: r.score,
             headline_html: r.headline_html,
             snippet_paragraph: r.snippet.as_ref().map(|s| s.paragraph + 1),
+            versions: r.versions,
             snippet: r.snippet.map(|s| s.html),
             article: lists::article_json(&r.article, fields.as_ref()),
         })

@@ -99,6 +99,7 @@ pub mod problem {
         (name = "articles", description = "Reading and writing articles"),
         (name = "search", description = "Full-text search"),
         (name = "lists", description = "Sources, sections, tags and authors with article counts"),
+        (name = "feeds", description = "RSS, Atom and JSON feeds the server follows"),
         (name = "service", description = "The service itself"),
     ),
     components(

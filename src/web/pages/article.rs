@@ -1,5 +1,6 @@
 //! The article page: the story with paragraph anchors, links to its authors,
-//! source, section, tags and day, and related articles.
+//! source, section, tags and day, the other outlets that published the same
+//! story, and related articles.
 
 use askama::Template;
 use axum::extract::{Path, State};
@@ -13,6 +14,16 @@ use crate::web::{BaseUrl, PageError};
 
 /// How many related articles the page shows.
 const RELATED: usize = 5;
+/// Most versions of a story the page lists.
+const VERSIONS: i64 = 100;
+
+/// Another article telling the same story.
+struct VersionView {
+    href: String,
+    headline: String,
+    source: Option<String>,
+    date: Option<String>,
+}
 
 #[derive(Template)]
 #[template(path = "article.html")]
@@ -32,6 +43,12 @@ struct ArticlePage {
     day_path: Option<String>,
     updated_iso: String,
     updated_text: String,
+    /// The publisher's own last change, when the page or feed said.
+    modified_iso: Option<String>,
+    modified_text: Option<String>,
+    /// The other articles of its story, and the heading over them.
+    versions: Vec<VersionView>,
+    versions_heading: String,
     related: Vec<ArticleCard>,
 }
 
@@ -68,6 +85,35 @@ pub async fn page(
             Vec::new()
         }
     };
+    let others: Vec<Article> = archive
+        .store()
+        .story_versions(a.story_id, VERSIONS)
+        .await?
+        .into_iter()
+        .filter(|v| v.id != a.id)
+        .collect();
+    let own_source = a.content.source.as_ref().map(|s| s.name.as_str());
+    let mut outlets: Vec<&str> = others
+        .iter()
+        .filter_map(|v| v.content.source.as_ref().map(|s| s.name.as_str()))
+        .filter(|name| Some(*name) != own_source)
+        .collect();
+    outlets.sort_unstable();
+    outlets.dedup();
+    let versions_heading = match outlets.len() {
+        0 => "Other versions of this story".to_owned(),
+        1 => "Also published by 1 other outlet".to_owned(),
+        n => format!("Also published by {n} other outlets"),
+    };
+    let versions = others
+        .iter()
+        .map(|v| VersionView {
+            href: v.path(),
+            headline: v.content.headline.clone(),
+            source: v.content.source.as_ref().map(|s| s.name.clone()),
+            date: v.display_date(),
+        })
+        .collect();
     let c = &a.content;
     let description = c
         .subheading
@@ -96,6 +142,12 @@ pub async fn page(
             .map(|d| format!("/archive/{}", d.format("%Y/%m/%d"))),
         updated_iso: format_date(&a.updated_at),
         updated_text: a.updated_at.format("%-d %B %Y").to_string(),
+        modified_iso: c.modified_at.as_ref().map(format_date),
+        modified_text: c
+            .modified_at
+            .map(|d| d.format("%-d %B %Y, %H:%M UTC").to_string()),
+        versions,
+        versions_heading,
         related: related.iter().map(ArticleCard::from).collect(),
         a,
     };

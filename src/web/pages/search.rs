@@ -38,8 +38,18 @@ pub struct SearchForm {
     pub author: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sort: Option<Sort>,
+    /// `all`: every copy of a story, not one result per story.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub versions: Option<Versions>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub page: Option<u32>,
+}
+
+/// Which copies of a story the results show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Versions {
+    All,
 }
 
 impl SearchForm {
@@ -110,6 +120,10 @@ struct ResultView {
     headline_html: String,
     snippet_html: Option<String>,
     card: ArticleCard,
+    /// Articles telling this story (1: only this one).
+    versions: i64,
+    /// Where they are listed: the article page's versions section.
+    versions_href: String,
 }
 
 impl From<&SearchResult> for ResultView {
@@ -123,6 +137,8 @@ impl From<&SearchResult> for ResultView {
             headline_html: r.headline_html.clone(),
             snippet_html: r.snippet.as_ref().map(|s| s.html.clone()),
             card: ArticleCard::from(&r.article),
+            versions: r.versions,
+            versions_href: format!("{}#versions", r.article.path()),
         }
     }
 }
@@ -187,6 +203,8 @@ struct SearchPage {
     kept: Vec<(&'static str, String)>,
     /// "Did you mean": the suggested query and its link.
     suggestion: Option<Choice>,
+    /// Switches between one result per story and every version.
+    versions_toggle: Choice,
 }
 
 /// `/search?q=…&source=…&from=…&sort=…`: results, facets and the chart.
@@ -215,6 +233,23 @@ pub async fn page(
         feed_href: format!("/search.atom?{}", form.with(|f| f.sort = None)),
         kept: kept(&form),
         suggestion: None,
+        versions_toggle: match form.versions {
+            Some(Versions::All) => Choice {
+                label: "Show one result per story".to_owned(),
+                href: format!("/search?{}", form.with(|f| f.versions = None)),
+                current: true,
+                count: None,
+            },
+            None => Choice {
+                label: "Show every version of each story".to_owned(),
+                href: format!(
+                    "/search?{}",
+                    form.with(|f| f.versions = Some(Versions::All))
+                ),
+                current: false,
+                count: None,
+            },
+        },
     };
     if query.trim().is_empty() {
         return render(&view);
@@ -233,6 +268,7 @@ pub async fn page(
             Facet::Year,
         ],
         histogram: Some(Interval::Auto),
+        all_versions: form.versions == Some(Versions::All),
     };
     match archive.search(&query, &request).await {
         Ok(found) => {
@@ -389,6 +425,9 @@ fn kept(form: &SearchForm) -> Vec<(&'static str, String)> {
     }
     if let Some(sort) = form.sort {
         out.push(("sort", format!("{sort:?}").to_lowercase()));
+    }
+    if form.versions == Some(Versions::All) {
+        out.push(("versions", "all".to_owned()));
     }
     out
 }

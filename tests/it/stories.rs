@@ -1,0 +1,268 @@
+//! One story, many outlets: URL variants are the same page, syndicated and
+//! lightly edited copies are one story (grouped on the article page, once in
+//! search, exposed in the API), and different stories on one event are not.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use newsarchive::store::Outcome;
+use serde_json::json;
+
+use crate::helpers::{TestApp, api_token, article};
+
+const WIRE: [&str; 3] = [
+    "Pakistan and the US will start attempts to restore bilateral relations this week in New York, with a series of discussions between respective foreign policy officials.",
+    "Foreign Minister Bilawal Bhutto-Zardari arrives in New York on Tuesday for a UN summit on food security convened by the United States, as well as a bilateral discussion with Secretary of State Antony Blinken.",
+    "Mr Blinken had invited Mr Bhutto-Zardari to the May 18 ministerial conference on Global Food Security Call to Action, which will bring together nations afflicted by food insecurity.",
+];
+
+fn copy(outlet: &str, headline: &str, url: &str, paragraphs: Vec<String>) -> serde_json::Value {
+    json!({
+        "headline": headline,
+        "source": outlet,
+        "url": url,
+        "published_at": "2022-05-16",
+        "paragraphs": paragraphs,
+    })
+}
+
+fn wire() -> Vec<String> {
+    WIRE.iter().map(|p| p.to_string()).collect()
+}
+
+#[tokio::test]
+async fn url_variants_are_the_same_page() {
+    let app = TestApp::new().await;
+    let first = copy(
+        "Dawn",
+        "Talks resume",
+        "https://www.dawn.com/news/1690132/talks-resume",
+        wire(),
+    );
+    let saved = app.archive.save(&[article(first.clone())]).await.unwrap();
+    for variant in [
+        "http://dawn.com/news/1690132/talks-resume/",
+        "https://www.dawn.com/news/1690132/talks-resume?utm_source=twitter&fbclid=x",
+        "https://www.dawn.com/news/1690132/talks-resume/amp/",
+    ] {
+        let mut again = first.clone();
+        again["url"] = json!(variant);
+        let s = app.archive.save(&[article(again)]).await.unwrap();
+        assert_eq!(s[0].id, saved[0].id, "{variant}");
+        assert_eq!(s[0].outcome, Outcome::Updated, "{variant}");
+    }
+    assert_eq!(app.archive.store().article_count().await.unwrap(), 1);
+
+    let token = api_token(&app, "t").await;
+    let mut other = first.clone();
+    other["url"] = json!("https://m.dawn.com/news/1690132/talks-resume#top");
+    let reply = app
+        .request(
+            Request::post("/api/v1/articles")
+                .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(other.to_string()))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CONFLICT, "{}", reply.body);
+}
+
+#[tokio::test]
+async fn a_wire_story_under_two_headlines_is_one_story_and_another_story_is_not() {
+    let app = TestApp::new().await;
+    let mut edited = wire();
+    edited[0] = edited[0].replace("this week", "on Monday");
+    edited.push("Reporting by our correspondent in Islamabad.".to_owned());
+    let different = vec![
+        "Foreign Minister Bilawal Bhutto-Zardari met Antony Blinken in New York, where the two discussed food security, trade and the floods, officials in Islamabad said on Wednesday after the UN summit ended.".to_owned(),
+        "The talks were the first at this level in four years, and analysts said relations between Pakistan and the United States may yet be restored despite the diplomatic letter incident and the change of government.".to_owned(),
+    ];
+    let saved = app
+        .archive
+        .save(&[
+            article(copy(
+                "Dawn",
+                "Pakistan, US resume talks",
+                "https://dawn.example/1",
+                wire(),
+            )),
+            article(copy(
+                "The News",
+                "Bilawal heads to New York for food summit",
+                "https://thenews.example/2",
+                edited,
+            )),
+            article(copy(
+                "Geo",
+                "Bilawal and Blinken meet in New York",
+                "https://geo.example/3",
+                different,
+            )),
+        ])
+        .await
+        .unwrap();
+    let ids: Vec<i64> = saved.iter().map(|s| s.id).collect();
+    app.indexed().await;
+    let story = |id: i64| {
+        let app = &app;
+        async move { app.get(&format!("/api/v1/articles/{id}")).await.json()["story_id"].clone() }
+    };
+    assert_eq!(story(ids[0]).await, json!(ids[0]));
+    assert_eq!(story(ids[1]).await, json!(ids[0]));
+    assert_eq!(story(ids[2]).await, json!(ids[2]));
+
+    let versions = app
+        .get(&format!(
+            "/api/v1/articles/{}/versions?fields=headline",
+            ids[1]
+        ))
+        .await
+        .json();
+    let headlines: Vec<&str> = versions
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["headline"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        headlines,
+        [
+            "Pakistan, US resume talks",
+            "Bilawal heads to New York for food summit"
+        ]
+    );
+
+    // The article page names the other outlet and links to its copy.
+    let path = app
+        .get(&format!("/api/v1/articles/{}", ids[0]))
+        .await
+        .json()["path"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let page = app.get(&path).await;
+    assert!(
+        page.body.contains("Also published by 1 other outlet"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains("Bilawal heads to New York for food summit")
+    );
+    assert!(page.body.contains("The News"));
+    let versions = page.body.split("id=\"versions\"").nth(1).unwrap();
+    let versions = versions.split("</aside>").next().unwrap();
+    assert!(!versions.contains("Bilawal and Blinken meet"), "{versions}");
+
+    // Search shows the story once, says how many versions there are, and
+    // shows them all on request.
+    let one = app
+        .get("/api/v1/search?q=Blinken%20Bhutto-Zardari")
+        .await
+        .json();
+    let results = one["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2, "{one}");
+    let wire_hit = results
+        .iter()
+        .find(|r| r["versions"] == 2)
+        .unwrap_or_else(|| panic!("{one}"));
+    assert!(wire_hit["id"] == ids[0] || wire_hit["id"] == ids[1]);
+    let all = app
+        .get("/api/v1/search?q=Blinken%20Bhutto-Zardari&all_versions=true")
+        .await
+        .json();
+    assert_eq!(all["results"].as_array().unwrap().len(), 3, "{all}");
+    let html = app.get("/search?q=Blinken+Bhutto-Zardari").await.body;
+    assert!(html.contains("Show all 2 versions of this story"), "{html}");
+    assert!(html.contains("versions=all"));
+    assert_eq!(
+        app.get("/search?q=Blinken+Bhutto-Zardari&versions=all")
+            .await
+            .body
+            .matches("<article>")
+            .count(),
+        3
+    );
+    app.assert_consistent().await;
+}
+
+#[tokio::test]
+async fn pages_and_feeds_import_through_the_api_with_clear_errors() {
+    let app = TestApp::new().await;
+    let token = api_token(&app, "t").await;
+    let post = |content_type: &str, body: Vec<u8>, query: &str| {
+        Request::post(format!("/api/v1/import{query}"))
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header(header::CONTENT_TYPE, content_type)
+            .body(Body::from(body))
+            .unwrap()
+    };
+    let page = std::fs::read("tests/fixtures/pages/wordpress.html").unwrap();
+    let reply = app
+        .request(post("text/html; charset=utf-8", page.clone(), ""))
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(reply.json()["summary"]["created"], 1);
+    let again = app.request(post("text/html", page, "")).await.json();
+    assert_eq!(again["summary"]["unchanged"], 1);
+
+    let plain = std::fs::read("tests/fixtures/pages/plain.html").unwrap();
+    let reply = app
+        .request(post(
+            "text/html",
+            plain,
+            "?url=https://citynews.example/news/cycle-lanes",
+        ))
+        .await;
+    let id = reply.json()["results"][0]["id"].as_i64().unwrap();
+    let saved = app.get(&format!("/api/v1/articles/{id}")).await.json();
+    assert_eq!(saved["url"], "https://citynews.example/news/cycle-lanes");
+
+    for (content_type, body, reason) in [
+        (
+            "text/html",
+            std::fs::read("tests/fixtures/pages/binary.html").unwrap(),
+            "binary",
+        ),
+        (
+            "text/html",
+            std::fs::read("tests/fixtures/pages/empty.html").unwrap(),
+            "no article found",
+        ),
+        (
+            "application/rss+xml",
+            b"this is not xml".to_vec(),
+            "not an RSS, Atom or JSON feed",
+        ),
+    ] {
+        let reply = app.request(post(content_type, body, "")).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            reply.body
+        );
+        assert_eq!(reply.content_type(), "application/problem+json");
+        assert!(reply.body.contains(reason), "{}", reply.body);
+    }
+    let huge = vec![b'a'; 11 * 1024 * 1024];
+    let reply = app.request(post("text/html", huge, "")).await;
+    assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE);
+
+    let feed = std::fs::read("tests/fixtures/feeds/wire.rss").unwrap();
+    let report = app
+        .request(post("application/rss+xml", feed, ""))
+        .await
+        .json();
+    assert_eq!(report["summary"]["created"], 2, "{report}");
+    assert_eq!(report["summary"]["failed"], 1);
+    assert_eq!(report["results"][2]["status"], "failed");
+    assert!(
+        report["results"][2]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("headline")
+    );
+    assert_eq!(app.archive.store().article_count().await.unwrap(), 4);
+}
