@@ -35,3 +35,23 @@ CREATE TABLE feeds (
     articles_created INTEGER NOT NULL DEFAULT 0,
     created_at       TEXT    NOT NULL
 );
+
+-- Boilerplate a source repeats on every page (see src/boilerplate.rs).
+ALTER TABLE articles ADD COLUMN captured TEXT;  -- JSON array: the paragraphs as captured, when boilerplate was removed
+
+-- Which stories of a source carry each short paragraph near the top or the end.
+CREATE TABLE source_paragraphs (
+    source_name   TEXT    NOT NULL,
+    paragraph_key INTEGER NOT NULL,
+    story_id      INTEGER NOT NULL,
+    PRIMARY KEY (source_name, paragraph_key, story_id)
+) WITHOUT ROWID;
+
+-- Paragraphs learned as a source's boilerplate: removed from its articles.
+CREATE TABLE source_boilerplate (
+    source_name   TEXT    NOT NULL,
+    paragraph_key INTEGER NOT NULL,
+    paragraph     TEXT    NOT NULL,
+    learned_at    TEXT    NOT NULL,
+    PRIMARY KEY (source_name, paragraph_key)
+) WITHOUT ROWID;

@@ -121,6 +121,9 @@ pub struct Article {
     /// The story this article tells: the id of its first article. Equal to
     /// `id` for an article no other copy was found for.
     pub story_id: i64,
+    /// The paragraphs as captured, when boilerplate its source repeats on
+    /// every page was removed from `content.paragraphs`.
+    pub captured: Option<Vec<String>>,
 }
 
 impl Article {
@@ -375,11 +378,7 @@ fn date_field(
 impl NewArticle {
     /// Number of words in the body.
     pub fn word_count(&self) -> i64 {
-        self.paragraphs
-            .iter()
-            .flat_map(|p| p.split_whitespace())
-            .filter(|w| w.chars().any(char::is_alphanumeric))
-            .count() as i64
+        count_words(self.paragraphs.iter().map(String::as_str))
     }
 
     /// sha256 over everything the writer supplied: equal hashes mean "unchanged".
@@ -431,6 +430,14 @@ impl NewArticle {
     pub fn slug(&self) -> String {
         make_slug(&self.headline)
     }
+}
+
+/// Words in paragraphs: runs of non-space holding a letter or digit.
+pub fn count_words<'a>(paragraphs: impl Iterator<Item = &'a str>) -> i64 {
+    paragraphs
+        .flat_map(str::split_whitespace)
+        .filter(|w| w.chars().any(char::is_alphanumeric))
+        .count() as i64
 }
 
 /// A URL-safe slug of at most about 80 characters, cut at a word boundary.

@@ -13,6 +13,7 @@ use sqlx::sqlite::{
 use sqlx::{Connection as _, Row, Sqlite, Transaction};
 
 use crate::article::{Article, NewArticle, Source, format_date};
+use crate::boilerplate;
 use crate::story::Signature;
 
 /// How long a writer waits for the write lock before giving up.
@@ -76,7 +77,7 @@ macro_rules! select_articles {
         concat!(
             "SELECT a.id, a.slug, a.revision, a.headline, a.subheading, a.source_name, a.source_site, ",
             "a.url, a.published_at, a.updated_at, a.ingested_at, a.section, a.language, a.paragraphs, ",
-            "a.word_count, a.content_hash, a.modified_at, a.summary_only, COALESCE(a.story_id, a.id) AS story_id, ",
+            "a.word_count, a.content_hash, a.modified_at, a.summary_only, COALESCE(a.story_id, a.id) AS story_id, a.captured, ",
             "(SELECT json_group_array(name) FROM (SELECT name FROM article_authors WHERE article_id = a.id ORDER BY position)) AS authors, ",
             "(SELECT json_group_array(tag) FROM (SELECT tag FROM article_tags WHERE article_id = a.id ORDER BY position)) AS tags ",
             "FROM articles a ",
@@ -328,8 +329,8 @@ impl Store {
             let done = self
                 .write(async |tx| {
                     let rows = sqlx::query(
-                        "SELECT id, url, paragraphs FROM articles WHERE story_id IS NULL \
-                         ORDER BY id LIMIT 500",
+                        "SELECT id, url, paragraphs, source_name, updated_at FROM articles \
+                         WHERE story_id IS NULL ORDER BY id LIMIT 500",
                     )
                     .fetch_all(&mut **tx)
                     .await?;
@@ -342,7 +343,11 @@ impl Store {
                             .bind(id)
                             .execute(&mut **tx)
                             .await?;
-                        assign_story(tx, id, &paragraphs).await?;
+                        let story = assign_story(tx, id, &paragraphs).await?;
+                        if let Some(source) = row.get::<Option<&str>, _>(3) {
+                            learn_boilerplate(tx, id, source, &paragraphs, story, row.get(4))
+                                .await?;
+                        }
                     }
                     Ok(rows.is_empty())
                 })
@@ -1070,7 +1075,7 @@ async fn write_article(
          word_count = excluded.word_count, content_hash = excluded.content_hash, \
          body_hash = excluded.body_hash, headline_key = excluded.headline_key, \
          updated_at = excluded.updated_at, modified_at = excluded.modified_at, \
-         summary_only = excluded.summary_only, url_key = excluded.url_key, \
+         summary_only = excluded.summary_only, url_key = excluded.url_key, captured = NULL, \
          revision = articles.revision + 1 \
          RETURNING id, revision",
     )
@@ -1097,7 +1102,10 @@ async fn write_article(
     .fetch_one(&mut **tx)
     .await?;
     let (id, revision): (i64, i64) = (row.get(0), row.get(1));
-    assign_story(tx, id, &article.paragraphs).await?;
+    let story = assign_story(tx, id, &article.paragraphs).await?;
+    if let Some(source) = source_name {
+        learn_boilerplate(tx, id, source, &article.paragraphs, story, now).await?;
+    }
     let outcome = if existing.is_some() {
         sqlx::query("DELETE FROM article_authors WHERE article_id = ?")
             .bind(id)
@@ -1143,7 +1151,7 @@ async fn assign_story(
     tx: &mut Transaction<'_, Sqlite>,
     id: i64,
     paragraphs: &[String],
-) -> Result<()> {
+) -> Result<i64> {
     sqlx::query("DELETE FROM story_bands WHERE article_id = ?")
         .bind(id)
         .execute(&mut **tx)
@@ -1201,7 +1209,127 @@ async fn assign_story(
         .bind(id)
         .execute(&mut **tx)
         .await?;
+    Ok(story)
+}
+
+/// Counts `paragraphs`' boilerplate candidates (see `crate::boilerplate`)
+/// as carried by `story` of `source`; one that now reaches enough stories is
+/// learned and removed from the source's other articles (revision + 1,
+/// logged), then from article `id` itself as written (same revision).
+async fn learn_boilerplate(
+    tx: &mut Transaction<'_, Sqlite>,
+    id: i64,
+    source: &str,
+    paragraphs: &[String],
+    story: i64,
+    now: &str,
+) -> Result<()> {
+    for (key, text) in boilerplate::candidates(paragraphs) {
+        let added = sqlx::query(
+            "INSERT OR IGNORE INTO source_paragraphs (source_name, paragraph_key, story_id) \
+             VALUES (?, ?, ?)",
+        )
+        .bind(source)
+        .bind(key)
+        .bind(story)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+        if added == 0 {
+            continue;
+        }
+        let stories: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM source_paragraphs WHERE source_name = ? AND paragraph_key = ?",
+        )
+        .bind(source)
+        .bind(key)
+        .fetch_one(&mut **tx)
+        .await?;
+        if stories != boilerplate::STORIES {
+            continue;
+        }
+        let learned = sqlx::query(
+            "INSERT OR IGNORE INTO source_boilerplate (source_name, paragraph_key, paragraph, learned_at) \
+             VALUES (?, ?, ?, ?)",
+        )
+        .bind(source)
+        .bind(key)
+        .bind(text)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+        if learned == 0 {
+            continue;
+        }
+        let carriers = sqlx::query(
+            "SELECT id, paragraphs FROM articles WHERE source_name = ? AND id != ? \
+             AND instr(paragraphs, json_quote(?)) > 0",
+        )
+        .bind(source)
+        .bind(id)
+        .bind(text)
+        .fetch_all(&mut **tx)
+        .await?;
+        for row in carriers {
+            let other: i64 = row.get(0);
+            let before = json_list(row.get(1), "paragraphs")?;
+            let after: Vec<String> = before.iter().filter(|p| *p != text).cloned().collect();
+            if after.is_empty() || after.len() == before.len() {
+                continue;
+            }
+            let revision: i64 = sqlx::query_scalar(
+                "UPDATE articles SET paragraphs = ?, captured = COALESCE(captured, ?), \
+                 word_count = ?, updated_at = ?, revision = revision + 1 WHERE id = ? \
+                 RETURNING revision",
+            )
+            .bind(serde_json::to_string(&after).expect("strings serialise"))
+            .bind(serde_json::to_string(&before).expect("strings serialise"))
+            .bind(word_count(&after))
+            .bind(now)
+            .bind(other)
+            .fetch_one(&mut **tx)
+            .await?;
+            log_change(tx, other, revision, "upsert", now).await?;
+        }
+    }
+    let learned: Vec<i64> = sqlx::query_scalar(
+        "SELECT paragraph_key FROM source_boilerplate WHERE source_name = ?1 \
+         AND paragraph_key IN (SELECT value FROM json_each(?2))",
+    )
+    .bind(source)
+    .bind(
+        serde_json::to_string(
+            &paragraphs
+                .iter()
+                .map(|p| boilerplate::key(p))
+                .collect::<Vec<_>>(),
+        )
+        .expect("numbers serialise"),
+    )
+    .fetch_all(&mut **tx)
+    .await?;
+    let kept: Vec<&String> = paragraphs
+        .iter()
+        .filter(|p| !learned.contains(&boilerplate::key(p)))
+        .collect();
+    if !kept.is_empty() && kept.len() < paragraphs.len() {
+        sqlx::query(
+            "UPDATE articles SET paragraphs = ?, captured = ?, word_count = ? WHERE id = ?",
+        )
+        .bind(serde_json::to_string(&kept).expect("strings serialise"))
+        .bind(serde_json::to_string(paragraphs).expect("strings serialise"))
+        .bind(word_count(&kept))
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    }
     Ok(())
+}
+
+/// Words in a body, counted as `NewArticle::word_count` counts them.
+fn word_count<S: AsRef<str>>(paragraphs: &[S]) -> i64 {
+    crate::article::count_words(paragraphs.iter().map(|p| p.as_ref()))
 }
 
 async fn log_change(
@@ -1298,5 +1426,9 @@ fn article_from_row(row: &SqliteRow) -> Result<Article> {
         word_count: row.get("word_count"),
         content_hash: row.get("content_hash"),
         story_id: row.get("story_id"),
+        captured: row
+            .get::<Option<&str>, _>("captured")
+            .map(|c| json_list(c, "captured"))
+            .transpose()?,
     })
 }

@@ -266,3 +266,129 @@ async fn pages_and_feeds_import_through_the_api_with_clear_errors() {
     );
     assert_eq!(app.archive.store().article_count().await.unwrap(), 4);
 }
+
+#[tokio::test]
+async fn boilerplate_a_source_repeats_is_learned_and_left_out_old_and_new() {
+    let app = TestApp::new().await;
+    let footer = "Subscribe to the Ledger’s morning briefing for the day’s top stories.";
+    let story = |n: usize, source: &str, footer: &str| {
+        article(json!({
+            "headline": format!("Story number {n}"),
+            "source": source,
+            "url": format!("https://{}.example/{n}", source.to_lowercase()),
+            "paragraphs": [
+                format!("The council met on day {n} to discuss the harbour budget."),
+                format!("Councillors voted {n} to {} on the proposal.", n + 3),
+                footer,
+            ],
+        }))
+    };
+    let mut ids = Vec::new();
+    for n in 1..=2 {
+        ids.push(
+            app.archive
+                .save(&[story(n, "Ledger", footer)])
+                .await
+                .unwrap()[0]
+                .id,
+        );
+    }
+    // Twice is not yet boilerplate; another source's copies do not count.
+    app.archive
+        .save(&[story(9, "Gazette", footer)])
+        .await
+        .unwrap();
+    let first = app.archive.store().article(ids[0]).await.unwrap().unwrap();
+    assert_eq!(first.content.paragraphs.len(), 3);
+    assert_eq!(first.captured, None);
+    // The third story of the source teaches it; all three lose the footer.
+    ids.push(
+        app.archive
+            .save(&[story(3, "Ledger", footer)])
+            .await
+            .unwrap()[0]
+            .id,
+    );
+    ids.push(
+        app.archive
+            .save(&[story(4, "Ledger", footer)])
+            .await
+            .unwrap()[0]
+            .id,
+    );
+    for (i, id) in ids.iter().enumerate() {
+        let a = app.archive.store().article(*id).await.unwrap().unwrap();
+        assert_eq!(a.content.paragraphs.len(), 2, "article {i}");
+        assert_eq!(a.captured.as_ref().unwrap().len(), 3, "article {i}");
+        assert_eq!(a.captured.as_ref().unwrap()[2], footer);
+        let expected_revision = if i < 2 { 2 } else { 1 };
+        assert_eq!(a.revision, expected_revision, "article {i}");
+    }
+    let gazette = app.get("/api/v1/articles?source=Gazette").await.json();
+    assert_eq!(
+        gazette["articles"][0]["paragraphs"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+
+    app.indexed().await;
+    let found = app
+        .get("/api/v1/search?q=%22morning%20briefing%22")
+        .await
+        .json();
+    assert_eq!(
+        found["total"], 1,
+        "only the Gazette's copy keeps it: {found}"
+    );
+    let api = app
+        .get(&format!("/api/v1/articles/{}", ids[0]))
+        .await
+        .json();
+    assert_eq!(api["captured_paragraphs"].as_array().unwrap().len(), 3);
+
+    let path = api["path"].as_str().unwrap().to_owned();
+    let page = app.get(&path).await.body;
+    assert!(
+        page.contains("1 paragraph that Ledger repeats on every page was left out"),
+        "{page}"
+    );
+    assert!(!page.contains("morning briefing"));
+    let captured = app.get(&format!("{path}?text=captured")).await.body;
+    assert!(captured.contains("morning briefing"), "{captured}");
+    assert!(captured.contains("Show the archived text"));
+    // Re-importing what was captured changes nothing.
+    let again = app
+        .archive
+        .save(&[story(1, "Ledger", footer)])
+        .await
+        .unwrap();
+    assert_eq!(again[0].outcome, Outcome::Unchanged);
+    app.assert_consistent().await;
+}
+
+#[tokio::test]
+async fn copies_of_one_story_do_not_teach_boilerplate() {
+    let app = TestApp::new().await;
+    let closing = "Reporting by our correspondent in Islamabad.".to_owned();
+    for n in 0..3 {
+        let mut body = wire();
+        body[0] = body[0].replace("this week", &format!("on day {n}"));
+        body.push(closing.clone());
+        app.archive
+            .save(&[article(copy(
+                "Dawn",
+                &format!("Version {n}"),
+                &format!("https://dawn.example/{n}"),
+                body,
+            ))])
+            .await
+            .unwrap();
+    }
+    let all = app.get("/api/v1/articles?source=Dawn").await.json();
+    for a in all["articles"].as_array().unwrap() {
+        assert_eq!(a["paragraphs"].as_array().unwrap().len(), 4, "{a}");
+        assert!(a.get("captured_paragraphs").is_none());
+    }
+}

@@ -42,6 +42,7 @@ pub enum ArticleField {
     Language,
     Paragraphs,
     SummaryOnly,
+    CapturedParagraphs,
     StoryId,
     UpdatedAt,
     IngestedAt,

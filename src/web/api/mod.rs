@@ -138,6 +138,10 @@ pub struct ArticleJson {
     pub paragraphs: Vec<String>,
     /// True when the body is only a feed's summary, not the full story.
     pub summary_only: bool,
+    /// The body as captured, when paragraphs its source repeats on every
+    /// page (learned boilerplate) were left out of `paragraphs`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub captured_paragraphs: Option<Vec<String>>,
     /// The story this article tells: articles with the same `story_id` are
     /// copies of one story (syndicated, or lightly edited); list them with
     /// `/api/v1/articles/{id}/versions`. Equal to `id` for a story of one.
@@ -173,6 +177,7 @@ impl From<&Article> for ArticleJson {
             language: content.language,
             paragraphs: content.paragraphs,
             summary_only: content.summary_only,
+            captured_paragraphs: article.captured.clone(),
             story_id: article.story_id,
             updated_at: format_date(&article.updated_at),
             ingested_at: format_date(&article.ingested_at),

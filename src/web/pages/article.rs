@@ -6,7 +6,9 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 
-use super::{ArticleCard, Layout, Link, render, shorten};
+use serde::Deserialize;
+
+use super::{ArticleCard, Layout, Link, Params, render, shorten};
 use crate::archive::Archive;
 use crate::article::{Article, format_date};
 use crate::store::NameKind;
@@ -16,6 +18,19 @@ use crate::web::{BaseUrl, PageError};
 const RELATED: usize = 5;
 /// Most versions of a story the page lists.
 const VERSIONS: i64 = 100;
+
+/// `?text=captured`: the body as captured, boilerplate included.
+#[derive(Deserialize, Default)]
+pub struct ArticleQuery {
+    text: Option<TextChoice>,
+}
+
+#[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+enum TextChoice {
+    Captured,
+    Archived,
+}
 
 /// Another article telling the same story.
 struct VersionView {
@@ -50,6 +65,12 @@ struct ArticlePage {
     versions: Vec<VersionView>,
     versions_heading: String,
     related: Vec<ArticleCard>,
+    /// The paragraphs shown: as archived, or as captured when asked.
+    paragraphs: Vec<String>,
+    /// Paragraphs left out as the source's boilerplate (0: none).
+    left_out: usize,
+    /// Showing the text as captured.
+    showing_captured: bool,
 }
 
 async fn load_article(archive: &Archive, id: &str) -> Result<Article, PageError> {
@@ -72,6 +93,7 @@ pub async fn page(
     State(archive): State<Archive>,
     BaseUrl(base): BaseUrl,
     Path((id, slug)): Path<(String, String)>,
+    Params(query): Params<ArticleQuery>,
 ) -> Result<Response, PageError> {
     let a = load_article(&archive, &id).await?;
     if slug != a.slug {
@@ -114,6 +136,15 @@ pub async fn page(
             date: v.display_date(),
         })
         .collect();
+    let showing_captured = query.text == Some(TextChoice::Captured) && a.captured.is_some();
+    let left_out = a
+        .captured
+        .as_ref()
+        .map_or(0, |c| c.len().saturating_sub(a.content.paragraphs.len()));
+    let paragraphs = match (&a.captured, showing_captured) {
+        (Some(captured), true) => captured.clone(),
+        _ => a.content.paragraphs.clone(),
+    };
     let c = &a.content;
     let description = c
         .subheading
@@ -148,6 +179,9 @@ pub async fn page(
             .map(|d| d.format("%-d %B %Y, %H:%M UTC").to_string()),
         versions,
         versions_heading,
+        paragraphs,
+        left_out,
+        showing_captured,
         related: related.iter().map(ArticleCard::from).collect(),
         a,
     };

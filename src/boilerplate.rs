@@ -1,0 +1,70 @@
+//! Boilerplate a source repeats on every page (a subscribe line, a footer
+//! credit): which paragraphs may be boilerplate and the key they are counted
+//! under. The store counts them and removes learned ones. No I/O here.
+//!
+//! The rule: a paragraph of at most [`MAX_CHARS`] characters among an
+//! article's first [`FIRST`] or last [`LAST`] paragraphs is boilerplate of
+//! its source once it has appeared, word for word, in articles of that
+//! source telling [`STORIES`] different stories (copies of one story do not
+//! count twice). It is then removed from the source's articles, old and new,
+//! unless it is all an article has; the text as captured is kept.
+
+/// Paragraphs at the top of an article that are looked at.
+pub const FIRST: usize = 2;
+/// Paragraphs at the end of an article that are looked at.
+pub const LAST: usize = 3;
+/// Longest paragraph that can be boilerplate, in characters.
+pub const MAX_CHARS: usize = 300;
+/// Different stories a paragraph must appear in to be learned.
+pub const STORIES: i64 = 3;
+
+/// The paragraphs of a body that may be boilerplate, with their keys.
+pub fn candidates(paragraphs: &[String]) -> Vec<(i64, &str)> {
+    let n = paragraphs.len();
+    let mut out: Vec<(i64, &str)> = paragraphs
+        .iter()
+        .enumerate()
+        .filter(|(i, p)| (*i < FIRST || *i + LAST >= n) && p.chars().count() <= MAX_CHARS)
+        .map(|(_, p)| (key(p), p.as_str()))
+        .collect();
+    out.sort_unstable();
+    out.dedup_by_key(|(k, _)| *k);
+    out
+}
+
+/// A paragraph's key: a 63-bit FNV-1a hash of its exact text, stable across
+/// releases because it is stored.
+pub fn key(paragraph: &str) -> i64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in paragraph.as_bytes() {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    (h >> 1) as i64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_short_paragraphs_near_the_edges_are_candidates() {
+        let body: Vec<String> = (0..8)
+            .map(|i| format!("Paragraph {i}."))
+            .chain(["x".repeat(MAX_CHARS + 1)])
+            .collect();
+        let texts: Vec<&str> = candidates(&body).into_iter().map(|(_, t)| t).collect();
+        let mut expected = vec![
+            "Paragraph 0.",
+            "Paragraph 1.",
+            "Paragraph 6.",
+            "Paragraph 7.",
+        ];
+        expected.sort_by_key(|t| key(t));
+        let mut texts = texts;
+        texts.sort_by_key(|t| key(t));
+        assert_eq!(texts, expected);
+        assert_eq!(key("Subscribe now."), key("Subscribe now."));
+        assert_ne!(key("Subscribe now."), key("Subscribe now!"));
+    }
+}
