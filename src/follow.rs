@@ -135,8 +135,13 @@ impl Follower {
             }) => {
                 record.etag = etag;
                 record.last_modified = last_modified;
-                let base = feed.url.starts_with("http").then_some(feed.url.as_str());
-                match ingest::parse_feed(&bytes, base) {
+                let base = feed.url.starts_with("http").then(|| feed.url.clone());
+                let parsed = tokio::task::spawn_blocking(move || {
+                    ingest::parse_feed(&bytes, base.as_deref())
+                })
+                .await
+                .map_err(archive::Error::from)?;
+                match parsed {
                     Ok(items) => {
                         record.title = items.title.clone();
                         let mut articles = Vec::new();

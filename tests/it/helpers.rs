@@ -147,7 +147,9 @@ pub fn generated(n: usize, edition: usize) -> serde_json::Value {
         "tags": ["generated"],
         "paragraphs": [
             format!("Paragraph one of story {n}, edition {edition}, about harbours and ferries."),
-            "A second paragraph with common words so that every story has a body.",
+            // Unique per story: a paragraph three stories of one source
+            // share would be learned as that source's boilerplate.
+            format!("A second paragraph, for story {n}, with common words so that every story has a body."),
         ]
     })
 }

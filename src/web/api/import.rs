@@ -198,20 +198,29 @@ async fn import_document(
             detail,
         )
     };
-    let items = if HTML_TYPES.contains(&content_type) {
-        if bytes.contains(&0) {
-            return Err(unreadable(
-                "the body holds binary data (NUL bytes), not a web page".to_owned(),
-            ));
+    let is_page = HTML_TYPES.contains(&content_type);
+    if is_page && bytes.contains(&0) {
+        return Err(unreadable(
+            "the body holds binary data (NUL bytes), not a web page".to_owned(),
+        ));
+    }
+    // Parsing a large page takes a while: off the request threads.
+    let url = page_url.map(str::to_owned);
+    let parsed = tokio::task::spawn_blocking(move || {
+        if is_page {
+            Ok(vec![parse_html(
+                &String::from_utf8_lossy(&bytes),
+                url.as_deref(),
+            )])
+        } else {
+            parse_feed(&bytes, url.as_deref()).map(|feed| feed.items)
         }
-        vec![parse_html(&String::from_utf8_lossy(&bytes), page_url)]
-    } else {
-        parse_feed(&bytes, page_url)
-            .map_err(|e| unreadable(e.to_string()))?
-            .items
-    };
+    })
+    .await
+    .map_err(crate::archive::Error::from)?;
+    let items = parsed.map_err(|e| unreadable(e.to_string()))?;
     if let [Err(e)] = items.as_slice()
-        && HTML_TYPES.contains(&content_type)
+        && is_page
     {
         return Err(unreadable(e.to_string()));
     }
