@@ -560,14 +560,18 @@ fn clean_list(items: Vec<String>) -> Vec<String> {
     out
 }
 
+/// Whether `url` is what the archive accepts as a web address: http(s),
+/// a host, no blanks (exactly [`url_pattern`]).
+pub fn is_web_url(url: &str) -> bool {
+    let rest = strip_prefix_ignore_case(url, "https://")
+        .or_else(|| strip_prefix_ignore_case(url, "http://"));
+    rest.is_some_and(|rest| !rest.is_empty() && !rest.starts_with('/') && !rest.contains(is_blank))
+}
+
 fn check_url(field: &'static str, url: String) -> Result<String, ValidationError> {
-    let rest = strip_prefix_ignore_case(&url, "https://")
-        .or_else(|| strip_prefix_ignore_case(&url, "http://"));
-    match rest {
-        Some(rest) if !rest.is_empty() && !rest.starts_with('/') && !rest.contains(is_blank) => {
-            Ok(url)
-        }
-        _ => Err(ValidationError::new(
+    match is_web_url(&url) {
+        true => Ok(url),
+        false => Err(ValidationError::new(
             field,
             format!(
                 "`{url}` is not an http(s) URL without spaces (leave the field out if there is none)"

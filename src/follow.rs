@@ -57,10 +57,12 @@ pub struct PollReport {
 /// absolute `file://` URL.
 pub fn location(given: &str) -> Result<String, FollowError> {
     let bad = || FollowError::BadLocation(given.to_owned());
+    if crate::article::is_web_url(given) {
+        // An address the URL parser cannot read is kept as given: its polls
+        // fail and say why, as an unreachable feed's do.
+        return Ok(url::Url::parse(given).map_or_else(|_| given.to_owned(), |u| u.to_string()));
+    }
     match url::Url::parse(given) {
-        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host_str().is_some() => {
-            Ok(url.to_string())
-        }
         Ok(url) if url.scheme() == "file" => {
             let path = url.to_file_path().map_err(|_| bad())?;
             file_location(&path).ok_or_else(bad)

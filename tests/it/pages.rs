@@ -128,3 +128,43 @@ fn pages_that_are_not_articles_are_refused_with_the_reason() {
     let err = parse_html(&huge, None).unwrap_err();
     assert!(err.message.contains("MB"), "{err}");
 }
+
+#[test]
+fn the_importer_names_each_bad_page_and_goes_on_with_the_rest() {
+    let data = tempfile::tempdir().unwrap();
+    let incoming = tempfile::tempdir().unwrap();
+    let dir = incoming.path();
+    for name in ["wordpress.html", "binary.html", "empty.html"] {
+        std::fs::copy(format!("tests/fixtures/pages/{name}"), dir.join(name)).unwrap();
+    }
+    std::fs::copy("tests/fixtures/feeds/broken.rss", dir.join("broken.rss")).unwrap();
+    let huge = format!(
+        "<html><body><h1>Huge</h1>{}</body></html>",
+        "<p>word word word</p>".repeat(2_700_000)
+    );
+    std::fs::write(dir.join("huge.html"), huge).unwrap();
+    let out = crate::helpers::run(data.path(), &["import", dir.to_str().unwrap()]);
+    let text = crate::helpers::stdout(&out);
+    assert!(!out.status.success());
+    assert!(text.contains("wordpress.html: imported"), "{text}");
+    assert!(
+        text.contains("binary.html: failed: the file holds binary data"),
+        "{text}"
+    );
+    assert!(
+        text.contains("empty.html: failed: no article found in the page"),
+        "{text}"
+    );
+    assert!(
+        text.contains("huge.html: failed: the file is 56.7 MB, more than the 10 MB"),
+        "{text}"
+    );
+    assert!(
+        text.contains("broken.rss: failed: not an RSS, Atom or JSON feed"),
+        "{text}"
+    );
+    assert!(
+        text.contains("5 file(s), 4 failed; articles: 1 imported"),
+        "{text}"
+    );
+}

@@ -236,19 +236,31 @@ async fn pages_and_feeds_import_through_the_api_with_clear_errors() {
             "not an RSS, Atom or JSON feed",
         ),
     ] {
+        // Like a bad NDJSON line: one failed result that says why.
         let reply = app.request(post(content_type, body, "")).await;
-        assert_eq!(
-            reply.status,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "{}",
-            reply.body
-        );
-        assert_eq!(reply.content_type(), "application/problem+json");
-        assert!(reply.body.contains(reason), "{}", reply.body);
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        let report = reply.json();
+        assert_eq!(report["summary"]["failed"], 1, "{report}");
+        assert_eq!(report["results"][0]["status"], "failed");
+        let why = report["results"][0]["reason"].as_str().unwrap();
+        assert!(why.contains(reason), "{report}");
     }
     let huge = vec![b'a'; 11 * 1024 * 1024];
     let reply = app.request(post("text/html", huge, "")).await;
     assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(reply.content_type(), "application/problem+json");
+    let reply = app
+        .request(post("text/html", b"<p>x</p>".to_vec(), "?url=ftp://x"))
+        .await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert!(reply.body.contains("url: `ftp://x`"), "{}", reply.body);
+    let unsupported = app.request(post("image/png", b"x".to_vec(), "")).await;
+    assert_eq!(unsupported.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert!(
+        unsupported.body.contains("text/html"),
+        "{}",
+        unsupported.body
+    );
 
     let feed = std::fs::read("tests/fixtures/feeds/wire.rss").unwrap();
     let report = app

@@ -24,11 +24,21 @@ use crate::web::ApiError;
 #[serde(deny_unknown_fields)]
 pub struct FollowInput {
     /// The feed's address: an RSS 2.0, Atom or JSON Feed document over http(s).
-    #[schema(pattern = "^[Hh][Tt][Tt][Pp][Ss]?://[^/]")]
+    #[schema(schema_with = web_url_schema)]
     url: String,
     /// Minutes between polls (default 30); doubled after each failed poll, up to a day.
-    #[schema(minimum = 1, maximum = 100000)]
-    interval_minutes: Option<u64>,
+    /// A whole number; `30.0` is read as 30.
+    #[schema(value_type = Option<u64>, minimum = 1, maximum = 100000)]
+    interval_minutes: Option<f64>,
+}
+
+/// An http(s) address, as articles' URLs are checked.
+pub fn web_url_schema() -> utoipa::openapi::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::Type::String)
+        .pattern(Some(crate::article::url_pattern()))
+        .description(Some("An http(s) address without spaces."))
+        .build()
 }
 
 /// A followed feed and how its polling goes.
@@ -118,19 +128,22 @@ pub async fn follow(
             detail,
         )
     };
-    let url = url::Url::parse(&input.url)
-        .ok()
-        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
-        .ok_or_else(|| invalid(format!("url: `{}` is not an http(s) address", input.url)))?;
-    let minutes = input.interval_minutes.unwrap_or(30);
-    if !(1..=100_000).contains(&minutes) {
+    if !crate::article::is_web_url(&input.url) {
         return Err(invalid(format!(
-            "interval_minutes: must be between {} and 100000",
+            "url: `{}` is not an http(s) address without spaces",
+            input.url
+        )));
+    }
+    let minutes = input.interval_minutes.unwrap_or(30.0);
+    if minutes.fract() != 0.0 || !(1.0..=100_000.0).contains(&minutes) {
+        return Err(invalid(format!(
+            "interval_minutes: must be a whole number between {} and 100000",
             MIN_INTERVAL.as_secs() / 60
         )));
     }
+    let minutes = minutes as u64;
     let feed = Follower::new(archive.clone())
-        .follow(url.as_str(), Duration::from_secs(minutes * 60))
+        .follow(&input.url, Duration::from_secs(minutes * 60))
         .await
         .map_err(|e| match e {
             FollowError::Archive(e) => ApiError::from(e),

@@ -19,7 +19,7 @@ use super::auth::WriteAccess;
 use super::openapi::problem;
 use crate::archive::Archive;
 use crate::article::NewArticle;
-use crate::ingest::{MAX_PAGE_BYTES, parse_feed, parse_html, parse_json_line};
+use crate::ingest::{MAX_PAGE_BYTES, ParseError, parse_feed, parse_html, parse_json_line};
 use crate::store::Outcome;
 use crate::web::ApiError;
 
@@ -53,7 +53,7 @@ const FEED_TYPES: &[&str] = &[
 #[into_params(parameter_in = Query)]
 pub struct ImportParams {
     /// The page's or feed's own address (http or https).
-    #[param(pattern = "^[Hh][Tt][Tt][Pp][Ss]?://[^/]")]
+    #[param(schema_with = super::feeds::web_url_schema)]
     url: Option<String>,
 }
 
@@ -190,40 +190,26 @@ async fn import_document(
         }
         bytes.extend_from_slice(&chunk);
     }
-    let unreadable = |detail: String| {
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "not-an-article",
-            "Not an article",
-            detail,
-        )
-    };
+    // A page that is not an article, or a document that is not a feed,
+    // fails as its one item, as a bad NDJSON line does.
     let is_page = HTML_TYPES.contains(&content_type);
-    if is_page && bytes.contains(&0) {
-        return Err(unreadable(
-            "the body holds binary data (NUL bytes), not a web page".to_owned(),
-        ));
-    }
-    // Parsing a large page takes a while: off the request threads.
-    let url = page_url.map(str::to_owned);
-    let parsed = tokio::task::spawn_blocking(move || {
-        if is_page {
-            Ok(vec![parse_html(
-                &String::from_utf8_lossy(&bytes),
-                url.as_deref(),
-            )])
-        } else {
-            parse_feed(&bytes, url.as_deref()).map(|feed| feed.items)
-        }
-    })
-    .await
-    .map_err(crate::archive::Error::from)?;
-    let items = parsed.map_err(|e| unreadable(e.to_string()))?;
-    if let [Err(e)] = items.as_slice()
-        && is_page
-    {
-        return Err(unreadable(e.to_string()));
-    }
+    let items = if is_page && bytes.contains(&0) {
+        vec![Err(ParseError::whole(
+            "the body holds binary data (NUL bytes), not a web page",
+        ))]
+    } else {
+        // Parsing a large page takes a while: off the request threads.
+        let url = page_url.map(str::to_owned);
+        tokio::task::spawn_blocking(move || {
+            if is_page {
+                vec![parse_html(&String::from_utf8_lossy(&bytes), url.as_deref())]
+            } else {
+                parse_feed(&bytes, url.as_deref()).map_or_else(|e| vec![Err(e)], |feed| feed.items)
+            }
+        })
+        .await
+        .map_err(crate::archive::Error::from)?
+    };
     let mut importer = Importer {
         archive: archive.clone(),
         pending: Vec::new(),
@@ -261,7 +247,9 @@ fn too_large() -> ApiError {
 /// Also takes one saved web page (`text/html`: the story is extracted as a
 /// reader view does) or one feed (`application/rss+xml`,
 /// `application/atom+xml`, `application/feed+json`, `application/xml`:
-/// one article per item, a bad item failing alone), each up to 10 MiB.
+/// one article per item, a bad item failing alone), each up to 10 MiB. A
+/// page that is not an article, or a document that is not a feed, is one
+/// failed result with the reason.
 #[utoipa::path(
     post,
     path = "/import",
@@ -271,9 +259,9 @@ fn too_large() -> ApiError {
     request_body(
         content(
             (serde_json::Value = "application/x-ndjson"),
-            (String = "text/html"),
-            (String = "application/rss+xml"),
-            (String = "application/atom+xml"),
+            (serde_json::Value = "text/html"),
+            (serde_json::Value = "application/rss+xml"),
+            (serde_json::Value = "application/atom+xml"),
         ),
         description = "One JSON article per line (NDJSON); or a web page; or a feed. Any \
             text is read: each line or item that is not an article is reported as failed, \
@@ -286,7 +274,6 @@ fn too_large() -> ApiError {
         (status = 403, response = problem::Forbidden),
         (status = 413, response = problem::TooLarge),
         (status = 415, response = problem::UnsupportedMediaType),
-        (status = 422, response = problem::Invalid),
         (status = 429, response = problem::TooManyRequests),
         (status = 503, response = problem::Unavailable),
     )
@@ -304,20 +291,16 @@ pub async fn import(
         .and_then(|v| v.split(';').next())
         .map(|v| v.trim().to_ascii_lowercase())
         .unwrap_or_default();
-    let page_url = match params.url {
-        Some(url) => Some(
-            url::Url::parse(&url)
-                .ok()
-                .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
-                .map(|u| u.to_string())
-                .ok_or_else(|| {
-                    ApiError::bad_request(format!(
-                        "bad query parameter: url: `{url}` is not an http(s) address"
-                    ))
-                })?,
-        ),
-        None => None,
-    };
+    if let Some(url) = params
+        .url
+        .as_deref()
+        .filter(|u| !crate::article::is_web_url(u))
+    {
+        return Err(ApiError::bad_request(format!(
+            "bad query parameter: url: `{url}` is not an http(s) address without spaces"
+        )));
+    }
+    let page_url = params.url;
     if HTML_TYPES.contains(&content_type.as_str()) || FEED_TYPES.contains(&content_type.as_str()) {
         let report = import_document(&archive, &content_type, page_url.as_deref(), body).await?;
         tracing::info!(
