@@ -128,6 +128,7 @@ impl Follower {
     pub async fn poll(&self, feed: &FeedRecord) -> archive::Result<PollReport> {
         let mut report = PollReport::default();
         let mut record = PollRecord::default();
+        let mut validators = (None, None);
         match self.fetch(feed).await {
             Ok(Fetched::NotModified) => report.not_modified = true,
             Ok(Fetched::Document {
@@ -135,8 +136,7 @@ impl Follower {
                 etag,
                 last_modified,
             }) => {
-                record.etag = etag;
-                record.last_modified = last_modified;
+                validators = (etag, last_modified);
                 let base = feed.url.starts_with("http").then(|| feed.url.clone());
                 let parsed = tokio::task::spawn_blocking(move || {
                     ingest::parse_feed(&bytes, base.as_deref())
@@ -153,12 +153,17 @@ impl Follower {
                                 Err(e) => report.refused.push(e.to_string()),
                             }
                         }
-                        for saved in self.archive.save(&articles).await? {
-                            match saved.outcome {
-                                Outcome::Created => report.created += 1,
-                                Outcome::Updated => report.updated += 1,
-                                Outcome::Unchanged => report.unchanged += 1,
+                        match self.archive.save(&articles).await {
+                            Ok(saved) => {
+                                for s in saved {
+                                    match s.outcome {
+                                        Outcome::Created => report.created += 1,
+                                        Outcome::Updated => report.updated += 1,
+                                        Outcome::Unchanged => report.unchanged += 1,
+                                    }
+                                }
                             }
+                            Err(e) => report.error = Some(format!("saving its items failed: {e}")),
                         }
                     }
                     Err(e) => report.error = Some(e.to_string()),
@@ -172,8 +177,12 @@ impl Follower {
             0
         };
         // Refused items are shown as the feed's last error, but only a
-        // failed poll (`report.error`) backs off.
+        // failed poll (`report.error`) backs off. The validators of a
+        // failed poll are not kept, so the next one fetches the feed whole.
         record.failed = report.error.is_some();
+        if !record.failed {
+            (record.etag, record.last_modified) = validators;
+        }
         record.error = report.error.clone().or_else(|| {
             report.refused.first().map(|first| {
                 format!(

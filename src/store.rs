@@ -1262,36 +1262,7 @@ async fn learn_boilerplate(
         if learned == 0 {
             continue;
         }
-        let carriers = sqlx::query(
-            "SELECT id, paragraphs FROM articles WHERE source_name = ? AND id != ? \
-             AND instr(paragraphs, json_quote(?)) > 0",
-        )
-        .bind(source)
-        .bind(id)
-        .bind(text)
-        .fetch_all(&mut **tx)
-        .await?;
-        for row in carriers {
-            let other: i64 = row.get(0);
-            let before = json_list(row.get(1), "paragraphs")?;
-            let after: Vec<String> = before.iter().filter(|p| *p != text).cloned().collect();
-            if after.is_empty() || after.len() == before.len() {
-                continue;
-            }
-            let revision: i64 = sqlx::query_scalar(
-                "UPDATE articles SET paragraphs = ?, captured = COALESCE(captured, ?), \
-                 word_count = ?, updated_at = ?, revision = revision + 1 WHERE id = ? \
-                 RETURNING revision",
-            )
-            .bind(serde_json::to_string(&after).expect("strings serialise"))
-            .bind(serde_json::to_string(&before).expect("strings serialise"))
-            .bind(word_count(&after))
-            .bind(now)
-            .bind(other)
-            .fetch_one(&mut **tx)
-            .await?;
-            log_change(tx, other, revision, "upsert", now).await?;
-        }
+        leave_out(tx, source, id, text, now).await?;
     }
     let learned: Vec<i64> = sqlx::query_scalar(
         "SELECT paragraph_key FROM source_boilerplate WHERE source_name = ?1 \
@@ -1323,6 +1294,49 @@ async fn learn_boilerplate(
         .bind(id)
         .execute(&mut **tx)
         .await?;
+    }
+    Ok(())
+}
+
+/// Leaves the learned boilerplate paragraph `text` out of every article of
+/// `source` but `except`: revision + 1 and a change-log entry each, the text
+/// as captured kept. An article it would leave empty keeps it.
+async fn leave_out(
+    tx: &mut Transaction<'_, Sqlite>,
+    source: &str,
+    except: i64,
+    text: &str,
+    now: &str,
+) -> Result<()> {
+    let carriers = sqlx::query(
+        "SELECT id, paragraphs FROM articles WHERE source_name = ? AND id != ? \
+         AND instr(paragraphs, json_quote(?)) > 0",
+    )
+    .bind(source)
+    .bind(except)
+    .bind(text)
+    .fetch_all(&mut **tx)
+    .await?;
+    for row in carriers {
+        let other: i64 = row.get(0);
+        let before = json_list(row.get(1), "paragraphs")?;
+        let after: Vec<String> = before.iter().filter(|p| *p != text).cloned().collect();
+        if after.is_empty() || after.len() == before.len() {
+            continue;
+        }
+        let revision: i64 = sqlx::query_scalar(
+            "UPDATE articles SET paragraphs = ?, captured = COALESCE(captured, ?), \
+             word_count = ?, updated_at = ?, revision = revision + 1 WHERE id = ? \
+             RETURNING revision",
+        )
+        .bind(serde_json::to_string(&after).expect("strings serialise"))
+        .bind(serde_json::to_string(&before).expect("strings serialise"))
+        .bind(word_count(&after))
+        .bind(now)
+        .bind(other)
+        .fetch_one(&mut **tx)
+        .await?;
+        log_change(tx, other, revision, "upsert", now).await?;
     }
     Ok(())
 }

@@ -270,6 +270,15 @@ pub struct FieldsParam {
     fields: Option<String>,
 }
 
+/// The article a path's `{id}` names, or a 404 that says so.
+async fn find_article(archive: &Archive, id: &str) -> Result<Article, ApiError> {
+    archive
+        .store()
+        .article(article_id(id)?)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("there is no article with id `{id}`")))
+}
+
 /// One article, its revision as `ETag`.
 #[utoipa::path(
     get,
@@ -291,12 +300,7 @@ pub async fn article(
     ApiQuery(params): ApiQuery<FieldsParam>,
 ) -> Result<Response, ApiError> {
     let fields = parse_fields(params.fields.as_deref())?;
-    let numeric = article_id(&id)?;
-    let article = archive
-        .store()
-        .article(numeric)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("there is no article with id `{id}`")))?;
+    let article = find_article(&archive, &id).await?;
     let mut response = super::article_response(&article);
     if fields.is_some() {
         let etag = response.headers().get(axum::http::header::ETAG).cloned();
@@ -330,12 +334,7 @@ pub async fn versions(
     ApiQuery(params): ApiQuery<FieldsParam>,
 ) -> Result<Json<Vec<serde_json::Value>>, ApiError> {
     let fields = parse_fields(params.fields.as_deref())?;
-    let numeric = article_id(&id)?;
-    let article = archive
-        .store()
-        .article(numeric)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("there is no article with id `{id}`")))?;
+    let article = find_article(&archive, &id).await?;
     let versions = archive
         .store()
         .story_versions(article.story_id, 200)
