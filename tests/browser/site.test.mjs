@@ -28,6 +28,8 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, '..', '..');
 const BIN = process.env.NEWSARCHIVE_BIN || path.join(REPO, 'target', 'debug', 'newsarchive');
 const SAMPLES = path.join(REPO, 'samples');
+// A story told by two outlets, and a source that repeats a footer.
+const STORIES = path.join(REPO, 'tests', 'fixtures', 'stories.ndjson');
 const ARTIFACTS = path.join(HERE, 'artifacts');
 const AXE_PATH = require.resolve('axe-core/axe.min.js');
 const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
@@ -64,7 +66,7 @@ function runImport() {
   return new Promise((resolve, reject) => {
     execFile(
       BIN,
-      ['--data', dataDir, 'import', SAMPLES],
+      ['--data', dataDir, 'import', SAMPLES, STORIES],
       { env: CHILD_ENV, timeout: IMPORT_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024 },
       (err, stdout, stderr) => {
         if (err) {
@@ -282,6 +284,15 @@ function test(name, fn) {
   });
 }
 
+/** The `path` of the first result of an API search. */
+async function apiPath(apiUrl) {
+  const response = await fetch(new URL(apiUrl, baseURL));
+  assert.equal(response.status, 200, `${apiUrl} answered ${response.status}`);
+  const found = await response.json();
+  assert.ok(found.results.length > 0, `${apiUrl} found nothing`);
+  return found.results[0].path;
+}
+
 // ---------------------------------------------------------------- tests
 
 describe('newsarchive in a real browser', () => {
@@ -475,7 +486,10 @@ describe('newsarchive in a real browser', () => {
 
   test('f. no serious or critical axe-core violations', async () => {
     const articlePath = await firstArticlePath();
-    const pages = ['/', articlePath, '/archive', '/archive/2024', '/archive/2024/03', '/archive/2024/03/14', '/sources', '/search?q=food', '/search/help', '/api'];
+    const wire = await apiPath('/api/v1/search?q=Blinken%20Bhutto-Zardari%20resume');
+    const ledger = await apiPath('/api/v1/search?q=harbour%20budget%20approved');
+    const pages = ['/', articlePath, '/archive', '/archive/2024', '/archive/2024/03', '/archive/2024/03/14', '/sources', '/search?q=food', '/search/help', '/api',
+      wire, ledger, `${ledger}?text=captured`, '/search?q=Blinken+Bhutto-Zardari'];
     const found = [];
     const errors = [];
     // bypassCSP lets addScriptTag inject axe past the site's strict CSP.
@@ -507,7 +521,28 @@ describe('newsarchive in a real browser', () => {
     });
   });
 
-  test('g. home and search work without JavaScript', () =>
+  test('g. one story from two outlets, and a footer left out, without JavaScript', () =>
+    withPage({ javaScriptEnabled: false }, async (handle) => {
+      const { page } = handle;
+      await go(page, '/search?q=Blinken+Bhutto-Zardari');
+      const versions = page.getByRole('link', { name: 'Show all 2 versions of this story' });
+      assert.equal(await versions.count(), 1, 'the wire story should appear once, with its versions link');
+      await versions.click();
+      await page.waitForURL((url) => url.pathname.startsWith('/articles/'), { waitUntil: 'load' });
+      const aside = page.getByRole('complementary', { name: 'Also published by 1 other outlet' });
+      assert.equal(await aside.count(), 1, 'the article page names the other outlet');
+      assert.equal(await aside.getByRole('link').count(), 1);
+
+      await go(page, await apiPath('/api/v1/search?q=harbour%20budget%20approved'));
+      const body = await page.locator('main').innerText();
+      assert.match(body, /1 paragraph that Ledger repeats on every page was left out/);
+      assert.doesNotMatch(body, /morning briefing/);
+      await page.getByRole('link', { name: 'Show the text as captured' }).click();
+      await page.waitForURL((url) => url.search === '?text=captured', { waitUntil: 'load' });
+      assert.match(await page.locator('main').innerText(), /morning briefing/);
+    }));
+
+  test('h. home and search work without JavaScript', () =>
     withPage({ javaScriptEnabled: false }, async (handle) => {
       const { page } = handle;
       await go(page, '/');
