@@ -423,7 +423,7 @@ impl NewArticle {
 
     /// The normalised key its URL is matched by (see `crate::story::url_key`).
     pub fn url_key(&self) -> Option<String> {
-        self.url.as_deref().and_then(crate::story::url_key)
+        self.url.as_deref().map(crate::story::match_key)
     }
 
     /// A URL-safe slug made from the headline.

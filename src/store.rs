@@ -1,5 +1,6 @@
 //! The only place with SQL: the SQLite database that is the archive's source
-//! of truth (articles, authors, tags and the change log), its pool and migrations.
+//! of truth (articles, authors, tags, stories, learned boilerplate, followed
+//! feeds and the change log), its pool and migrations.
 
 use std::path::Path;
 use std::str::FromStr;
@@ -263,7 +264,6 @@ pub struct NameCount {
     pub count: i64,
 }
 
-/// The SQLite database.
 /// A feed the archive follows, and how its polling goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FeedRecord {
@@ -296,6 +296,7 @@ pub struct PollRecord {
     pub next_poll_at: DateTime<Utc>,
 }
 
+/// The SQLite database.
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: SqlitePool,
@@ -339,7 +340,7 @@ impl Store {
                         let url: Option<&str> = row.get(1);
                         let paragraphs = json_list(row.get(2), "paragraphs")?;
                         sqlx::query("UPDATE articles SET url_key = ? WHERE id = ?")
-                            .bind(url.and_then(crate::story::url_key))
+                            .bind(url.map(crate::story::match_key))
                             .bind(id)
                             .execute(&mut **tx)
                             .await?;
@@ -667,8 +668,7 @@ impl Store {
     /// published first, at most `limit`.
     pub async fn story_versions(&self, story_id: i64, limit: i64) -> Result<Vec<Article>> {
         let rows = sqlx::query(select_articles!(
-            "WHERE COALESCE(a.story_id, a.id) = ?1 \
-             ORDER BY COALESCE(a.published_at, '~'), a.id LIMIT ?2"
+            "WHERE a.story_id = ?1 ORDER BY COALESCE(a.published_at, '~'), a.id LIMIT ?2"
         ))
         .bind(story_id)
         .bind(limit)

@@ -98,6 +98,12 @@ pub fn url_key(raw: &str) -> Option<String> {
     Some(key)
 }
 
+/// The key an article's URL is matched by: [`url_key`], or the URL as
+/// written when it cannot be parsed (it is then only equal to itself).
+pub fn match_key(url: &str) -> String {
+    url_key(url).unwrap_or_else(|| url.trim().to_owned())
+}
+
 /// MinHash values per signature.
 pub const SIGNATURE_LEN: usize = 48;
 /// Bands of the signature used to find candidates.

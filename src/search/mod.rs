@@ -512,8 +512,7 @@ impl SearchIndex {
 
     /// Runs a parsed query with the request's filters: the total, one page
     /// of hits in the order asked for, and the facets and histogram asked for.
-    pub fn search(&self, query: &ParsedQuery, asked: &Request) -> Result<Hits> {
-        let request = asked;
+    pub fn search(&self, query: &ParsedQuery, request: &Request) -> Result<Hits> {
         let searcher = self.reader.searcher();
         let strict = self.filtered(query.query.box_clone(), query, request);
         // One result per story: fetch a wider window from the top and keep
@@ -527,9 +526,8 @@ impl SearchIndex {
                 ..request.clone()
             }
         };
-        let request = &window;
         let (mut total, mut docs, mut aggregated) = self
-            .run(&searcher, strict.as_ref(), request)
+            .run(&searcher, strict.as_ref(), &window)
             .map_err(|e| match e {
             // The parser accepts some constructs the schema cannot run,
             // such as `field:*` on a text field.
@@ -544,7 +542,7 @@ impl SearchIndex {
         if (total as u64) < RELAX_BELOW && query.words.len() >= 2 {
             let loose = self.filtered(relax(query), query, request);
             let (loose_total, loose_docs, loose_aggregated) =
-                self.run(&searcher, loose.as_ref(), request)?;
+                self.run(&searcher, loose.as_ref(), &window)?;
             if loose_total > total {
                 (total, docs, aggregated) = (loose_total, loose_docs, loose_aggregated);
                 relaxed = true;
@@ -556,8 +554,8 @@ impl SearchIndex {
             hits = hits
                 .into_iter()
                 .filter(|h| seen.insert(h.story))
-                .skip(asked.offset)
-                .take(asked.limit)
+                .skip(request.offset)
+                .take(request.limit)
                 .collect();
         }
         let highlighter = Highlighter::new(&searcher, query.query.as_ref(), self.fields)?;

@@ -404,3 +404,24 @@ async fn copies_of_one_story_do_not_teach_boilerplate() {
         assert!(a.get("captured_paragraphs").is_none());
     }
 }
+
+#[tokio::test]
+async fn a_url_the_parser_cannot_read_still_matches_itself() {
+    let app = TestApp::new().await;
+    let odd = copy("Dawn", "Odd address", "http://[odd/story", wire());
+    let first = app.archive.save(&[article(odd.clone())]).await.unwrap();
+    let again = app.archive.save(&[article(odd.clone())]).await.unwrap();
+    assert_eq!(again[0].id, first[0].id);
+    assert_eq!(again[0].outcome, Outcome::Unchanged);
+    let token = api_token(&app, "t").await;
+    let reply = app
+        .request(
+            Request::post("/api/v1/articles")
+                .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(odd.to_string()))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CONFLICT, "{}", reply.body);
+}
