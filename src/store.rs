@@ -1060,13 +1060,26 @@ async fn write_article(
         Some(Source { name, site }) => (Some(name.as_str()), site.as_deref()),
         None => (None, None),
     };
-    // New articles get an id from SQLite (NULL); a matched one is updated in
-    // place, keeping its id and ingested_at, its revision one higher.
+    // A new article gets the id SQLite would give it (one past the largest:
+    // the write transaction is the only writer), so that its story can be
+    // chosen before the row is written; a matched one is updated in place,
+    // keeping its id and ingested_at, its revision one higher.
+    let id = match existing {
+        Some(e) => e.id,
+        None => {
+            sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM articles")
+                .fetch_one(&mut **tx)
+                .await?
+        }
+    };
+    let signature = Signature::of(&article.paragraphs);
+    let story = choose_story(tx, id, signature.as_ref(), existing.is_none()).await?;
     let row = sqlx::query(
         "INSERT INTO articles (id, slug, headline, subheading, source_name, source_site, url, \
          published_at, section, language, paragraphs, word_count, content_hash, body_hash, \
-         headline_key, updated_at, ingested_at, modified_at, summary_only, url_key, revision) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1) \
+         headline_key, updated_at, ingested_at, modified_at, summary_only, url_key, story_id, \
+         signature, revision) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1) \
          ON CONFLICT (id) DO UPDATE SET slug = excluded.slug, headline = excluded.headline, \
          subheading = excluded.subheading, source_name = excluded.source_name, \
          source_site = excluded.source_site, url = excluded.url, \
@@ -1076,10 +1089,11 @@ async fn write_article(
          body_hash = excluded.body_hash, headline_key = excluded.headline_key, \
          updated_at = excluded.updated_at, modified_at = excluded.modified_at, \
          summary_only = excluded.summary_only, url_key = excluded.url_key, captured = NULL, \
+         story_id = excluded.story_id, signature = excluded.signature, \
          revision = articles.revision + 1 \
          RETURNING id, revision",
     )
-    .bind(existing.map(|e| e.id))
+    .bind(id)
     .bind(article.slug())
     .bind(&article.headline)
     .bind(&article.subheading)
@@ -1099,10 +1113,12 @@ async fn write_article(
     .bind(&modified)
     .bind(article.summary_only)
     .bind(article.url_key())
+    .bind(story)
+    .bind(signature.as_ref().map(Signature::to_bytes))
     .fetch_one(&mut **tx)
     .await?;
-    let (id, revision): (i64, i64) = (row.get(0), row.get(1));
-    let story = assign_story(tx, id, &article.paragraphs).await?;
+    let revision: i64 = row.get(1);
+    file_bands(tx, id, signature.as_ref(), existing.is_none()).await?;
     if let Some(source) = source_name {
         learn_boilerplate(tx, id, source, &article.paragraphs, story, now).await?;
     }
@@ -1143,72 +1159,107 @@ async fn write_article(
 /// band. Keeps a write's cost flat when thousands of articles share stock text.
 const STORY_CANDIDATES: i64 = 64;
 
-/// Puts article `id` into the story its body tells: the story of the most
-/// similar earlier article when one is similar enough (see `crate::story`),
-/// else a story of its own. An article that already heads a story with other
-/// members keeps heading it.
+/// The story article `id` tells, by its body's `signature`: the story of
+/// the most similar other article when one is similar enough (see
+/// `crate::story`), else its own. An article that already heads a story
+/// with other members keeps heading it. Writes nothing.
+async fn choose_story(
+    tx: &mut Transaction<'_, Sqlite>,
+    id: i64,
+    signature: Option<&Signature>,
+    is_new: bool,
+) -> Result<i64> {
+    let Some(signature) = signature else {
+        return Ok(id);
+    };
+    if !is_new {
+        let heads_others: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM articles WHERE story_id = ?1 AND id != ?1)",
+        )
+        .bind(id)
+        .fetch_one(&mut **tx)
+        .await?;
+        if heads_others {
+            return Ok(id);
+        }
+    }
+    let candidates = sqlx::query(
+        "SELECT a.id, COALESCE(a.story_id, a.id), a.signature FROM articles a \
+         WHERE a.id IN (SELECT DISTINCT article_id FROM story_bands \
+         WHERE band_key IN (SELECT value FROM json_each(?1)) AND article_id != ?2 \
+         ORDER BY article_id DESC LIMIT ?3) \
+         ORDER BY a.id",
+    )
+    .bind(band_keys(signature))
+    .bind(id)
+    .bind(STORY_CANDIDATES)
+    .fetch_all(&mut **tx)
+    .await?;
+    let (mut story, mut best) = (id, 0);
+    for row in &candidates {
+        let Some(theirs) = row
+            .get::<Option<Vec<u8>>, _>(2)
+            .and_then(|b| Signature::from_bytes(&b))
+        else {
+            continue;
+        };
+        let agreement = signature.agreement(&theirs);
+        if signature.same_story(&theirs) && agreement > best {
+            best = agreement;
+            story = row.get(1);
+        }
+    }
+    Ok(story)
+}
+
+/// Files article `id` under its signature's band keys (none without one),
+/// replacing what it was filed under before.
+async fn file_bands(
+    tx: &mut Transaction<'_, Sqlite>,
+    id: i64,
+    signature: Option<&Signature>,
+    is_new: bool,
+) -> Result<()> {
+    // A new article's id was never filed: the bands of a deleted article
+    // went with it (ON DELETE CASCADE).
+    if !is_new {
+        sqlx::query("DELETE FROM story_bands WHERE article_id = ?")
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
+    }
+    if let Some(signature) = signature {
+        sqlx::query(
+            "INSERT OR IGNORE INTO story_bands (band_key, article_id) \
+             SELECT value, ?2 FROM json_each(?1)",
+        )
+        .bind(band_keys(signature))
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+fn band_keys(signature: &Signature) -> String {
+    serde_json::to_string(&signature.band_keys()).expect("numbers serialise")
+}
+
+/// Groups an article written before stories existed (see `derive_missing`).
 async fn assign_story(
     tx: &mut Transaction<'_, Sqlite>,
     id: i64,
     paragraphs: &[String],
 ) -> Result<i64> {
-    sqlx::query("DELETE FROM story_bands WHERE article_id = ?")
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
     let signature = Signature::of(paragraphs);
-    let heads_others: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM articles WHERE story_id = ?1 AND id != ?1)",
-    )
-    .bind(id)
-    .fetch_one(&mut **tx)
-    .await?;
-    let mut story = id;
-    if let Some(signature) = &signature {
-        let keys = serde_json::to_string(&signature.band_keys()).expect("numbers serialise");
-        if !heads_others {
-            let candidates = sqlx::query(
-                "SELECT a.id, COALESCE(a.story_id, a.id), a.signature FROM articles a \
-                 WHERE a.id IN (SELECT DISTINCT article_id FROM story_bands \
-                 WHERE band_key IN (SELECT value FROM json_each(?1)) AND article_id != ?2 \
-                 ORDER BY article_id DESC LIMIT ?3) \
-                 ORDER BY a.id",
-            )
-            .bind(&keys)
-            .bind(id)
-            .bind(STORY_CANDIDATES)
-            .fetch_all(&mut **tx)
-            .await?;
-            let mut best = 0;
-            for row in &candidates {
-                let Some(theirs) = row
-                    .get::<Option<Vec<u8>>, _>(2)
-                    .and_then(|b| Signature::from_bytes(&b))
-                else {
-                    continue;
-                };
-                let agreement = signature.agreement(&theirs);
-                if signature.same_story(&theirs) && agreement > best {
-                    best = agreement;
-                    story = row.get(1);
-                }
-            }
-        }
-        sqlx::query(
-            "INSERT OR IGNORE INTO story_bands (band_key, article_id) \
-             SELECT value, ?2 FROM json_each(?1)",
-        )
-        .bind(&keys)
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
-    }
+    let story = choose_story(tx, id, signature.as_ref(), false).await?;
     sqlx::query("UPDATE articles SET story_id = ?, signature = ? WHERE id = ?")
         .bind(story)
-        .bind(signature.map(|s| s.to_bytes()))
+        .bind(signature.as_ref().map(Signature::to_bytes))
         .bind(id)
         .execute(&mut **tx)
         .await?;
+    file_bands(tx, id, signature.as_ref(), false).await?;
     Ok(story)
 }
 
@@ -1224,62 +1275,63 @@ async fn learn_boilerplate(
     story: i64,
     now: &str,
 ) -> Result<()> {
-    for (key, text) in boilerplate::candidates(paragraphs) {
-        let added = sqlx::query(
-            "INSERT OR IGNORE INTO source_paragraphs (source_name, paragraph_key, story_id) \
-             VALUES (?, ?, ?)",
-        )
-        .bind(source)
-        .bind(key)
-        .bind(story)
-        .execute(&mut **tx)
-        .await?
-        .rows_affected();
-        if added == 0 {
+    // Two statements per article, whatever its length: every write pays
+    // for this, and each statement is a round trip to SQLite's thread.
+    let candidates = boilerplate::candidates(paragraphs);
+    let candidate_keys: Vec<i64> = candidates.iter().map(|(k, _)| *k).collect();
+    let all_keys: Vec<i64> = paragraphs.iter().map(|p| boilerplate::key(p)).collect();
+    let json = |keys: &[i64]| serde_json::to_string(keys).expect("numbers serialise");
+    sqlx::query(
+        "INSERT OR IGNORE INTO source_paragraphs (source_name, paragraph_key, story_id) \
+         SELECT ?1, value, ?2 FROM json_each(?3)",
+    )
+    .bind(source)
+    .bind(story)
+    .bind(json(&candidate_keys))
+    .execute(&mut **tx)
+    .await?;
+    // Learned before (1), or carried by enough stories now (0).
+    let rows = sqlx::query(
+        "SELECT paragraph_key, 1 FROM source_boilerplate WHERE source_name = ?1 \
+         AND paragraph_key IN (SELECT value FROM json_each(?2)) \
+         UNION ALL SELECT paragraph_key, 0 FROM source_paragraphs WHERE source_name = ?1 \
+         AND paragraph_key IN (SELECT value FROM json_each(?3)) \
+         GROUP BY paragraph_key HAVING COUNT(*) >= ?4",
+    )
+    .bind(source)
+    .bind(json(&all_keys))
+    .bind(json(&candidate_keys))
+    .bind(boilerplate::STORIES)
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut learned: Vec<i64> = rows
+        .iter()
+        .filter(|r| r.get::<i64, _>(1) == 1)
+        .map(|r| r.get(0))
+        .collect();
+    let reached: Vec<i64> = rows
+        .iter()
+        .filter(|r| r.get::<i64, _>(1) == 0)
+        .map(|r| r.get::<i64, _>(0))
+        .filter(|k| !learned.contains(k))
+        .collect();
+    for key in reached {
+        let Some((_, text)) = candidates.iter().find(|(k, _)| *k == key) else {
             continue;
-        }
-        let stories: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM source_paragraphs WHERE source_name = ? AND paragraph_key = ?",
-        )
-        .bind(source)
-        .bind(key)
-        .fetch_one(&mut **tx)
-        .await?;
-        if stories != boilerplate::STORIES {
-            continue;
-        }
-        let learned = sqlx::query(
+        };
+        sqlx::query(
             "INSERT OR IGNORE INTO source_boilerplate (source_name, paragraph_key, paragraph, learned_at) \
              VALUES (?, ?, ?, ?)",
         )
         .bind(source)
         .bind(key)
-        .bind(text)
+        .bind(*text)
         .bind(now)
         .execute(&mut **tx)
-        .await?
-        .rows_affected();
-        if learned == 0 {
-            continue;
-        }
+        .await?;
         leave_out(tx, source, id, text, now).await?;
+        learned.push(key);
     }
-    let learned: Vec<i64> = sqlx::query_scalar(
-        "SELECT paragraph_key FROM source_boilerplate WHERE source_name = ?1 \
-         AND paragraph_key IN (SELECT value FROM json_each(?2))",
-    )
-    .bind(source)
-    .bind(
-        serde_json::to_string(
-            &paragraphs
-                .iter()
-                .map(|p| boilerplate::key(p))
-                .collect::<Vec<_>>(),
-        )
-        .expect("numbers serialise"),
-    )
-    .fetch_all(&mut **tx)
-    .await?;
     let kept: Vec<&String> = paragraphs
         .iter()
         .filter(|p| !learned.contains(&boilerplate::key(p)))
