@@ -32,15 +32,9 @@ pub fn candidates(paragraphs: &[String]) -> Vec<(i64, &str)> {
     out
 }
 
-/// A paragraph's key: a 63-bit FNV-1a hash of its exact text, stable across
-/// releases because it is stored.
+/// A paragraph's key: 63 bits of a stable hash of its exact text (it is stored).
 pub fn key(paragraph: &str) -> i64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in paragraph.as_bytes() {
-        h ^= u64::from(*b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    (h >> 1) as i64
+    (crate::story::stable_hash(paragraph.as_bytes()) >> 1) as i64
 }
 
 #[cfg(test)]

@@ -79,6 +79,25 @@ fn file_location(path: &Path) -> Option<String> {
         .map(|u| u.to_string())
 }
 
+/// Registers a feed (location as [`location`] reads it) polled every
+/// `interval`; it is due at once. Needs no HTTP client: nothing is fetched.
+pub async fn register(
+    archive: &Archive,
+    given: &str,
+    interval: Duration,
+) -> Result<FeedRecord, FollowError> {
+    if interval < MIN_INTERVAL {
+        return Err(FollowError::IntervalTooShort);
+    }
+    let url = location(given)?;
+    let secs = i64::try_from(interval.as_secs()).unwrap_or(i64::MAX);
+    Ok(archive
+        .store()
+        .follow_feed(&url, secs)
+        .await
+        .map_err(archive::Error::from)?)
+}
+
 /// Polls feeds for one archive.
 #[derive(Clone)]
 pub struct Follower {
@@ -97,20 +116,9 @@ impl Follower {
         Follower { archive, client }
     }
 
-    /// Registers a feed (location as [`location`] reads it) polled every
-    /// `interval`; it is due at once.
+    /// Registers a feed, as [`register`] does.
     pub async fn follow(&self, given: &str, interval: Duration) -> Result<FeedRecord, FollowError> {
-        if interval < MIN_INTERVAL {
-            return Err(FollowError::IntervalTooShort);
-        }
-        let url = location(given)?;
-        let secs = i64::try_from(interval.as_secs()).unwrap_or(i64::MAX);
-        Ok(self
-            .archive
-            .store()
-            .follow_feed(&url, secs)
-            .await
-            .map_err(archive::Error::from)?)
+        register(&self.archive, given, interval).await
     }
 
     /// Polls every feed that is due now, one after another.

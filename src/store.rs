@@ -326,6 +326,15 @@ impl Store {
     /// story) for articles written before they existed, a batch per
     /// transaction, oldest first so earlier articles head their stories.
     async fn derive_missing(&self) -> Result<()> {
+        // Read first: the usual open finds nothing to do and must not wait
+        // for the write lock (an import may hold it for a while).
+        let missing: bool =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM articles WHERE story_id IS NULL)")
+                .fetch_one(&self.pool)
+                .await?;
+        if !missing {
+            return Ok(());
+        }
         loop {
             let done = self
                 .write(async |tx| {

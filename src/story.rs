@@ -202,6 +202,11 @@ impl Signature {
 // from std, whose hasher may change.
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 
+/// The FNV-1a hash of `bytes`: stable across releases, so fit to be stored.
+pub fn stable_hash(bytes: &[u8]) -> u64 {
+    fnv(FNV_OFFSET, bytes)
+}
+
 fn fnv(mut h: u64, bytes: &[u8]) -> u64 {
     for b in bytes {
         h ^= u64::from(*b);

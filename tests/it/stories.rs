@@ -29,6 +29,18 @@ fn wire() -> Vec<String> {
     WIRE.iter().map(|p| p.to_string()).collect()
 }
 
+/// `POST /api/v1/articles` with `body`.
+async fn create(app: &TestApp, token: &str, body: &serde_json::Value) -> crate::helpers::Reply {
+    app.request(
+        Request::post("/api/v1/articles")
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap(),
+    )
+    .await
+}
+
 #[tokio::test]
 async fn url_variants_are_the_same_page() {
     let app = TestApp::new().await;
@@ -55,15 +67,7 @@ async fn url_variants_are_the_same_page() {
     let token = api_token(&app, "t").await;
     let mut other = first.clone();
     other["url"] = json!("https://m.dawn.com/news/1690132/talks-resume#top");
-    let reply = app
-        .request(
-            Request::post("/api/v1/articles")
-                .header(header::AUTHORIZATION, format!("Bearer {token}"))
-                .header(header::CONTENT_TYPE, "application/json")
-                .body(Body::from(other.to_string()))
-                .unwrap(),
-        )
-        .await;
+    let reply = create(&app, &token, &other).await;
     assert_eq!(reply.status, StatusCode::CONFLICT, "{}", reply.body);
 }
 
@@ -414,14 +418,6 @@ async fn a_url_the_parser_cannot_read_still_matches_itself() {
     assert_eq!(again[0].id, first[0].id);
     assert_eq!(again[0].outcome, Outcome::Unchanged);
     let token = api_token(&app, "t").await;
-    let reply = app
-        .request(
-            Request::post("/api/v1/articles")
-                .header(header::AUTHORIZATION, format!("Bearer {token}"))
-                .header(header::CONTENT_TYPE, "application/json")
-                .body(Body::from(odd.to_string()))
-                .unwrap(),
-        )
-        .await;
+    let reply = create(&app, &token, &odd).await;
     assert_eq!(reply.status, StatusCode::CONFLICT, "{}", reply.body);
 }

@@ -15,7 +15,7 @@ use super::auth::WriteAccess;
 use super::openapi::problem;
 use crate::archive::Archive;
 use crate::article::format_date;
-use crate::follow::{FollowError, Follower, MIN_INTERVAL};
+use crate::follow::{FollowError, MIN_INTERVAL, register};
 use crate::store::FeedRecord;
 use crate::web::ApiError;
 
@@ -142,8 +142,7 @@ pub async fn follow(
         )));
     }
     let minutes = minutes as u64;
-    let feed = Follower::new(archive.clone())
-        .follow(&input.url, Duration::from_secs(minutes * 60))
+    let feed = register(&archive, &input.url, Duration::from_secs(minutes * 60))
         .await
         .map_err(|e| match e {
             FollowError::Archive(e) => ApiError::from(e),

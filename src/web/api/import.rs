@@ -104,6 +104,17 @@ struct Importer {
 }
 
 impl Importer {
+    fn new(archive: &Archive) -> Self {
+        Importer {
+            archive: archive.clone(),
+            pending: Vec::with_capacity(BATCH),
+            report: ImportReport {
+                summary: Summary::default(),
+                results: Vec::new(),
+            },
+        }
+    }
+
     async fn line(&mut self, number: usize, bytes: &[u8]) -> Result<(), ApiError> {
         let text = String::from_utf8_lossy(bytes);
         let text = text.trim();
@@ -210,14 +221,7 @@ async fn import_document(
         .await
         .map_err(crate::archive::Error::from)?
     };
-    let mut importer = Importer {
-        archive: archive.clone(),
-        pending: Vec::new(),
-        report: ImportReport {
-            summary: Summary::default(),
-            results: Vec::new(),
-        },
-    };
+    let mut importer = Importer::new(archive);
     for (i, item) in items.into_iter().enumerate() {
         importer.report.summary.lines += 1;
         match item {
@@ -334,14 +338,7 @@ pub async fn import(
     {
         return Err(too_large());
     }
-    let mut importer = Importer {
-        archive: archive.clone(),
-        pending: Vec::with_capacity(BATCH),
-        report: ImportReport {
-            summary: Summary::default(),
-            results: Vec::new(),
-        },
-    };
+    let mut importer = Importer::new(&archive);
     let mut stream = body.into_data_stream();
     let mut buffer: Vec<u8> = Vec::new();
     let (mut line, mut received, mut overlong) = (0usize, 0u64, false);
