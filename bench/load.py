@@ -43,13 +43,13 @@ def ensure_wrk():
                    stdout=subprocess.DEVNULL)
 
 
-def start_server(data, port, log_path):
+def start_server(data, port, log_path, binary=BINARY, extra=()):
     """Starts the server with its log in a file (a pipe nobody reads would
     fill up and stall it) and returns it with its address."""
     log_file = open(log_path, "w", encoding="utf-8")
     server = subprocess.Popen(
-        [BINARY, "--data", data, "serve", "--listen", f"127.0.0.1:{port}",
-         "--search-rate-limit", "0", "--write-rate-limit", "0"],
+        [binary, "--data", data, "serve", "--listen", f"127.0.0.1:{port}",
+         "--search-rate-limit", "0", "--write-rate-limit", "0", *extra],
         stdout=subprocess.DEVNULL, stderr=log_file,
         env={**os.environ, "RUST_LOG": "warn,newsarchive::web=info"})
     deadline = time.time() + 60
@@ -102,9 +102,9 @@ def paths_for(queries, articles, years, rng):
     return paths
 
 
-def wrk(base, paths_file, seconds, connections):
+def wrk(base, paths_file, seconds, connections, timeout=10):
     out = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", f"{timeout}s",
          "-s", os.path.join(ROOT, "bench", "load.lua"), base],
         capture_output=True, text=True, check=True,
         env={**os.environ, "LOAD_PATHS": paths_file})

@@ -194,6 +194,12 @@ impl Archive {
         self.inner.index.read().expect("index lock").clone()
     }
 
+    /// The search index as it is now, for running the engine without the
+    /// database (the raw-engine benchmark).
+    pub fn search_index(&self) -> Arc<SearchIndex> {
+        self.index()
+    }
+
     /// What the archive has measured about itself.
     pub fn metrics(&self) -> &Metrics {
         &self.inner.metrics

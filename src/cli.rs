@@ -1,5 +1,5 @@
 //! The command line: `serve`, `import`, `follow`, `feeds`, `unfollow`,
-//! `reindex`, `search`, `token`, `check`, `backup`, `restore` and `export`,
+//! `reindex`, `search`, `bench-search`, `token`, `check`, `backup`, `restore` and `export`,
 //! each flag also readable from a `NEWSARCHIVE_*` environment variable.
 
 use std::io::IsTerminal as _;
@@ -121,6 +121,22 @@ pub enum Command {
         /// Number of results to print.
         #[arg(long, default_value_t = 10)]
         limit: usize,
+    },
+    /// Benchmark the search engine alone: run a query file (as
+    /// `bench/corpus.py` writes it) in-process against the index, without
+    /// HTTP, database or snippets, and print each search's time as JSON.
+    BenchSearch {
+        /// The query file: `{"queries": [{"id", "kind", "q", "from"?, "to"?}, ...]}`.
+        queries: PathBuf,
+        /// Threads searching at once.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=256))]
+        threads: u64,
+        /// Seconds to keep searching (every thread makes at least one round).
+        #[arg(long, default_value_t = 10.0)]
+        seconds: f64,
+        /// Ask every query for all facets and a histogram as well.
+        #[arg(long)]
+        facets: bool,
     },
     /// Create, list and revoke the API tokens that writes through the JSON API need.
     Token {
@@ -280,6 +296,30 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Search { query, limit } => search(&data, &query.join(" "), limit).await,
+        Command::BenchSearch {
+            queries,
+            threads,
+            seconds,
+            facets,
+        } => {
+            anyhow::ensure!(
+                seconds.is_finite() && (0.0..=86_400.0).contains(&seconds),
+                "--seconds must be between 0 and 86400, not {seconds}"
+            );
+            let archive = open(&data).await?;
+            let index = crate::bench::ready_index(&archive).await?;
+            let options = crate::bench::Options {
+                threads: usize::try_from(threads).unwrap_or(1),
+                duration: Duration::from_secs_f64(seconds),
+                facets,
+            };
+            let report =
+                tokio::task::spawn_blocking(move || crate::bench::run(&index, &queries, options))
+                    .await??;
+            archive.close().await?;
+            println!("{}", serde_json::to_string(&report)?);
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Token { action } => token(&data, action).await,
         Command::Check { repair } => check(&data, repair).await,
         Command::Backup { dest } => {

@@ -7,6 +7,7 @@ pub mod archive;
 pub mod article;
 pub mod auth;
 pub mod backup;
+pub mod bench;
 pub mod boilerplate;
 pub mod cli;
 pub mod follow;

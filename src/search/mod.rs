@@ -1065,6 +1065,9 @@ pub struct Snippet {
 pub struct Highlighter {
     body: SnippetGenerator,
     headline: SnippetGenerator,
+    /// Text a paragraph must contain (lowercase) to hold a match; None
+    /// when some matched term is too short or not ASCII to tell.
+    clues: Option<Vec<String>>,
 }
 
 impl Highlighter {
@@ -1073,7 +1076,35 @@ impl Highlighter {
         body.set_max_num_chars(240);
         let mut headline = SnippetGenerator::create(searcher, query, fields.text)?;
         headline.set_max_num_chars(10_000);
-        Ok(Highlighter { body, headline })
+        // The terms the snippet generator looks for (it also drops those
+        // the index lacks, so these may be a few more).
+        let mut terms = Vec::new();
+        query.query_terms(&mut |term, _| {
+            if term.field() == fields.text {
+                terms.push(term.value().as_str().map(stem_clue));
+            }
+        });
+        let clues = terms.into_iter().flatten().collect();
+        Ok(Highlighter {
+            body,
+            headline,
+            clues,
+        })
+    }
+
+    /// False when `text` cannot hold a match, found without analysing it:
+    /// analysing (stemming) every paragraph of every result is most of a
+    /// search's time, and most paragraphs hold none of the query's words.
+    fn may_match(&self, text: &str) -> bool {
+        let Some(clues) = &self.clues else {
+            return true;
+        };
+        // Folding could turn a non-ASCII letter into one of the clue's.
+        if text.chars().any(|c| !c.is_ascii() && c.is_alphanumeric()) {
+            return true;
+        }
+        let lower = text.to_ascii_lowercase();
+        clues.iter().any(|clue| lower.contains(clue.as_str()))
     }
 
     /// The headline with matches marked (escaped HTML).
@@ -1098,6 +1129,9 @@ impl Highlighter {
         // Best: the most distinct query words, then the most matches.
         let mut best: Option<((usize, usize), Snippet)> = None;
         for (index, text) in paragraphs.iter().enumerate() {
+            if !self.may_match(text) {
+                continue;
+            }
             let snippet = self.body.snippet(text);
             let mut words: Vec<String> = snippet
                 .highlighted()
@@ -1136,6 +1170,15 @@ impl Highlighter {
         }
         best.map(|(_, s)| s)
     }
+}
+
+/// What any word that stems to `term` starts with: the English (Porter2)
+/// stemmer only rewrites a word's ending and at most changes the stem's last
+/// letter (`happy` to `happi`, `relational` to `relat`), so all but the
+/// stem's last letter begin the word. Stems under four letters are too
+/// short to trust (`dying` stems to `die`), and non-ASCII ones were folded.
+fn stem_clue(term: &str) -> Option<String> {
+    (term.len() >= 4 && term.is_ascii()).then(|| term[..term.len() - 1].to_owned())
 }
 
 fn mark(text: &str, ranges: &[std::ops::Range<usize>]) -> String {
@@ -1392,6 +1435,39 @@ mod tests {
             tokens(&mut exact_analyzer(), "Bhutto-Zardari"),
             ["bhutto", "zardari"]
         );
+    }
+
+    #[test]
+    fn every_word_contains_the_clue_of_its_stem() {
+        // Words whose stems the stemmer rewrites, and the text of the
+        // stories fixture, which has quotes, names and numbers.
+        let tricky = "happy happiness relational organization abilities possibly \
+            fluency reasonably operator sensitivity hoping hopping cried generously \
+            gently early only singly news skies dying lying conditional hopeful \
+            electrical formalize activity analogies fully carelessly agreed \
+            feeding sizing hypocrisy 2022 Bhutto-Zardari Blinken’s";
+        let fixture = include_str!("../../tests/fixtures/stories.ndjson");
+        let mut analyzer = stemmed_analyzer();
+        let mut checked = 0;
+        for word in tricky.split_whitespace().chain(fixture.split_whitespace()) {
+            for part in word.split(|c: char| !c.is_alphanumeric()) {
+                if part.is_empty() || !part.is_ascii() {
+                    continue;
+                }
+                for stem in tokens(&mut analyzer, part) {
+                    if let Some(clue) = stem_clue(&stem) {
+                        assert!(
+                            part.to_ascii_lowercase().contains(&clue),
+                            "{part} stems to {stem}, which `{clue}` does not begin"
+                        );
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert!(checked > 200, "only {checked} words had a clue");
+        assert_eq!(stem_clue("die"), None);
+        assert_eq!(stem_clue("café"), None);
     }
 
     #[test]
