@@ -4,7 +4,10 @@
 # parser), schemathesis (the API fuzzer), Debian's Chromium and the browser
 # tests' npm packages. Then: cargo test (unit and integration tests),
 # schemathesis against the API, and the real-browser tests, both against the
-# binary cargo test built.
+# binary cargo test built; last, the benchmark pipeline at a tiny scale
+# (bench/run.py: 2,000 articles, a few seconds of load, with its peers
+# installed when missing) so that it cannot rot. It asserts no speed; it
+# fails only if a step or a request fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,3 +24,4 @@ fi
 cargo test
 bash tests/api/run.sh
 bash tests/browser/run.sh
+python3 bench/run.py --count 2000 --seconds 2 --budget 30 --binary target/debug/newsarchive

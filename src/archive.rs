@@ -270,6 +270,12 @@ impl Archive {
             .unwrap_or(false))
     }
 
+    /// True when every change up to `seq` is searchable and no rebuild is
+    /// under way: pages rendered now reflect change `seq` everywhere.
+    pub fn is_searchable_through(&self, seq: i64) -> bool {
+        *self.inner.applied.borrow() >= seq && self.rebuilding().is_none()
+    }
+
     /// Why the indexer failed last, while it keeps failing (a full disk, say).
     pub fn index_error(&self) -> Option<String> {
         self.inner.index_error.lock().expect("error lock").clone()

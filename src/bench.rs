@@ -78,7 +78,11 @@ fn read_queries(path: &Path, facets: bool) -> anyhow::Result<Vec<Prepared>> {
                     .as_deref()
                     .map(|v| {
                         crate::article::parse_iso_date(v).with_context(|| {
-                            format!("{}: query {}: `{name}` is not a date", path.display(), query.id)
+                            format!(
+                                "{}: query {}: `{name}` is not a date",
+                                path.display(),
+                                query.id
+                            )
                         })
                     })
                     .transpose()

@@ -75,6 +75,10 @@ pub enum Command {
         /// Do not poll followed feeds in this process (another one does).
         #[arg(long, env = "NEWSARCHIVE_NO_FOLLOW")]
         no_follow: bool,
+        /// Megabytes of rendered pages kept in memory, served again until
+        /// the archive changes (0: render every request).
+        #[arg(long, env = "NEWSARCHIVE_PAGE_CACHE_MB", default_value_t = 64, value_parser = clap::value_parser!(u64).range(0..=65_536))]
+        page_cache_mb: u64,
     },
     /// Import articles from files and directories (searched recursively).
     ///
@@ -204,6 +208,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             max_connections,
             shutdown_grace,
             no_follow,
+            page_cache_mb,
         } => {
             let archive = open(&data).await?;
             let follower = (!no_follow)
@@ -214,6 +219,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 search_rate_limit,
                 request_timeout: None,
                 body_timeout: Some(Duration::from_secs(body_timeout)),
+                page_cache_bytes: page_cache_mb * 1024 * 1024,
                 connections: crate::web::ConnectionLimits {
                     header_read_timeout: Duration::from_secs(header_timeout),
                     max_connections: usize::try_from(max_connections).unwrap_or(usize::MAX),

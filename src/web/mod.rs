@@ -4,6 +4,7 @@
 //! accept loop with its connection deadlines in `server`.
 
 mod api;
+mod cache;
 mod error;
 mod limits;
 mod pages;
@@ -55,6 +56,8 @@ pub struct Config {
     pub body_timeout: Option<Duration>,
     /// Deadlines and caps for client connections.
     pub connections: ConnectionLimits,
+    /// Bytes of rendered pages kept in memory; 0: none.
+    pub page_cache_bytes: u64,
 }
 
 /// What every handler can reach. Cheap to clone.
@@ -65,6 +68,7 @@ pub struct AppState {
     pub limits: Arc<RateLimits>,
     /// The API's OpenAPI document as JSON, for the API page.
     pub api_doc: Arc<serde_json::Value>,
+    pub pages: Arc<cache::PageCache>,
 }
 
 /// The stylesheet's path, named by its content hash (`/static/style.<hash>.css`)
@@ -122,6 +126,7 @@ pub fn router(archive: Archive, config: Config) -> Router {
     let (api, api_doc) = api::router(timeout);
     let state = AppState {
         archive: archive.clone(),
+        pages: Arc::new(cache::PageCache::new(config.page_cache_bytes)),
         config: Arc::new(config),
         limits: Arc::new(limits),
         api_doc,
@@ -279,11 +284,13 @@ async fn readable_errors(request: Request, next: Next) -> Response {
 
 /// Pages depend only on the archive's content, so the last change names
 /// their version: a reload whose `If-None-Match` still matches gets a 304
-/// without rendering anything.
-async fn conditional_get(State(archive): State<Archive>, request: Request, next: Next) -> Response {
+/// without rendering anything, and a page already rendered from this
+/// version is served from the page cache.
+async fn conditional_get(State(state): State<AppState>, request: Request, next: Next) -> Response {
     if request.method() != Method::GET && request.method() != Method::HEAD {
         return next.run(request).await;
     }
+    let archive = &state.archive;
     let last = match archive.store().last_change().await {
         Ok(last) => last,
         Err(e) => {
@@ -301,7 +308,28 @@ async fn conditional_get(State(archive): State<Archive>, request: Request, next:
     if matches {
         return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response();
     }
-    let mut response = next.run(request).await;
+    // Only a version the search index has caught up with, so that a
+    // search page is never kept with results older than its version.
+    let key = (request.method() == Method::GET
+        && state.pages.is_enabled()
+        && archive.is_searchable_through(seq))
+    .then(|| cache::Key {
+        version: seq,
+        host: request
+            .headers()
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or_default()
+            .to_owned(),
+        target: request.uri().to_string(),
+    });
+    let mut response = match key {
+        Some(key) => match state.pages.get(&key) {
+            Some(page) => page,
+            None => state.pages.keep(key, next.run(request).await).await,
+        },
+        None => next.run(request).await,
+    };
     if response.status() == StatusCode::OK {
         let headers = response.headers_mut();
         if let Ok(value) = HeaderValue::from_str(&etag) {

@@ -49,7 +49,12 @@ impl TestApp {
     pub async fn new() -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let archive = Archive::open(dir.path()).await.expect("open archive");
-        let router = newsarchive::web::router(archive.clone(), newsarchive::web::Config::default());
+        // As `serve` runs it: pages are cached.
+        let config = newsarchive::web::Config {
+            page_cache_bytes: 64 << 20,
+            ..Default::default()
+        };
+        let router = newsarchive::web::router(archive.clone(), config);
         TestApp {
             dir,
             archive,

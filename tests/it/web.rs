@@ -1,8 +1,9 @@
 //! Pages, JSON and errors through the real router.
 
-use axum::http::header;
+use axum::body::Body;
+use axum::http::{Request, header};
 
-use crate::helpers::{TestApp, article};
+use crate::helpers::{TestApp, article, tamper};
 
 const SEED_PATH: &str =
     "/articles/1/pakistan-and-united-states-have-resumed-attempts-to-restore-relations";
@@ -347,4 +348,68 @@ async fn other_methods_get_a_readable_405() {
     assert_eq!(api.status, 405);
     assert_eq!(api.content_type(), "application/problem+json");
     assert_eq!(api.json()["status"], 405);
+}
+
+#[tokio::test]
+async fn pages_are_served_from_the_cache_until_the_archive_changes() {
+    let app = TestApp::with_seed().await;
+    let first = app.get("/").await;
+    assert_eq!(first.status, 200);
+    // A change behind the archive's back (no change-log entry) is not
+    // seen: the page comes from the cache, not from the database.
+    tamper(
+        app.data(),
+        "UPDATE articles SET headline = 'Rewritten behind its back' WHERE id = 1",
+    )
+    .await;
+    let again = app.get("/").await;
+    assert_eq!(again.body, first.body);
+    assert_eq!(again.headers[header::ETAG], first.headers[header::ETAG]);
+    assert_eq!(again.content_type(), first.content_type());
+
+    // A write through the archive is a new version: every page renders afresh.
+    app.archive
+        .create(&article(serde_json::json!({
+            "headline": "Harbour ferries resume after the strike",
+            "paragraphs": ["The ferries sail again."]
+        })))
+        .await
+        .unwrap();
+    app.indexed().await;
+    let after = app.get("/").await;
+    assert_ne!(after.headers[header::ETAG], first.headers[header::ETAG]);
+    assert!(
+        after
+            .body
+            .contains("Harbour ferries resume after the strike")
+    );
+    assert!(after.body.contains("Rewritten behind its back"));
+    let search = app.get("/search?q=ferries").await;
+    assert!(
+        search
+            .body
+            .contains("/articles/2/harbour-ferries-resume-after-the-strike"),
+        "{}",
+        search.body
+    );
+}
+
+#[tokio::test]
+async fn cached_pages_are_kept_apart_by_host() {
+    let app = TestApp::with_seed().await;
+    for host in ["news.example", "mirror.example", "news.example"] {
+        let request = Request::get(SEED_PATH)
+            .header(header::HOST, host)
+            .body(Body::empty())
+            .unwrap();
+        let page = app.request(request).await;
+        assert_eq!(page.status, 200);
+        assert!(
+            page.body.contains(&format!(
+                "<link rel=\"canonical\" href=\"http://{host}/articles/1/"
+            )),
+            "{host}: {}",
+            page.body
+        );
+    }
 }
