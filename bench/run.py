@@ -293,7 +293,8 @@ def by_kind(queries, times):
 def one_client(base, paths, seconds, budget):
     """The paths in a seeded random order over one keep-alive connection,
     timed one by one, after ten untimed ones: rounds until at least one is
-    complete and `seconds` have passed, but never past `budget` seconds (a
+    complete and `seconds` have passed, but never past `budget` seconds in
+    all, warm-up included (a
     slow peer then answers part of the set, all kinds alike). Returns each
     path's times in microseconds and the errors."""
     host = urllib.parse.urlparse(base)
@@ -309,13 +310,16 @@ def one_client(base, paths, seconds, budget):
 
     order = list(range(len(paths)))
     random.Random(11).shuffle(order)
+    deadline = time.monotonic() + budget
     for n in order[:10]:
+        if time.monotonic() > deadline:
+            break
         get(paths[n])
     times = [[] for _ in paths]
     started = time.monotonic()
     done = 0
     while done < len(paths) or time.monotonic() - started < seconds:
-        if time.monotonic() - started > budget:
+        if time.monotonic() > deadline:
             break
         n = order[done % len(order)]
         t = time.perf_counter_ns()
