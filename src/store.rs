@@ -19,11 +19,12 @@ use crate::story::Signature;
 
 /// How long a writer waits for the write lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
-/// SQLite's page cache per connection, in KiB (its default is 2 MiB). A
-/// write touches the B-trees of a dozen indexes at random keys (hashes,
-/// story bands); past a few hundred thousand articles those pages no longer
-/// fit in 2 MiB, and every insert reads them back from the file.
-const PAGE_CACHE_KIB: u32 = 16 * 1024;
+/// SQLite's page cache of the writing connection, in KiB (its default,
+/// which the reading connections keep, is 2 MiB). A write touches the
+/// B-trees of a dozen indexes at random keys (hashes, story bands); past
+/// some tens of thousands of articles those pages no longer fit in 2 MiB,
+/// and every insert reads them back from the file.
+const WRITER_CACHE_KIB: u32 = 16 * 1024;
 
 /// Errors from the database.
 #[derive(Debug, thiserror::Error)]
@@ -305,6 +306,9 @@ pub struct PollRecord {
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: SqlitePool,
+    /// The one connection write transactions use (SQLite has one writer
+    /// at a time anyway), with a larger page cache than the readers'.
+    writer: SqlitePool,
 }
 
 impl Store {
@@ -316,14 +320,19 @@ impl Store {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(BUSY_TIMEOUT)
-            .pragma("cache_size", format!("-{}", PAGE_CACHE_KIB))
             .foreign_keys(true);
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
-            .connect_with(options)
+            .connect_with(options.clone())
             .await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
-        let store = Store { pool };
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            // Writers queue here as they would for SQLite's lock.
+            .acquire_timeout(BUSY_TIMEOUT)
+            .connect_with(options.pragma("cache_size", format!("-{WRITER_CACHE_KIB}")))
+            .await?;
+        let store = Store { pool, writer };
         store.derive_missing().await?;
         Ok(store)
     }
@@ -399,7 +408,7 @@ impl Store {
         &self,
         body: impl AsyncFnOnce(&mut Transaction<'_, Sqlite>) -> Result<T>,
     ) -> Result<T> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.writer.acquire().await?;
         let result = async {
             let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
             let value = body(&mut tx).await?;
@@ -943,8 +952,9 @@ impl Store {
         Ok(Snapshot { tx, last_seq })
     }
 
-    /// Closes the pool, waiting for connections to finish.
+    /// Closes both pools, waiting for connections to finish.
     pub async fn close(&self) {
+        self.writer.close().await;
         self.pool.close().await;
     }
 }
