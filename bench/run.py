@@ -170,13 +170,15 @@ class RssSampler:
 
 def wait_http(url, timeout=300):
     deadline = time.time() + timeout
+    error = None
     while time.time() < deadline:
         try:
             with urllib.request.urlopen(url, timeout=30):
                 return
-        except OSError:
+        except OSError as e:
+            error = e
             time.sleep(0.2)
-    raise SystemExit(f"{url} did not answer within {timeout} s")
+    raise SystemExit(f"{url} did not answer within {timeout} s (last: {error})")
 
 
 def size_of(path):
@@ -424,6 +426,8 @@ def main():
     binary = os.path.abspath(binary)
     work = os.path.abspath(args.work or tempfile.mkdtemp(prefix="newsarchive-bench-"))
     os.makedirs(work, exist_ok=True)
+    # nginx's workers run as another user when it is started as root.
+    os.chmod(work, 0o755)
     commands = [" ".join(["python3", "bench/run.py", *sys.argv[1:]])]
 
     corpus, queries_file = args.corpus, args.queries
