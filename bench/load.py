@@ -64,6 +64,18 @@ def start_server(data, port, log_path, binary=BINARY, extra=()):
     raise SystemExit(f"the server did not start; see {log_path}")
 
 
+def write_corpus(work, count):
+    """Writes a corpus of `count` articles (seed 1) and its queries into
+    `work` with corpus.py; returns both paths."""
+    corpus = os.path.join(work, "corpus.ndjson")
+    queries = os.path.join(work, "queries.json")
+    log(f"writing a corpus of {count} articles")
+    subprocess.run([sys.executable, os.path.join(ROOT, "bench", "corpus.py"),
+                    "--count", str(count), "--seed", "1", "--out", corpus,
+                    "--queries", queries], check=True, stdout=subprocess.DEVNULL)
+    return corpus, queries
+
+
 def wait_ready(base, timeout=600):
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -129,12 +141,7 @@ def main():
     subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
     work = args.keep or tempfile.mkdtemp(prefix="newsarchive-load-")
     os.makedirs(work, exist_ok=True)
-    corpus = os.path.join(work, "corpus.ndjson")
-    queries_file = os.path.join(work, "queries.json")
-    log(f"writing a corpus of {args.articles} articles")
-    subprocess.run([sys.executable, os.path.join(ROOT, "bench", "corpus.py"),
-                    "--count", str(args.articles), "--seed", "1", "--out", corpus,
-                    "--queries", queries_file], check=True, stdout=subprocess.DEVNULL)
+    corpus, queries_file = write_corpus(work, args.articles)
     half = args.articles // 2
     first, second = os.path.join(work, "first.ndjson"), os.path.join(work, "second.ndjson")
     with open(corpus, encoding="utf-8") as source, \

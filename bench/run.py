@@ -432,12 +432,7 @@ def main():
 
     corpus, queries_file = args.corpus, args.queries
     if not corpus:
-        corpus = os.path.join(work, "corpus.ndjson")
-        queries_file = os.path.join(work, "queries.json")
-        log(f"writing a corpus of {args.count} articles")
-        subprocess.run([sys.executable, os.path.join(ROOT, "bench", "corpus.py"),
-                        "--count", str(args.count), "--seed", "1", "--out", corpus,
-                        "--queries", queries_file], check=True, stdout=subprocess.DEVNULL)
+        corpus, queries_file = load.write_corpus(work, args.count)
     with open(queries_file, encoding="utf-8") as f:
         queries = json.load(f)["queries"]
     if not queries:

@@ -190,14 +190,10 @@ impl Archive {
         &self.inner.store
     }
 
-    fn index(&self) -> Arc<SearchIndex> {
+    /// The search index as it is now (the raw-engine benchmark runs it
+    /// without the database).
+    pub fn index(&self) -> Arc<SearchIndex> {
         self.inner.index.read().expect("index lock").clone()
-    }
-
-    /// The search index as it is now, for running the engine without the
-    /// database (the raw-engine benchmark).
-    pub fn search_index(&self) -> Arc<SearchIndex> {
-        self.index()
     }
 
     /// What the archive has measured about itself.
