@@ -292,21 +292,77 @@ def by_kind(queries, times):
     return result
 
 
+def import_both(binary, corpus, data, peer_db, facts):
+    """Imports the corpus into a fresh archive and into the peer's database;
+    returns both sides' figures."""
+    shutil.rmtree(data, ignore_errors=True)
+    for stale in (peer_db, peer_db + "-wal", peer_db + "-shm"):
+        if os.path.exists(stale):
+            os.remove(stale)
+    log("importing with newsarchive")
+    ours = timed([binary, "--data", data, "import", corpus],
+                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    ours["bytes_on_disk"] = size_of(data)
+    log("importing with sqlite-utils insert + enable-fts")
+    insert = timed([sys.executable, "-m", "sqlite_utils", "insert", peer_db, "articles",
+                    corpus, "--nl", "--alter"], stdout=subprocess.DEVNULL)
+    fts = timed([sys.executable, "-m", "sqlite_utils", "enable-fts", peer_db, "articles",
+                 "headline", "subheading", "paragraphs", "--fts5", "--tokenize", "porter"],
+                stdout=subprocess.DEVNULL)
+    peer = {"seconds": insert["seconds"] + fts["seconds"],
+            "cpu_seconds": insert["cpu_seconds"] + fts["cpu_seconds"],
+            "peak_rss_mib": max(insert["peak_rss_mib"], fts["peak_rss_mib"]),
+            "insert_seconds": insert["seconds"], "fts_seconds": fts["seconds"],
+            "bytes_on_disk": sum(size_of(p) for p in (peer_db, peer_db + "-wal")
+                                 if os.path.exists(p))}
+    for figures in (ours, peer):
+        figures["articles_per_second"] = facts["articles"] / figures["seconds"]
+        figures["mb_per_second"] = facts["file_bytes"] / 1e6 / figures["seconds"]
+        figures["disk_to_text"] = figures["bytes_on_disk"] / facts["text_bytes"]
+    return {"newsarchive": ours, "datasette_route": peer}
+
+
+def stop(process):
+    """Asks a process to stop, and kills it if it has not within 10 s."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+ONE_CLIENT_TIMEOUT = 120
+
+
 def one_client(base, paths, seconds, budget):
     """The paths in a seeded random order over one keep-alive connection,
     timed one by one, after ten untimed ones: rounds until at least one is
     complete and `seconds` have passed, but never past `budget` seconds in
-    all, warm-up included (a
-    slow peer then answers part of the set, all kinds alike). Returns each
-    path's times in microseconds and the errors."""
+    all, warm-up included (a slow peer then answers part of the set, all
+    kinds alike). A search still unanswered after ONE_CLIENT_TIMEOUT seconds
+    is counted as taking that long and listed in the timeouts. Returns each
+    path's times in microseconds, the errors and the timeouts."""
     host = urllib.parse.urlparse(base)
-    connection = http.client.HTTPConnection(host.hostname, host.port, timeout=120)
-    errors = []
+    connection = None
+    errors, timeouts = [], []
 
     def get(path):
-        connection.request("GET", path)
-        reply = connection.getresponse()
-        body = reply.read()
+        nonlocal connection
+        if connection is None:
+            connection = http.client.HTTPConnection(host.hostname, host.port,
+                                                    timeout=ONE_CLIENT_TIMEOUT)
+        try:
+            connection.request("GET", path)
+            reply = connection.getresponse()
+            body = reply.read()
+        except TimeoutError:
+            timeouts.append(path)
+            connection.close()
+            connection = None
+            return
         if reply.status != 200:
             errors.append(f"{reply.status} {path}: {body[:300]!r}")
 
@@ -328,8 +384,9 @@ def one_client(base, paths, seconds, budget):
         get(paths[n])
         times[n].append((time.perf_counter_ns() - t) // 1000)
         done += 1
-    connection.close()
-    return times, errors
+    if connection is not None:
+        connection.close()
+    return times, errors, timeouts
 
 
 def many_clients(base, paths, seconds, work, name, connections=16, timeout=10):
@@ -413,6 +470,9 @@ def main():
     parser.add_argument("--corpus", help="an existing corpus file (with --queries)")
     parser.add_argument("--queries", help="its query file")
     parser.add_argument("--work", help="work folder (default: a temporary one, removed after)")
+    parser.add_argument("--reuse", action="store_true",
+                        help="skip the import: use the archive and peer database an earlier "
+                             "run left in --work (its import figures are not measured again)")
     parser.add_argument("--results", help="write every figure here as JSON")
     parser.add_argument("--markdown", help="write the tables here")
     args = parser.parse_args()
@@ -447,31 +507,17 @@ def main():
     # 1. Import.
     data = os.path.join(work, "data")
     peer_db = os.path.join(work, "peer.db")
-    shutil.rmtree(data, ignore_errors=True)
-    for stale in (peer_db, peer_db + "-wal", peer_db + "-shm"):
-        if os.path.exists(stale):
-            os.remove(stale)
-    log("importing with newsarchive")
-    ours = timed([binary, "--data", data, "import", corpus],
-                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    ours["bytes_on_disk"] = size_of(data)
-    log("importing with sqlite-utils insert + enable-fts")
-    insert = timed([sys.executable, "-m", "sqlite_utils", "insert", peer_db, "articles",
-                    corpus, "--nl", "--alter"], stdout=subprocess.DEVNULL)
-    fts = timed([sys.executable, "-m", "sqlite_utils", "enable-fts", peer_db, "articles",
-                 "headline", "subheading", "paragraphs", "--fts5", "--tokenize", "porter"],
-                stdout=subprocess.DEVNULL)
-    peer = {"seconds": insert["seconds"] + fts["seconds"],
-            "cpu_seconds": insert["cpu_seconds"] + fts["cpu_seconds"],
-            "peak_rss_mib": max(insert["peak_rss_mib"], fts["peak_rss_mib"]),
-            "insert_seconds": insert["seconds"], "fts_seconds": fts["seconds"],
-            "bytes_on_disk": sum(size_of(p) for p in (peer_db, peer_db + "-wal")
-                                 if os.path.exists(p))}
-    for figures in (ours, peer):
-        figures["articles_per_second"] = facts["articles"] / figures["seconds"]
-        figures["mb_per_second"] = facts["file_bytes"] / 1e6 / figures["seconds"]
-        figures["disk_to_text"] = figures["bytes_on_disk"] / facts["text_bytes"]
-    results["import"] = {"newsarchive": ours, "datasette_route": peer}
+    if args.reuse:
+        if not (args.work and os.path.isdir(data) and os.path.exists(peer_db)):
+            raise SystemExit("--reuse needs a --work folder holding data/ and peer.db")
+        log("reusing the archive and peer database in the work folder (no import)")
+        results["import"] = {"reused": True, "newsarchive": {}, "datasette_route": {}}
+        for figures, path in ((results["import"]["newsarchive"], data),
+                              (results["import"]["datasette_route"], peer_db)):
+            figures["bytes_on_disk"] = size_of(path)
+            figures["disk_to_text"] = figures["bytes_on_disk"] / facts["text_bytes"]
+    else:
+        results["import"] = import_both(binary, corpus, data, peer_db, facts)
     with sqlite3.connect(peer_db) as db:
         columns = {row[1] for row in db.execute("PRAGMA table_info(articles)")}
 
@@ -501,10 +547,13 @@ def main():
             for engine, at in (("newsarchive", base), ("datasette", peer_base)):
                 paths = paths_for(queries, engine, facets, columns)
                 log(f"search, {engine}, {variant}: 1 client")
-                times, failed = one_client(at, paths, args.seconds, args.budget)
+                times, failed, timed_out = one_client(at, paths, args.seconds, args.budget)
                 errors += failed
+                if timed_out and engine != "datasette":
+                    errors.append(f"{engine} {variant}: {len(timed_out)} searches timed out")
                 one = by_kind(queries, times)
                 one["complete"] = all(times)
+                one["timeouts"] = len(timed_out)
                 log(f"search, {engine}, {variant}: 16 clients")
                 many = many_clients(at, paths, args.seconds, work, f"{engine}-{variant}",
                                     timeout=60)
@@ -516,6 +565,9 @@ def main():
                 search[f"{engine}_{variant}"] = {"one_client": one, "sixteen_clients": many}
         results["memory"]["newsarchive_peak_under_load_mib"] = sampler.stop()
         results["memory"]["datasette_peak_under_load_mib"] = peer_sampler.stop()
+        # Searches wrk gave up on keep Datasette busy for minutes at scale:
+        # stop it before the pages are measured.
+        stop(datasette)
 
         log("pages")
         root = os.path.join(work, "static")
@@ -569,8 +621,7 @@ def main():
     finally:
         server.terminate()
         server.wait()
-        datasette.terminate()
-        datasette.wait()
+        stop(datasette)
 
     for facets in (False, True):
         variant = "facets" if facets else "plain"
@@ -628,7 +679,14 @@ def markdown(r):
            "| | newsarchive | sqlite-utils insert + enable-fts | ratio |",
            "| --- | --- | --- | --- |"]
     ours, peer = r["import"]["newsarchive"], r["import"]["datasette_route"]
-    out += [
+    if r["import"].get("reused"):
+        out[-4:] = ["**On disk** (the import was not run again: `--reuse`):", "",
+                    "| | newsarchive | sqlite-utils insert + enable-fts |", "| --- | --- | --- |",
+                    f"| on disk | {ours['bytes_on_disk'] / 2**20:,.0f} MiB "
+                    f"({ours['disk_to_text']:.2f}× the text) | "
+                    f"{peer['bytes_on_disk'] / 2**20:,.0f} MiB ({peer['disk_to_text']:.2f}× the text) |"]
+        ours = None
+    out += [] if ours is None else [
         f"| wall time | {ours['seconds']:.1f} s | {peer['seconds']:.1f} s "
         f"({peer['insert_seconds']:.1f} + {peer['fts_seconds']:.1f}) | "
         f"{ratio(peer['seconds'], ours['seconds'])} as fast |",
@@ -638,7 +696,8 @@ def markdown(r):
         f"| CPU time | {ours['cpu_seconds']:.1f} s | {peer['cpu_seconds']:.1f} s | |",
         f"| peak RSS | {ours['peak_rss_mib']:.0f} MiB | {peer['peak_rss_mib']:.0f} MiB | |",
         f"| on disk | {ours['bytes_on_disk'] / 2**20:,.0f} MiB ({ours['disk_to_text']:.2f}× the text) | "
-        f"{peer['bytes_on_disk'] / 2**20:,.0f} MiB ({peer['disk_to_text']:.2f}× the text) | |",
+        f"{peer['bytes_on_disk'] / 2**20:,.0f} MiB ({peer['disk_to_text']:.2f}× the text) | |"]
+    out += [
         "", "**Search, one client** (every search timed; ratio = Datasette's time ÷ ours, "
         "ours ÷ raw engine):", "",
         "| queries | variant | raw engine p50 / p99 | newsarchive p50 / p90 / p99 / max "
@@ -651,15 +710,22 @@ def markdown(r):
         for kind in ["all"] + sorted(k for k, v in ours1.items()
                                      if k != "all" and isinstance(v, dict)):
             a, b, p = raw[kind], ours1[kind], peer1[kind]
+            if p["searches"]:
+                peer_cells = (f"{ms(p['p50_ms'])} / {ms(p['p99_ms'])}",
+                              f"{ratio(p['p50_ms'], b['p50_ms'])} / {ratio(p['p99_ms'], b['p99_ms'])}")
+            else:
+                peer_cells = ("not reached in the budget", "n/a")
             out.append(
                 f"| {kind} | {variant} | {ms(a['p50_ms'])} / {ms(a['p99_ms'])} | "
                 f"{ms(b['p50_ms'])} / {ms(b['p90_ms'])} / {ms(b['p99_ms'])} / {ms(b['max_ms'])} | "
-                f"{ms(p['p50_ms'])} / {ms(p['p99_ms'])} | {ratio(b['p50_ms'], a['p50_ms'])} | "
-                f"{ratio(p['p50_ms'], b['p50_ms'])} / {ratio(p['p99_ms'], b['p99_ms'])} |")
+                f"{peer_cells[0]} | {ratio(b['p50_ms'], a['p50_ms'])} | {peer_cells[1]} |")
     for name, run in sorted(s.items()):
         if not run["one_client"].get("complete", True):
             out.append(f"\n{name}: within the {r['budget']:.0f} s budget one client got through "
                        f"{run['one_client']['all']['searches']} searches, not the whole set.")
+        if run["one_client"].get("timeouts"):
+            out.append(f"\n{name}: {run['one_client']['timeouts']} of those searches had no "
+                       f"answer after {ONE_CLIENT_TIMEOUT} s and count as {ONE_CLIENT_TIMEOUT} s.")
     out += ["", "**Search, 16 concurrent clients** (wrk over the shuffled query set; the raw "
             "engine with 16 threads):", "",
             "| variant | raw engine searches/s | newsarchive req/s | p50 / p99 | "
@@ -669,10 +735,13 @@ def markdown(r):
         raw = s[f"raw_{variant}"]["sixteen_clients"]
         b = s[f"newsarchive_{variant}"]["sixteen_clients"]
         p = s[f"datasette_{variant}"]["sixteen_clients"]
+        if p["requests"]:
+            peer_cells = (f"{p['rps']:,.1f} | {ms(p['p50_ms'])} / {ms(p['p99_ms'])}"
+                          f"{' (%d timed out after 60 s)' % p['timeouts'] if p['timeouts'] else ''}")
+        else:
+            peer_cells = f"0 | none answered in the {r['seconds']:.0f} s run"
         out.append(f"| {variant} | {raw['rps']:,.0f} | {b['rps']:,.0f} | {ms(b['p50_ms'])} / "
-                   f"{ms(b['p99_ms'])} | {p['rps']:,.1f} | {ms(p['p50_ms'])} / {ms(p['p99_ms'])}"
-                   f"{' (%d timed out after 60 s)' % p['timeouts'] if p['timeouts'] else ''} | "
-                   f"{ratio(b['rps'], p['rps'])} |")
+                   f"{ms(b['p99_ms'])} | {peer_cells} | {ratio(b['rps'], p['rps'])} |")
     pg = r["pages"]
     out += ["", f"**Pages** (wrk, 16 connections; article pages average {pg['article_bytes']:,} "
             f"bytes, the home page {pg['home_bytes']:,}):", "",

@@ -101,6 +101,8 @@ pub struct SearchPage {
     pub relaxed: bool,
     /// When nothing matches: the query with unknown words replaced by close known ones.
     pub suggestion: Option<String>,
+    /// Where the next page starts; None on the last page.
+    pub next: Option<search::Cursor>,
 }
 
 /// The state of the archive, as `/healthz` reports it.
@@ -346,6 +348,7 @@ impl Archive {
             histogram: hits.histogram,
             relaxed: hits.relaxed,
             suggestion,
+            next: hits.next,
         })
     }
 

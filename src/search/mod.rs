@@ -3,6 +3,7 @@
 //! commit payload, query parsing with limits, filters, sorting, facets and
 //! date histograms, ranking and `<mark>` snippets.
 
+pub mod page;
 pub mod query;
 
 use std::collections::BTreeMap;
@@ -19,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use tantivy::aggregation::agg_req::Aggregations;
 use tantivy::aggregation::agg_result::AggregationResults;
 use tantivy::aggregation::{AggContextParams, AggregationCollector};
-use tantivy::collector::{Collector, Count, TopDocs};
+use tantivy::collector::{Collector, Count};
 use tantivy::directory::error::LockError;
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, MoreLikeThisQuery, Occur,
@@ -35,11 +36,11 @@ use tantivy::tokenizer::{
     TextAnalyzer,
 };
 use tantivy::{
-    DateTime, DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, Score, Searcher,
-    TantivyDocument, Term,
+    DateTime, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term,
 };
 
 use crate::article::Article;
+pub use page::Cursor;
 
 /// Bumped whenever the schema or analyzers change; an index of another version is rebuilt.
 pub const SCHEMA_VERSION: u32 = 5;
@@ -80,6 +81,10 @@ pub enum QueryError {
     TooDeep(usize),
     #[error("the query asks for something the index cannot answer ({0}); try plain words")]
     Unanswerable(String),
+    #[error(
+        "the cursor belongs to results sorted by {0}: ask for that sort, or start without a cursor"
+    )]
+    CursorOfAnotherSort(&'static str),
 }
 
 /// The schema's fields, resolved once.
@@ -502,62 +507,56 @@ impl SearchIndex {
             (Occur::MustNot, Box::new(itself)),
         ]);
         let searcher = self.reader.searcher();
-        let docs = searcher.search(&query, &TopDocs::with_limit(limit.max(1)).order_by_score())?;
-        let docs = docs
-            .into_iter()
-            .map(|(score, doc)| (Some(score), doc))
-            .collect();
-        hits_of(&searcher, docs)
+        let best = page::AfterCursor {
+            sort: Sort::Relevance,
+            after: None,
+            window: limit,
+            track_stories: false,
+        };
+        let window = searcher.search(&query, &best)?;
+        Ok(window.matches.iter().map(Hit::from).collect())
     }
 
     /// Runs a parsed query with the request's filters: the total, one page
     /// of hits in the order asked for, and the facets and histogram asked for.
     pub fn search(&self, query: &ParsedQuery, request: &Request) -> Result<Hits> {
+        if let Some(cursor) = request.after
+            && cursor.sort != request.sort
+        {
+            return Err(QueryError::CursorOfAnotherSort(cursor.sort.name()).into());
+        }
         let searcher = self.reader.searcher();
         let strict = self.filtered(query.query.box_clone(), query, request);
-        // One result per story: fetch a wider window from the top and keep
-        // each story's best article; the page is cut from what remains.
-        let window = if request.all_versions {
-            request.clone()
-        } else {
-            Request {
-                limit: (request.offset + request.limit) * STORY_WINDOW + 20,
-                offset: 0,
-                ..request.clone()
-            }
-        };
-        let (mut total, mut docs, mut aggregated) = self
-            .run(&searcher, strict.as_ref(), &window)
+        let (mut total, mut window, mut aggregated) = self
+            .run(&searcher, strict.as_ref(), request)
             .map_err(|e| match e {
-            // The parser accepts some constructs the schema cannot run,
-            // such as `field:*` on a text field.
-            Error::Tantivy(tantivy::TantivyError::SchemaError(why)) => {
-                Error::Query(QueryError::Unanswerable(why))
-            }
-            other => other,
-        })?;
+                // The parser accepts some constructs the schema cannot run,
+                // such as `field:*` on a text field.
+                Error::Tantivy(tantivy::TantivyError::SchemaError(why)) => {
+                    Error::Query(QueryError::Unanswerable(why))
+                }
+                other => other,
+            })?;
         // Readers misremember: when all the words find few articles, look
         // for most of them, all-word matches still first.
         let mut relaxed = false;
         if (total as u64) < RELAX_BELOW && query.words.len() >= 2 {
             let loose = self.filtered(relax(query), query, request);
-            let (loose_total, loose_docs, loose_aggregated) =
-                self.run(&searcher, loose.as_ref(), &window)?;
+            let (loose_total, loose_window, loose_aggregated) =
+                self.run(&searcher, loose.as_ref(), request)?;
             if loose_total > total {
-                (total, docs, aggregated) = (loose_total, loose_docs, loose_aggregated);
+                (total, window, aggregated) = (loose_total, loose_window, loose_aggregated);
                 relaxed = true;
             }
         }
-        let mut hits = hits_of(&searcher, docs)?;
-        if !request.all_versions {
-            let mut seen = std::collections::HashSet::new();
-            hits = hits
-                .into_iter()
-                .filter(|h| seen.insert(h.story))
-                .skip(request.offset)
-                .take(request.limit)
-                .collect();
-        }
+        let (matches, next) = page::cut(
+            window,
+            request.sort,
+            request.offset,
+            request.limit,
+            request.all_versions,
+        );
+        let hits = matches.iter().map(Hit::from).collect();
         let highlighter = Highlighter::new(&searcher, query.query.as_ref(), self.fields)?;
         let (facets, histogram) = match aggregated {
             Some(results) => read_aggregations(&results, request)?,
@@ -566,6 +565,7 @@ impl SearchIndex {
         Ok(Hits {
             total: total as u64,
             hits,
+            next,
             highlighter,
             facets,
             histogram,
@@ -630,42 +630,28 @@ impl SearchIndex {
         }
     }
 
-    /// Counts, one page in the order asked for, and the aggregations asked for.
-    #[allow(clippy::type_complexity)]
+    /// Counts, the window of matches a page is cut from (see `page`), and
+    /// the aggregations asked for, in one pass.
     fn run(
         &self,
         searcher: &Searcher,
         full: &dyn Query,
         request: &Request,
-    ) -> Result<(
-        usize,
-        Vec<(Option<Score>, DocAddress)>,
-        Option<AggregationResults>,
-    )> {
-        let aggregations = aggregations(request);
-        let top = TopDocs::with_limit(request.limit.max(1)).and_offset(request.offset);
-        Ok(match request.sort {
-            Sort::Relevance => {
-                let (total, docs, aggregated) =
-                    collect(searcher, full, top.order_by_score(), aggregations)?;
-                let docs = docs
-                    .into_iter()
-                    .map(|(score, doc)| (Some(score), doc))
-                    .collect();
-                (total, docs, aggregated)
-            }
-            Sort::Newest | Sort::Oldest => {
-                let order = if request.sort == Sort::Newest {
-                    Order::Desc
-                } else {
-                    Order::Asc
-                };
-                let by_date = top.order_by_fast_field::<DateTime>("published", order);
-                let (total, docs, aggregated) = collect(searcher, full, by_date, aggregations)?;
-                let docs = docs.into_iter().map(|(_, doc)| (None, doc)).collect();
-                (total, docs, aggregated)
-            }
-        })
+    ) -> Result<(usize, page::Window, Option<AggregationResults>)> {
+        // One result per story: a wider window, so that enough stories
+        // remain once each story's copies are left out.
+        let shown = request.offset + request.limit.max(1);
+        let window = page::AfterCursor {
+            sort: request.sort,
+            after: request.after,
+            window: if request.all_versions {
+                shown
+            } else {
+                shown * STORY_WINDOW + 20
+            },
+            track_stories: !request.all_versions,
+        };
+        collect(searcher, full, window, aggregations(request))
     }
 }
 
@@ -888,22 +874,6 @@ fn histogram(asked: Interval, months: &[(u64, u64)], days: &[(u64, u64)]) -> His
     Histogram { interval, buckets }
 }
 
-/// The article ids of documents, with their scores when ranked by relevance.
-fn hits_of(searcher: &Searcher, docs: Vec<(Option<Score>, DocAddress)>) -> Result<Vec<Hit>> {
-    docs.into_iter()
-        .map(|(score, address)| {
-            let fast = searcher.segment_reader(address.segment_ord).fast_fields();
-            let id = fast.u64("id")?.first(address.doc_id).unwrap_or_default();
-            let story = fast.u64("story")?.first(address.doc_id).unwrap_or(id);
-            Ok(Hit {
-                id: id as i64,
-                story: story as i64,
-                score,
-            })
-        })
-        .collect()
-}
-
 fn read_progress(index: &Index) -> Result<Progress> {
     let metas = index.load_metas()?;
     Ok(metas
@@ -931,7 +901,10 @@ pub struct ParsedQuery {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Request {
     pub limit: usize,
+    /// Results to skip (numbered pages); with `after`, skipped after it.
     pub offset: usize,
+    /// Where the page starts: after the result this cursor names.
+    pub after: Option<Cursor>,
     pub sort: Sort,
     pub filters: Filters,
     pub facets: Vec<Facet>,
@@ -945,6 +918,7 @@ impl Default for Request {
         Request {
             limit: 10,
             offset: 0,
+            after: None,
             sort: Sort::Relevance,
             filters: Filters::default(),
             facets: Vec::new(),
@@ -976,6 +950,16 @@ pub enum Sort {
     Newest,
     /// First published first.
     Oldest,
+}
+
+impl Sort {
+    pub fn name(self) -> &'static str {
+        match self {
+            Sort::Relevance => "relevance",
+            Sort::Newest => "newest",
+            Sort::Oldest => "oldest",
+        }
+    }
 }
 
 /// What results can be counted by.
@@ -1041,10 +1025,22 @@ pub struct Hit {
     pub score: Option<f32>,
 }
 
+impl From<&page::Match> for Hit {
+    fn from(m: &page::Match) -> Hit {
+        Hit {
+            id: m.id() as i64,
+            story: m.story as i64,
+            score: m.score,
+        }
+    }
+}
+
 /// A page of results, the means to highlight them, and the counts asked for.
 pub struct Hits {
     pub total: u64,
     pub hits: Vec<Hit>,
+    /// Where the next page starts; None on the last page.
+    pub next: Option<Cursor>,
     pub highlighter: Highlighter,
     pub facets: Vec<FacetCounts>,
     pub histogram: Option<Histogram>,
@@ -1144,21 +1140,22 @@ impl Highlighter {
             let count = (words.len(), snippet.highlighted().len());
             if count.1 > 0 && best.as_ref().is_none_or(|(c, _)| count > *c) {
                 let html = mark(snippet.fragment(), snippet.highlighted());
-                let html = if snippet.fragment().len() < text.len() {
-                    let start = if snippet.fragment_range().start > 0 {
-                        "… "
+                // The fragment starts and ends with a word: text cut before
+                // or after it is marked with an ellipsis, but punctuation
+                // alone (an opening quote, the closing full stop) is kept.
+                let range = snippet.fragment_range();
+                let edge = |cut: &str, ellipsis: &'static str| {
+                    if cut.chars().any(char::is_alphanumeric) {
+                        ellipsis.to_owned()
                     } else {
-                        ""
-                    };
-                    let end = if snippet.fragment_range().end < text.len() {
-                        " …"
-                    } else {
-                        ""
-                    };
-                    format!("{start}{html}{end}")
-                } else {
-                    html
+                        escape_html(cut)
+                    }
                 };
+                let html = format!(
+                    "{}{html}{}",
+                    edge(text[..range.start].trim_start(), "… "),
+                    edge(text[range.end..].trim_end(), " …")
+                );
                 best = Some((
                     count,
                     Snippet {

@@ -215,10 +215,14 @@ async fn results_sort_by_date_and_page_with_a_cursor() {
     assert!(dated_list.windows(2).all(|w| w[0] >= w[1]), "{list:?}");
     // Story 119 is undated, so 118 is the newest.
     assert_eq!(list[0].as_deref(), Some("2022-11-28T00:00:00Z"));
+    let cursor = newest["next_cursor"].as_str().unwrap();
     let rest = app
-        .get("/api/v1/search?q=trade&sort=newest&limit=100&cursor=100")
+        .get(&format!(
+            "/api/v1/search?q=trade&sort=newest&limit=100&cursor={cursor}"
+        ))
         .await
         .json();
+    assert!(rest["next_cursor"].is_null());
     let rest = dates(&rest);
     assert_eq!(rest.len(), 20);
     assert!(
@@ -233,10 +237,17 @@ async fn results_sort_by_date_and_page_with_a_cursor() {
     let first = dates(&oldest);
     assert_eq!(first[0].as_deref(), Some("2020-01-01T00:00:00Z"));
     assert_eq!(first[1].as_deref(), Some("2020-01-10T00:00:00Z"));
-    let last = app
-        .get("/api/v1/search?q=trade&sort=oldest&limit=10&cursor=110")
-        .await
-        .json();
+    // Results 101 to 110, then 111 to 120.
+    let mut uri = "/api/v1/search?q=trade&sort=oldest&limit=100".to_owned();
+    let mut last = serde_json::Value::Null;
+    for _ in 0..3 {
+        last = app.get(&uri).await.json();
+        if let Some(cursor) = last["next_cursor"].as_str() {
+            uri = format!("/api/v1/search?q=trade&sort=oldest&limit=10&cursor={cursor}");
+        }
+    }
+    assert!(last["next_cursor"].is_null());
+    assert_eq!(dates(&last).len(), 10);
     assert!(
         dates(&last).iter().all(Option::is_none),
         "undated articles come last"
@@ -260,6 +271,58 @@ async fn results_sort_by_date_and_page_with_a_cursor() {
         }
     }
     assert_eq!(seen.len(), 120);
+
+    // A cursor keeps to the sort it was given for, and must be one given out.
+    let relevance = app.get("/api/v1/search?q=trade&limit=5").await.json();
+    let cursor = relevance["next_cursor"].as_str().unwrap();
+    let reply = app
+        .get(&format!(
+            "/api/v1/search?q=trade&sort=newest&cursor={cursor}"
+        ))
+        .await;
+    assert_eq!(reply.status, 400);
+    assert!(reply.body.contains("sorted by relevance"), "{}", reply.body);
+    for bad in ["100", "r.5", "rzz.5", "n1.x"] {
+        let reply = app
+            .get(&format!("/api/v1/search?q=trade&cursor={bad}"))
+            .await;
+        assert_eq!(reply.status, 400, "{bad}");
+        assert!(reply.body.contains("`cursor`"), "{}", reply.body);
+    }
+}
+
+#[tokio::test]
+async fn every_page_after_a_cursor_follows_the_one_before_in_each_order() {
+    let app = app_with(&fixture()).await;
+    for sort in ["relevance", "newest", "oldest"] {
+        let whole = app
+            .get(&format!(
+                "/api/v1/search?q=trade&sort={sort}&limit=100&fields=id"
+            ))
+            .await
+            .json();
+        let ids = |json: &serde_json::Value| -> Vec<i64> {
+            json["results"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["id"].as_i64().unwrap())
+                .collect()
+        };
+        let mut paged = Vec::new();
+        let mut uri = format!("/api/v1/search?q=trade&sort={sort}&limit=7&fields=id");
+        for _ in 0..20 {
+            let page = app.get(&uri).await.json();
+            paged.extend(ids(&page));
+            if paged.len() >= 100 {
+                break;
+            }
+            let cursor = page["next_cursor"].as_str().unwrap();
+            uri = format!("/api/v1/search?q=trade&sort={sort}&limit=7&fields=id&cursor={cursor}");
+        }
+        paged.truncate(100);
+        assert_eq!(paged, ids(&whole), "{sort}");
+    }
 }
 
 #[tokio::test]
@@ -620,4 +683,38 @@ fn url_encode(text: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
+}
+
+#[tokio::test]
+async fn snippets_keep_the_closing_punctuation_and_mark_cut_text() {
+    let long = format!(
+        "Engineers said the bridge will reopen in spring. {}",
+        "The council has not yet said what the repairs will cost or who will pay for them, and residents asked again at the meeting. ".repeat(3)
+    );
+    let app = app_with(&[
+        serde_json::json!({"headline": "Bridge", "paragraphs": ["“The ferry runs again,” the harbour master said."]}),
+        serde_json::json!({"headline": "Repairs", "paragraphs": [long]}),
+    ])
+    .await;
+    let snippet = |query: &'static str| {
+        let app = &app;
+        async move {
+            let page = app
+                .archive
+                .search(query, &Default::default())
+                .await
+                .unwrap();
+            page.results[0].snippet.clone().unwrap().html
+        }
+    };
+    assert_eq!(
+        snippet("ferry").await,
+        "“The <mark>ferry</mark> runs again,” the harbour master said."
+    );
+    let cut = snippet("reopen").await;
+    assert!(
+        cut.starts_with("Engineers said the bridge will <mark>reopen</mark>"),
+        "{cut}"
+    );
+    assert!(cut.ends_with(" …"), "{cut}");
 }

@@ -421,3 +421,63 @@ async fn a_url_the_parser_cannot_read_still_matches_itself() {
     let reply = create(&app, &token, &odd).await;
     assert_eq!(reply.status, StatusCode::CONFLICT, "{}", reply.body);
 }
+
+#[tokio::test]
+async fn paging_through_search_shows_each_story_once() {
+    let app = TestApp::new().await;
+    let mut articles = Vec::new();
+    for (n, outlet) in ["Dawn", "The News", "Geo"].iter().enumerate() {
+        let mut body = wire();
+        body[0] = body[0].replace("this week", &format!("on day {n}"));
+        let url = format!("https://example.com/{n}");
+        articles.push(article(copy(outlet, "Talks resume", &url, body)));
+    }
+    let others = [
+        "Antony Blinken spoke about shipping lanes in the Red Sea and the cost of insurance for cargo vessels.",
+        "Farmers in Punjab told reporters that Blinken never mentioned wheat prices or the fertiliser shortage.",
+        "A museum exhibition on printing presses opened with a recorded greeting from Blinken to the curators.",
+        "Rain delayed the cricket final in Lahore; Blinken, visiting the stadium, watched the covers come off.",
+    ];
+    for (n, text) in others.iter().enumerate() {
+        let url = format!("https://other.example/{n}");
+        articles.push(article(copy(
+            "Dawn",
+            &format!("Other {n}"),
+            &url,
+            vec![text.to_string()],
+        )));
+    }
+    app.archive.save(&articles).await.unwrap();
+    app.indexed().await;
+    for sort in ["relevance", "newest", "oldest"] {
+        for (versions, expected) in [("false", 5), ("true", 7)] {
+            let mut stories = Vec::new();
+            let mut ids = Vec::new();
+            let mut uri = format!(
+                "/api/v1/search?q=Blinken&sort={sort}&all_versions={versions}&limit=1&fields=id,story_id"
+            );
+            for _ in 0..10 {
+                let page = app.get(&uri).await;
+                assert_eq!(page.status, 200, "{}", page.body);
+                let page = page.json();
+                for r in page["results"].as_array().unwrap() {
+                    stories.push(r["story_id"].as_i64().unwrap());
+                    ids.push(r["id"].as_i64().unwrap());
+                }
+                let Some(cursor) = page["next_cursor"].as_str() else {
+                    break;
+                };
+                uri = format!(
+                    "/api/v1/search?q=Blinken&sort={sort}&all_versions={versions}&limit=1&fields=id,story_id&cursor={cursor}"
+                );
+            }
+            let distinct: std::collections::BTreeSet<_> = ids.iter().collect();
+            assert_eq!(distinct.len(), expected, "{sort} {versions}: {ids:?}");
+            assert_eq!(ids.len(), expected, "{sort} {versions}: {ids:?}");
+            if versions == "false" {
+                let distinct: std::collections::BTreeSet<_> = stories.iter().collect();
+                assert_eq!(distinct.len(), 5, "{sort}: {stories:?}");
+            }
+        }
+    }
+}

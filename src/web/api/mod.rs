@@ -287,13 +287,14 @@ struct SearchParams {
     fields: Option<String>,
 }
 
-/// The search cursor: how many results come before the page.
+/// The search cursor: the last result of the page before, in its sort.
 fn search_cursor_schema() -> utoipa::openapi::Object {
     utoipa::openapi::schema::ObjectBuilder::new()
         .schema_type(utoipa::openapi::Type::String)
-        .pattern(Some("^[0-9]{1,6}$"))
+        .pattern(Some("^[rno][0-9a-f]{1,16}\\.[0-9]{1,19}$"))
         .description(Some(
-            "Where the page starts: the `next_cursor` of the page before.",
+            "Where the page starts: the `next_cursor` of the page before, with the same `sort`. \
+             Pages go on from the result they follow, so a deep page costs about what the first does.",
         ))
         .build()
 }
@@ -392,21 +393,22 @@ async fn search(
             "`limit` must be between 1 and {MAX_LIMIT}"
         )));
     }
-    let offset = match params.cursor.as_deref() {
-        None => 0,
-        Some(c) if (1..=6).contains(&c.len()) && c.bytes().all(|b| b.is_ascii_digit()) => {
-            c.parse().unwrap_or(0)
-        }
-        Some(_) => {
-            return Err(ApiError::bad_request(
-                "`cursor` is not one this API gives out: pass `next_cursor` back unchanged",
-            ));
-        }
-    };
+    let after = params
+        .cursor
+        .as_deref()
+        .map(|c| {
+            c.parse::<search::Cursor>().map_err(|_| {
+                ApiError::bad_request(
+                    "`cursor` is not one this API gives out: pass `next_cursor` back unchanged",
+                )
+            })
+        })
+        .transpose()?;
     let fields = lists::parse_fields(Some(params.fields.as_deref().unwrap_or(RESULT_FIELDS)))?;
     let request = search::Request {
         limit,
-        offset,
+        offset: 0,
+        after,
         sort: params.sort.unwrap_or_default(),
         filters: search::Filters {
             dates: lists::date_span(params.from.as_deref(), params.to.as_deref())?,
@@ -430,6 +432,7 @@ async fn search(
                 histogram: None,
                 relaxed: false,
                 suggestion: None,
+                next: None,
             }
         }
         other => other?,
@@ -446,7 +449,6 @@ async fn search(
             article: lists::article_json(&r.article, fields.as_ref()),
         })
         .collect();
-    let next = offset + limit;
     let facets = (!request.facets.is_empty()).then(|| {
         page.facets
             .into_iter()
@@ -472,7 +474,7 @@ async fn search(
         total: page.total,
         limit,
         results,
-        next_cursor: ((next as u64) < page.total && next <= MAX_CURSOR).then(|| next.to_string()),
+        next_cursor: page.next.map(|c| c.to_string()),
         facets,
         histogram,
         histogram_interval,
@@ -481,9 +483,6 @@ async fn search(
         warnings: page.ignored,
     }))
 }
-
-/// Deepest result a cursor may point at.
-const MAX_CURSOR: usize = 999_999;
 
 /// `facets=source,year`: what to count results by.
 fn parse_facets(list: Option<&str>) -> Result<Vec<Facet>, ApiError> {

@@ -258,6 +258,7 @@ pub async fn page(
     let request = Request {
         limit: RESULTS_PER_PAGE as usize,
         offset: offset as usize,
+        after: None,
         sort: form.sort.unwrap_or_default(),
         filters,
         facets: vec![
