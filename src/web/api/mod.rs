@@ -294,7 +294,7 @@ fn search_cursor_schema() -> utoipa::openapi::Object {
         .pattern(Some("^[rno][0-9a-f]{1,16}\\.[0-9]{1,19}$"))
         .description(Some(
             "Where the page starts: the `next_cursor` of the page before, with the same `sort`. \
-             Pages go on from the result they follow, so a deep page costs about what the first does.",
+             Pages go on from the result they follow, so a deep page costs little more than the first.",
         ))
         .build()
 }
