@@ -272,16 +272,35 @@ async fn results_sort_by_date_and_page_with_a_cursor() {
     }
     assert_eq!(seen.len(), 120);
 
-    // A cursor keeps to the sort it was given for, and must be one given out.
-    let relevance = app.get("/api/v1/search?q=trade&limit=5").await.json();
+    // A cursor goes on in the order it was given for, and says so when
+    // `sort` asks for another; it must be one the API gave out.
+    let relevance = app
+        .get("/api/v1/search?q=trade&limit=5&fields=id")
+        .await
+        .json();
     let cursor = relevance["next_cursor"].as_str().unwrap();
+    let ten = app
+        .get("/api/v1/search?q=trade&limit=10&fields=id")
+        .await
+        .json();
     let reply = app
         .get(&format!(
-            "/api/v1/search?q=trade&sort=newest&cursor={cursor}"
+            "/api/v1/search?q=trade&sort=newest&limit=5&fields=id&cursor={cursor}"
         ))
         .await;
-    assert_eq!(reply.status, 400);
-    assert!(reply.body.contains("sorted by relevance"), "{}", reply.body);
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let next = reply.json();
+    assert_eq!(
+        next["results"].as_array().unwrap()[..],
+        ten["results"].as_array().unwrap()[5..]
+    );
+    assert!(
+        next["warnings"][0]
+            .as_str()
+            .unwrap()
+            .contains("`sort=newest` was ignored"),
+        "{next}"
+    );
     for bad in ["100", "r.5", "rzz.5", "n1.x"] {
         let reply = app
             .get(&format!("/api/v1/search?q=trade&cursor={bad}"))

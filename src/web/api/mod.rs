@@ -263,7 +263,8 @@ struct SearchParams {
     tag: Option<String>,
     /// Only articles with this author in the byline.
     author: Option<String>,
-    /// `relevance` (default), `newest` or `oldest`.
+    /// `relevance` (default), `newest` or `oldest`. With a `cursor`, the
+    /// results go on in the order the cursor was given for.
     #[param(inline)]
     sort: Option<Sort>,
     /// Results per page, 1 to 100 (default 10).
@@ -404,12 +405,27 @@ async fn search(
             })
         })
         .transpose()?;
+    // A cursor goes on in the order it was given for, whatever `sort` says.
+    let mut warnings = Vec::new();
+    let sort = match (after, params.sort) {
+        (Some(cursor), asked) => {
+            if let Some(asked) = asked.filter(|asked| *asked != cursor.sort) {
+                warnings.push(format!(
+                    "`sort={}` was ignored: the cursor goes on with results sorted by {}",
+                    asked.name(),
+                    cursor.sort.name()
+                ));
+            }
+            cursor.sort
+        }
+        (None, asked) => asked.unwrap_or_default(),
+    };
     let fields = lists::parse_fields(Some(params.fields.as_deref().unwrap_or(RESULT_FIELDS)))?;
     let request = search::Request {
         limit,
         offset: 0,
         after,
-        sort: params.sort.unwrap_or_default(),
+        sort,
         filters: search::Filters {
             dates: lists::date_span(params.from.as_deref(), params.to.as_deref())?,
             source: params.source,
@@ -480,7 +496,7 @@ async fn search(
         histogram_interval,
         relaxed: page.relaxed,
         suggestion: page.suggestion,
-        warnings: page.ignored,
+        warnings: page.ignored.into_iter().chain(warnings).collect(),
     }))
 }
 
