@@ -101,8 +101,12 @@ pub struct SearchPage {
     pub relaxed: bool,
     /// When nothing matches: the query with unknown words replaced by close known ones.
     pub suggestion: Option<String>,
+    /// Results on the pages before this one.
+    pub shown_before: u64,
     /// Where the next page starts; None on the last page.
     pub next: Option<search::Cursor>,
+    /// Where the page before starts; None on the first page.
+    pub previous: Option<search::Previous>,
 }
 
 /// The state of the archive, as `/healthz` reports it.
@@ -348,7 +352,9 @@ impl Archive {
             histogram: hits.histogram,
             relaxed: hits.relaxed,
             suggestion,
+            shown_before: hits.shown_before,
             next: hits.next,
+            previous: hits.previous,
         })
     }
 

@@ -40,7 +40,7 @@ use tantivy::{
 };
 
 use crate::article::Article;
-pub use page::Cursor;
+pub use page::{Cursor, Previous};
 
 /// Bumped whenever the schema or analyzers change; an index of another version is rebuilt.
 pub const SCHEMA_VERSION: u32 = 5;
@@ -81,10 +81,6 @@ pub enum QueryError {
     TooDeep(usize),
     #[error("the query asks for something the index cannot answer ({0}); try plain words")]
     Unanswerable(String),
-    #[error(
-        "the cursor belongs to results sorted by {0}: ask for that sort, or start without a cursor"
-    )]
-    CursorOfAnotherSort(&'static str),
 }
 
 /// The schema's fields, resolved once.
@@ -510,6 +506,7 @@ impl SearchIndex {
         let best = page::AfterCursor {
             sort: Sort::Relevance,
             after: None,
+            page: limit,
             window: limit,
             track_stories: false,
         };
@@ -520,11 +517,6 @@ impl SearchIndex {
     /// Runs a parsed query with the request's filters: the total, one page
     /// of hits in the order asked for, and the facets and histogram asked for.
     pub fn search(&self, query: &ParsedQuery, request: &Request) -> Result<Hits> {
-        if let Some(cursor) = request.after
-            && cursor.sort != request.sort
-        {
-            return Err(QueryError::CursorOfAnotherSort(cursor.sort.name()).into());
-        }
         let searcher = self.reader.searcher();
         let strict = self.filtered(query.query.box_clone(), query, request);
         let (mut total, mut window, mut aggregated) = self
@@ -549,14 +541,8 @@ impl SearchIndex {
                 relaxed = true;
             }
         }
-        let (matches, next) = page::cut(
-            window,
-            request.sort,
-            request.offset,
-            request.limit,
-            request.all_versions,
-        );
-        let hits = matches.iter().map(Hit::from).collect();
+        let page = page::cut(window, request.order(), request.limit, request.all_versions);
+        let hits = page.matches.iter().map(Hit::from).collect();
         let highlighter = Highlighter::new(&searcher, query.query.as_ref(), self.fields)?;
         let (facets, histogram) = match aggregated {
             Some(results) => read_aggregations(&results, request)?,
@@ -565,7 +551,9 @@ impl SearchIndex {
         Ok(Hits {
             total: total as u64,
             hits,
-            next,
+            shown_before: page.shown_before as u64,
+            next: page.next,
+            previous: page.previous,
             highlighter,
             facets,
             histogram,
@@ -640,10 +628,11 @@ impl SearchIndex {
     ) -> Result<(usize, page::Window, Option<AggregationResults>)> {
         // One result per story: a wider window, so that enough stories
         // remain once each story's copies are left out.
-        let shown = request.offset + request.limit.max(1);
+        let shown = request.limit.max(1);
         let window = page::AfterCursor {
-            sort: request.sort,
+            sort: request.order(),
             after: request.after,
+            page: shown,
             window: if request.all_versions {
                 shown
             } else {
@@ -661,8 +650,9 @@ const STORY_WINDOW: usize = 4;
 /// Weight of a headline match beside the whole text's.
 const HEADLINE_BOOST: f32 = 0.3;
 
-/// Fewer matches than this for all the words, and the search is relaxed.
-const RELAX_BELOW: u64 = 3;
+/// Fewer matches than this (a page's worth) for all the words, and the
+/// search is relaxed: articles with all but one of them fill the page.
+const RELAX_BELOW: u64 = 10;
 
 /// All but one of the query's words must match; articles with all of them
 /// rank first (their all-word match is boosted far above any partial one).
@@ -901,10 +891,9 @@ pub struct ParsedQuery {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Request {
     pub limit: usize,
-    /// Results to skip (numbered pages); with `after`, skipped after it.
-    pub offset: usize,
     /// Where the page starts: after the result this cursor names.
     pub after: Option<Cursor>,
+    /// The order asked for; a cursor keeps its own (see [`Request::order`]).
     pub sort: Sort,
     pub filters: Filters,
     pub facets: Vec<Facet>,
@@ -913,11 +902,18 @@ pub struct Request {
     pub all_versions: bool,
 }
 
+impl Request {
+    /// The order of the results: a cursor goes on in the order it was
+    /// given for, whatever `sort` asks.
+    pub fn order(&self) -> Sort {
+        self.after.map_or(self.sort, |cursor| cursor.sort)
+    }
+}
+
 impl Default for Request {
     fn default() -> Self {
         Request {
             limit: 10,
-            offset: 0,
             after: None,
             sort: Sort::Relevance,
             filters: Filters::default(),
@@ -1039,8 +1035,12 @@ impl From<&page::Match> for Hit {
 pub struct Hits {
     pub total: u64,
     pub hits: Vec<Hit>,
+    /// Results on the pages before this one.
+    pub shown_before: u64,
     /// Where the next page starts; None on the last page.
     pub next: Option<Cursor>,
+    /// Where the page before starts; None on the first page.
+    pub previous: Option<Previous>,
     pub highlighter: Highlighter,
     pub facets: Vec<FacetCounts>,
     pub histogram: Option<Histogram>,

@@ -5,8 +5,8 @@
 //! A cursor names the last result of a page, so the next page costs one pass
 //! over the matches and a small window, however deep it is.
 
-use std::cmp::Ordering;
-use std::collections::{BinaryHeap, HashSet};
+use std::cmp::{Ordering, Reverse};
+use std::collections::{BinaryHeap, HashMap};
 
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::Column;
@@ -134,21 +134,72 @@ impl Ord for Match {
     }
 }
 
-/// The first `window` matches after the cursor, in order, and the stories
-/// of the matches before it (pages already shown).
+/// The first `window` matches after the cursor, in order, and what came
+/// before it (the pages already shown).
 #[derive(Debug, Default)]
 pub struct Window {
     pub matches: Vec<Match>,
-    pub stories_before: HashSet<u64>,
+    pub before: Before,
     /// True when more matches follow the window.
     pub cut: bool,
 }
 
-/// Collects a [`Window`]. Tracking the stories before the cursor is only
-/// needed when results are one per story.
+/// The matches before the cursor: enough to count the results shown
+/// before this page and to say where the page before it starts.
+#[derive(Debug, Default)]
+pub struct Before {
+    /// Each story's first place, when results are one per story.
+    stories: HashMap<u64, Place>,
+    /// With every version: how many matches, and the last `page + 1` places.
+    matches: usize,
+    last: BinaryHeap<Reverse<Place>>,
+}
+
+impl Before {
+    fn add_story(&mut self, story: u64, place: Place) {
+        self.stories
+            .entry(story)
+            .and_modify(|first| *first = (*first).min(place))
+            .or_insert(place);
+    }
+
+    fn add_match(&mut self, place: Place, page: usize) {
+        self.matches += 1;
+        self.last.push(Reverse(place));
+        if self.last.len() > page + 1 {
+            self.last.pop();
+        }
+    }
+
+    fn extend(&mut self, other: Before, page: usize) {
+        for (story, place) in other.stories {
+            self.add_story(story, place);
+        }
+        self.matches += other.matches;
+        for Reverse(place) in other.last {
+            self.last.push(Reverse(place));
+            if self.last.len() > page + 1 {
+                self.last.pop();
+            }
+        }
+    }
+}
+
+/// Where the page before this one starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Previous {
+    /// At the first result.
+    First,
+    /// Just after the result this cursor names.
+    After(Cursor),
+}
+
+/// Collects a [`Window`] of pages of `page` results. Stories before the
+/// cursor are tracked when results are one per story.
 pub struct AfterCursor {
     pub sort: Sort,
     pub after: Option<Cursor>,
+    pub page: usize,
     pub window: usize,
     pub track_stories: bool,
 }
@@ -166,6 +217,7 @@ impl Collector for AfterCursor {
         Ok(SegmentAfterCursor {
             sort: self.sort,
             after: self.after.map(|c| c.place),
+            page: self.page,
             window: self.window.max(1),
             track_stories: self.track_stories,
             segment,
@@ -176,7 +228,7 @@ impl Collector for AfterCursor {
                 _ => Some(fast.date("published")?),
             },
             kept: BinaryHeap::new(),
-            stories_before: HashSet::new(),
+            before: Before::default(),
             seen_after: 0,
         })
     }
@@ -190,7 +242,7 @@ impl Collector for AfterCursor {
         let mut seen_after = 0;
         for segment in segments {
             window.matches.extend(segment.kept);
-            window.stories_before.extend(segment.stories_before);
+            window.before.extend(segment.before, self.page);
             seen_after += segment.seen_after;
         }
         window.matches.sort_unstable();
@@ -203,13 +255,14 @@ impl Collector for AfterCursor {
 /// What one segment found.
 pub struct SegmentWindow {
     kept: Vec<Match>,
-    stories_before: HashSet<u64>,
+    before: Before,
     seen_after: usize,
 }
 
 pub struct SegmentAfterCursor {
     sort: Sort,
     after: Option<Place>,
+    page: usize,
     window: usize,
     track_stories: bool,
     segment: SegmentOrdinal,
@@ -217,7 +270,7 @@ pub struct SegmentAfterCursor {
     stories: Column<u64>,
     published: Option<Column<DateTime>>,
     kept: BinaryHeap<Match>,
-    stories_before: HashSet<u64>,
+    before: Before,
     seen_after: usize,
 }
 
@@ -239,10 +292,15 @@ impl SegmentCollector for SegmentAfterCursor {
         if let Some(a) = self.after
             && (rank < a.rank || (rank == a.rank && self.id(doc) <= a.id))
         {
+            let place = Place {
+                rank,
+                id: self.id(doc),
+            };
             if self.track_stories {
-                let id = self.id(doc);
-                self.stories_before
-                    .insert(self.stories.first(doc).unwrap_or(id));
+                let story = self.stories.first(doc).unwrap_or(place.id);
+                self.before.add_story(story, place);
+            } else {
+                self.before.add_match(place, self.page);
             }
             return;
         }
@@ -273,32 +331,60 @@ impl SegmentCollector for SegmentAfterCursor {
     fn harvest(self) -> SegmentWindow {
         SegmentWindow {
             kept: self.kept.into_vec(),
-            stories_before: self.stories_before,
+            before: self.before,
             seen_after: self.seen_after,
         }
     }
 }
 
-/// A page cut from a window: `offset` results skipped, at most `limit`
-/// kept, one per story unless `all_versions`, and the cursor of the page
-/// after it when there may be one.
-pub fn cut(
-    window: Window,
-    sort: Sort,
-    offset: usize,
-    limit: usize,
-    all_versions: bool,
-) -> (Vec<Match>, Option<Cursor>) {
-    let mut stories = window.stories_before;
-    let mut page = Vec::with_capacity(limit);
-    let mut skipped = 0;
-    let mut rest = window.matches.iter();
-    for m in rest.by_ref() {
-        if !all_versions && !stories.insert(m.story) {
-            continue;
+/// One page of results cut from a window.
+#[derive(Debug)]
+pub struct Page {
+    pub matches: Vec<Match>,
+    /// Results on the pages before this one.
+    pub shown_before: usize,
+    /// Where the next page starts; None on the last page.
+    pub next: Option<Cursor>,
+    /// Where the page before starts; None on the first page.
+    pub previous: Option<Previous>,
+}
+
+/// The page of at most `limit` results that starts the window, one per
+/// story unless `all_versions`, with where the pages around it start.
+pub fn cut(window: Window, sort: Sort, limit: usize, all_versions: bool) -> Page {
+    let Window {
+        matches,
+        before,
+        cut,
+    } = window;
+    // The pages before show each story at its first place (or every match).
+    let (shown_before, mut places): (usize, Vec<Place>) = if all_versions {
+        (
+            before.matches,
+            before.last.into_iter().map(|r| r.0).collect(),
+        )
+    } else {
+        (
+            before.stories.len(),
+            before.stories.values().copied().collect(),
+        )
+    };
+    let previous = match shown_before {
+        0 => None,
+        n if n <= limit => Some(Previous::First),
+        _ => {
+            // The page before starts after the (limit + 1)th last place.
+            places.sort_unstable_by(|a, b| b.cmp(a));
+            places
+                .get(limit)
+                .map(|&place| Previous::After(Cursor { sort, place }))
         }
-        if skipped < offset {
-            skipped += 1;
+    };
+    let mut stories = before.stories;
+    let mut page = Vec::with_capacity(limit);
+    let mut rest = matches.iter();
+    for m in rest.by_ref() {
+        if !all_versions && stories.insert(m.story, m.place).is_some() {
             continue;
         }
         page.push(*m);
@@ -306,16 +392,20 @@ pub fn cut(
             break;
         }
     }
-    let more_in_window = rest.any(|m| all_versions || !stories.contains(&m.story));
+    let more_in_window = rest.any(|m| all_versions || !stories.contains_key(&m.story));
     let next = if page.len() == limit {
-        (more_in_window || window.cut).then(|| page.last().map(|m| m.place))
+        (more_in_window || cut).then(|| page.last().map(|m| m.place))
     } else {
         // A short page of a cut window: the next page starts after all of
         // it, the stories it skipped as copies counted as shown.
-        window.cut.then(|| window.matches.last().map(|m| m.place))
+        cut.then(|| matches.last().map(|m| m.place))
     };
-    let next = next.flatten().map(|place| Cursor { sort, place });
-    (page, next)
+    Page {
+        matches: page,
+        shown_before,
+        next: next.flatten().map(|place| Cursor { sort, place }),
+        previous,
+    }
 }
 
 #[cfg(test)]
@@ -363,46 +453,111 @@ mod tests {
         }
     }
 
+    fn place(rank: u64) -> Place {
+        Place {
+            rank,
+            id: 100 + rank,
+        }
+    }
+
+    /// A window of matches of `stories`, after one earlier match of story 9.
     fn window(stories: &[u64], cut: bool) -> Window {
         let matches = stories
             .iter()
             .enumerate()
             .map(|(i, story)| Match {
-                place: Place {
-                    rank: i as u64,
-                    id: 100 + i as u64,
-                },
+                place: place(10 + i as u64),
                 story: *story,
                 score: None,
                 address: DocAddress::new(0, i as u32),
             })
             .collect();
+        let mut before = Before::default();
+        before.add_story(9, place(0));
+        before.add_match(place(0), 2);
         Window {
             matches,
-            stories_before: HashSet::from([9]),
+            before,
             cut,
         }
     }
 
     #[test]
     fn a_page_has_one_result_per_story_and_says_where_the_next_starts() {
-        let ids = |page: &[Match]| page.iter().map(Match::id).collect::<Vec<_>>();
+        let ids = |page: &Page| page.matches.iter().map(Match::id).collect::<Vec<_>>();
         // Story 9 was shown on a page before; story 1's copy is left out.
-        let (page, next) = cut(window(&[1, 9, 1, 2, 3], false), Sort::Newest, 0, 2, false);
-        assert_eq!(ids(&page), [100, 103]);
-        assert_eq!(next.map(|c| c.place.id), Some(103));
-        let (page, next) = cut(window(&[1, 9, 1, 2, 3], false), Sort::Newest, 0, 3, false);
-        assert_eq!(ids(&page), [100, 103, 104]);
-        assert_eq!(next, None);
+        let page = cut(window(&[1, 9, 1, 2, 3], false), Sort::Newest, 2, false);
+        assert_eq!(ids(&page), [110, 113]);
+        assert_eq!(page.next.map(|c| c.place.id), Some(113));
+        assert_eq!(
+            (page.shown_before, page.previous),
+            (1, Some(Previous::First))
+        );
+        let page = cut(window(&[1, 9, 1, 2, 3], false), Sort::Newest, 3, false);
+        assert_eq!(ids(&page), [110, 113, 114]);
+        assert_eq!(page.next, None);
         // Every version: nothing left out.
-        let (page, _) = cut(window(&[1, 9, 1], false), Sort::Newest, 0, 3, true);
-        assert_eq!(ids(&page), [100, 101, 102]);
+        let page = cut(window(&[1, 9, 1], false), Sort::Newest, 3, true);
+        assert_eq!(ids(&page), [110, 111, 112]);
         // A short page of a cut window goes on after the window's end.
-        let (page, next) = cut(window(&[1, 1, 1], true), Sort::Newest, 0, 2, false);
-        assert_eq!(ids(&page), [100]);
-        assert_eq!(next.map(|c| c.place.id), Some(102));
-        // Skipping by offset counts stories, not copies.
-        let (page, _) = cut(window(&[1, 1, 2, 3], false), Sort::Newest, 1, 1, false);
-        assert_eq!(ids(&page), [102]);
+        let page = cut(window(&[1, 1, 1], true), Sort::Newest, 2, false);
+        assert_eq!(ids(&page), [110]);
+        assert_eq!(page.next.map(|c| c.place.id), Some(112));
+    }
+
+    #[test]
+    fn the_page_before_starts_where_paging_forward_put_it() {
+        // Six stories came before, the first at places 0..6, copies later.
+        let mut before = Before::default();
+        for (story, rank) in [
+            (1, 0),
+            (2, 1),
+            (1, 2),
+            (3, 3),
+            (4, 4),
+            (2, 5),
+            (5, 6),
+            (6, 7),
+        ] {
+            before.add_story(story, place(rank));
+        }
+        let window = Window {
+            before,
+            ..Window::default()
+        };
+        let page = cut(window, Sort::Oldest, 2, false);
+        assert_eq!(page.shown_before, 6);
+        // Pages of two: [1, 2] [3, 4] [5, 6]; the one before starts after story 4.
+        let after = Cursor {
+            sort: Sort::Oldest,
+            place: place(4),
+        };
+        assert_eq!(page.previous, Some(Previous::After(after)));
+        // Every version: the last three of eight matches decide it.
+        let mut before = Before::default();
+        let mut other = Before::default();
+        for rank in 0..8 {
+            let half = if rank % 2 == 0 {
+                &mut before
+            } else {
+                &mut other
+            };
+            half.add_match(place(rank), 2);
+        }
+        before.extend(other, 2);
+        let window = Window {
+            before,
+            ..Window::default()
+        };
+        let page = cut(window, Sort::Oldest, 2, true);
+        assert_eq!(page.shown_before, 8);
+        let after = Cursor {
+            sort: Sort::Oldest,
+            place: place(5),
+        };
+        assert_eq!(page.previous, Some(Previous::After(after)));
+        // No cursor: no page before.
+        let page = cut(Window::default(), Sort::Oldest, 2, false);
+        assert_eq!((page.shown_before, page.previous), (0, None));
     }
 }

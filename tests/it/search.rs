@@ -447,6 +447,92 @@ async fn facets_and_the_histogram_count_the_matches() {
     assert_eq!(days[9], ("2020-01-10".to_owned(), 1));
 }
 
+/// A search page's result links in order, and its pager's Previous and Next links.
+fn results_and_pager(body: &str) -> (Vec<String>, Option<String>, Option<String>) {
+    let link_after = |text: &str, marker: &str| -> Option<String> {
+        let start = text.find(marker)? + marker.len();
+        let end = start + text[start..].find('"')?;
+        Some(text[start..end].replace("&#38;", "&"))
+    };
+    let list = body
+        .split_once(r#"<ol class="article-list results""#)
+        .map_or("", |(_, rest)| rest.split_once("</ol>").unwrap().0);
+    let results = list
+        .split("<h2>")
+        .skip(1)
+        .filter_map(|item| link_after(item, r#"<a href=""#))
+        .collect();
+    (
+        results,
+        link_after(body, r#"<a rel="prev" href=""#),
+        link_after(body, r#"<a rel="next" href=""#),
+    )
+}
+
+#[tokio::test]
+async fn the_search_page_pages_forward_and_back_by_cursor() {
+    let app = app_with(&fixture()).await;
+    let first = "/search?q=trade&source=Dawn&sort=newest";
+    // Forward by Next: four pages of the 40 matches, each shown once.
+    let mut pages = Vec::new();
+    let mut uri = Some(first.to_owned());
+    while let Some(at) = uri {
+        let page = app.get(&at).await;
+        assert_eq!(page.status, 200, "{at}: {}", page.body);
+        let (results, previous, next) = results_and_pager(&page.body);
+        let shown: usize = pages
+            .iter()
+            .map(|(_, r): &(String, Vec<String>)| r.len())
+            .sum();
+        if shown > 0 {
+            assert!(
+                page.body.contains(&format!("showing from {}.", shown + 1)),
+                "{at}: {}",
+                page.body
+            );
+            assert!(previous.is_some(), "{at}");
+        } else {
+            assert_eq!(previous, None);
+        }
+        pages.push((at, results));
+        uri = next;
+        assert!(pages.len() <= 5, "the pages do not end");
+    }
+    let sizes: Vec<usize> = pages.iter().map(|(_, r)| r.len()).collect();
+    assert_eq!(sizes, [10, 10, 10, 10]);
+    let mut every: Vec<&String> = pages.iter().flat_map(|(_, r)| r).collect();
+    every.sort();
+    every.dedup();
+    assert_eq!(every.len(), 40);
+    // Back by Previous from the last page: the same pages, the first without a cursor.
+    let mut at = pages[3].0.clone();
+    for expected in (0..3).rev() {
+        let (_, previous, _) = results_and_pager(&app.get(&at).await.body);
+        at = previous.expect("a Previous link");
+        let (results, _, _) = results_and_pager(&app.get(&at).await.body);
+        assert_eq!(results, pages[expected].1, "{at}");
+    }
+    assert_eq!(at, first);
+    // The cursor keeps its order; a sort beside it is left out with a note.
+    let next = pages[1].0.replace("sort=newest", "sort=oldest");
+    let page = app.get(&next).await;
+    assert_eq!(results_and_pager(&page.body).0, pages[1].1);
+    assert!(
+        page.body.contains("The sort in the link was ignored"),
+        "{}",
+        page.body
+    );
+    // A made-up cursor: a readable 400.
+    let page = app.get("/search?q=trade&after=10").await;
+    assert_eq!(page.status, 400);
+    assert!(
+        page.body
+            .contains("(`after=`) is not one this site gives out"),
+        "{}",
+        page.body
+    );
+}
+
 #[tokio::test]
 async fn the_search_page_keeps_its_state_in_the_url() {
     let app = app_with(&fixture()).await;

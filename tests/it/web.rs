@@ -125,7 +125,7 @@ async fn bad_page_parameters_get_a_readable_400() {
         "/?page=abc",
         "/?page=0",
         "/?page=-1",
-        "/search?q=x&page=zero",
+        "/search?q=x&after=zero",
     ] {
         let reply = app.get(uri).await;
         assert_eq!(reply.status, 400, "{uri}");

@@ -405,27 +405,11 @@ async fn search(
             })
         })
         .transpose()?;
-    // A cursor goes on in the order it was given for, whatever `sort` says.
-    let mut warnings = Vec::new();
-    let sort = match (after, params.sort) {
-        (Some(cursor), asked) => {
-            if let Some(asked) = asked.filter(|asked| *asked != cursor.sort) {
-                warnings.push(format!(
-                    "`sort={}` was ignored: the cursor goes on with results sorted by {}",
-                    asked.name(),
-                    cursor.sort.name()
-                ));
-            }
-            cursor.sort
-        }
-        (None, asked) => asked.unwrap_or_default(),
-    };
     let fields = lists::parse_fields(Some(params.fields.as_deref().unwrap_or(RESULT_FIELDS)))?;
     let request = search::Request {
         limit,
-        offset: 0,
         after,
-        sort,
+        sort: params.sort.unwrap_or_default(),
         filters: search::Filters {
             dates: lists::date_span(params.from.as_deref(), params.to.as_deref())?,
             source: params.source,
@@ -437,6 +421,14 @@ async fn search(
         histogram: params.histogram,
         all_versions: params.all_versions.unwrap_or(false),
     };
+    let mut warnings = Vec::new();
+    if let Some(asked) = params.sort.filter(|asked| *asked != request.order()) {
+        warnings.push(format!(
+            "`sort={}` was ignored: the cursor goes on with results sorted by {}",
+            asked.name(),
+            request.order().name()
+        ));
+    }
     let page = match archive.search(&query, &request).await {
         // Characters but no word to look for: nothing matches, and we say why.
         Err(crate::archive::Error::Query(empty @ search::QueryError::Empty)) => {
@@ -448,7 +440,9 @@ async fn search(
                 histogram: None,
                 relaxed: false,
                 suggestion: None,
+                shown_before: 0,
                 next: None,
+                previous: None,
             }
         }
         other => other?,

@@ -9,15 +9,17 @@ use axum::response::{Html, IntoResponse, Response};
 use chrono::TimeDelta;
 use serde::{Deserialize, Serialize};
 
-use super::{ArticleCard, Layout, MAX_PAGE, Params, check_page, render};
+use super::{ArticleCard, Layout, Params, render};
 use crate::archive::{self, Archive, SearchResult};
 use crate::article::parse_iso_date;
 use crate::search::query::{DateSpan, end_of, period};
-use crate::search::{Facet, FacetCounts, Filters, Histogram, Interval, QueryError, Request, Sort};
+use crate::search::{
+    Cursor, Facet, FacetCounts, Filters, Histogram, Interval, Previous, QueryError, Request, Sort,
+};
 use crate::web::PageError;
 
 /// Results per search page.
-const RESULTS_PER_PAGE: u32 = 10;
+const RESULTS_PER_PAGE: usize = 10;
 
 /// The whole state of a search, as its URL carries it.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -41,8 +43,10 @@ pub struct SearchForm {
     /// `all`: every copy of a story, not one result per story.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub versions: Option<Versions>,
+    /// Where the page starts: after the result this cursor names (the
+    /// last one of the page before).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub page: Option<u32>,
+    pub after: Option<String>,
 }
 
 /// Which copies of a story the results show.
@@ -78,10 +82,10 @@ impl SearchForm {
         self.q.as_deref().unwrap_or_default()
     }
 
-    /// The URL query string of this state, changed by `change`, from page 1.
+    /// The URL query string of this state, changed by `change`, from the first page.
     pub fn with(&self, change: impl FnOnce(&mut SearchForm)) -> String {
         let mut next = self.clone();
-        next.page = None;
+        next.after = None;
         change(&mut next);
         serde_urlencoded::to_string(&next).unwrap_or_default()
     }
@@ -212,10 +216,29 @@ pub async fn page(
     State(archive): State<Archive>,
     Params(form): Params<SearchForm>,
 ) -> Result<Html<String>, PageError> {
-    let form = form.tidy();
+    let mut form = form.tidy();
     let query = form.query().to_owned();
-    let page = check_page(form.page)?;
-    let (filters, notes) = form.filters();
+    let after = match form.after.as_deref().map(str::parse::<Cursor>) {
+        None => None,
+        Some(Ok(cursor)) => Some(cursor),
+        Some(Err(_)) => {
+            return Err(PageError::bad_request(
+                "This link's place in the results (`after=`) is not one this site gives out. \
+                 Search again to start from the first page.",
+            ));
+        }
+    };
+    let (filters, mut notes) = form.filters();
+    // A cursor goes on in the order it was given for; the page shows that order.
+    if let Some(cursor) = after
+        && form.sort.unwrap_or_default() != cursor.sort
+    {
+        notes.push(format!(
+            "The sort in the link was ignored: these results go on sorted by {}, like the page before.",
+            cursor.sort.name()
+        ));
+        form.sort = Some(cursor.sort).filter(|s| *s != Sort::Relevance);
+    }
     let mut view = SearchPage {
         layout: Layout::with_query(&query),
         query: query.clone(),
@@ -254,11 +277,9 @@ pub async fn page(
     if query.trim().is_empty() {
         return render(&view);
     }
-    let offset = (page - 1) * RESULTS_PER_PAGE;
     let request = Request {
-        limit: RESULTS_PER_PAGE as usize,
-        offset: offset as usize,
-        after: None,
+        limit: RESULTS_PER_PAGE,
+        after,
         sort: form.sort.unwrap_or_default(),
         filters,
         facets: vec![
@@ -273,9 +294,14 @@ pub async fn page(
     };
     match archive.search(&query, &request).await {
         Ok(found) => {
-            let link = |p: u32| format!("/search?{}", form.with(|f| f.page = (p > 1).then_some(p)));
+            let link = |after: Option<Cursor>| {
+                format!(
+                    "/search?{}",
+                    form.with(|f| f.after = after.map(|c| c.to_string()))
+                )
+            };
             view.total = found.total;
-            view.first = u64::from(offset) + 1;
+            view.first = found.shown_before + 1;
             view.notes.extend(
                 found
                     .ignored
@@ -294,9 +320,11 @@ pub async fn page(
                 count: None,
             });
             view.results = found.results.iter().map(ResultView::from).collect();
-            view.previous = (page > 1).then(|| link(page - 1));
-            view.next = (u64::from(offset + RESULTS_PER_PAGE) < found.total && page < MAX_PAGE)
-                .then(|| link(page + 1));
+            view.previous = found.previous.map(|previous| match previous {
+                Previous::First => link(None),
+                Previous::After(cursor) => link(Some(cursor)),
+            });
+            view.next = found.next.map(|cursor| link(Some(cursor)));
             view.facets = found.facets.iter().map(|f| facet_view(&form, f)).collect();
             view.chart = found
                 .histogram
