@@ -533,7 +533,7 @@ impl SearchIndex {
         // for most of them, all-word matches still first.
         let mut relaxed = false;
         if (total as u64) < RELAX_BELOW && query.words.len() >= 2 {
-            let loose = self.filtered(relax(query), query, request);
+            let loose = self.filtered(relax(query, &searcher, self.fields.text)?, query, request);
             let (loose_total, loose_window, loose_aggregated) =
                 self.run(&searcher, loose.as_ref(), request)?;
             if loose_total > total {
@@ -656,15 +656,54 @@ const RELAX_BELOW: u64 = 10;
 
 /// All but one of the query's words must match; articles with all of them
 /// rank first (their all-word match is boosted far above any partial one).
-fn relax(query: &ParsedQuery) -> Box<dyn Query> {
+/// Among the others, lacking a common word costs less than lacking a rare
+/// one: each word found adds its rarity (IDF) on top of BM25, so the story
+/// that lacks the word the reader got wrong (most often a common one)
+/// comes before articles that lack one of the rare words.
+fn relax(query: &ParsedQuery, searcher: &Searcher, text: Field) -> Result<Box<dyn Query>> {
     let n = query.words.len();
+    let articles = searcher.num_docs() as f32;
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(
         Occur::Should,
         Box::new(BoostQuery::new(query.query.box_clone(), 1000.0)),
     )];
-    clauses.extend(query.words.iter().map(|w| (Occur::Should, w.box_clone())));
-    Box::new(BooleanQuery::with_minimum_required_clauses(clauses, n - 1))
+    for word in &query.words {
+        let mut terms = Vec::new();
+        word.query_terms(&mut |term, _| {
+            if term.field() == text {
+                terms.push(term.clone());
+            }
+        });
+        let mut found_in = u64::MAX;
+        for term in &terms {
+            found_in = found_in.min(searcher.doc_freq(term)?);
+        }
+        let found_in = if terms.is_empty() {
+            0.0
+        } else {
+            found_in as f32
+        };
+        let rarity = ((articles - found_in + 0.5) / (found_in + 0.5)).ln_1p();
+        let scored: Vec<(Occur, Box<dyn Query>)> = vec![
+            (Occur::Should, word.box_clone()),
+            (
+                Occur::Should,
+                Box::new(ConstScoreQuery::new(
+                    word.box_clone(),
+                    RARITY_WEIGHT * rarity,
+                )),
+            ),
+        ];
+        clauses.push((Occur::Should, Box::new(BooleanQuery::new(scored))));
+    }
+    Ok(Box::new(BooleanQuery::with_minimum_required_clauses(
+        clauses,
+        n - 1,
+    )))
 }
+
+/// How much a found word's rarity counts beside BM25 in a relaxed search.
+const RARITY_WEIGHT: f32 = 2.5;
 
 /// Counts matches and collects the top documents (and aggregations) in one pass.
 fn collect<C: Collector>(
