@@ -662,28 +662,12 @@ const RELAX_BELOW: u64 = 10;
 /// comes before articles that lack one of the rare words.
 fn relax(query: &ParsedQuery, searcher: &Searcher, text: Field) -> Result<Box<dyn Query>> {
     let n = query.words.len();
-    let articles = searcher.num_docs() as f32;
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(
         Occur::Should,
         Box::new(BoostQuery::new(query.query.box_clone(), 1000.0)),
     )];
     for word in &query.words {
-        let mut terms = Vec::new();
-        word.query_terms(&mut |term, _| {
-            if term.field() == text {
-                terms.push(term.clone());
-            }
-        });
-        let mut found_in = u64::MAX;
-        for term in &terms {
-            found_in = found_in.min(searcher.doc_freq(term)?);
-        }
-        let found_in = if terms.is_empty() {
-            0.0
-        } else {
-            found_in as f32
-        };
-        let rarity = ((articles - found_in + 0.5) / (found_in + 0.5)).ln_1p();
+        let rarity = rarity(searcher, word.as_ref(), text)?;
         let scored: Vec<(Occur, Box<dyn Query>)> = vec![
             (Occur::Should, word.box_clone()),
             (
@@ -700,6 +684,25 @@ fn relax(query: &ParsedQuery, searcher: &Searcher, text: Field) -> Result<Box<dy
         clauses,
         n - 1,
     )))
+}
+
+/// A word's BM25 IDF in the text field: ln(1 + (N - n + 0.5) / (n + 0.5))
+/// for the n of N articles that have it (the rarest of its terms, for a
+/// word the analyzer splits).
+fn rarity(searcher: &Searcher, word: &dyn Query, text: Field) -> Result<f32> {
+    let mut terms = Vec::new();
+    word.query_terms(&mut |term, _| {
+        if term.field() == text {
+            terms.push(term.clone());
+        }
+    });
+    let counts = terms
+        .iter()
+        .map(|term| searcher.doc_freq(term))
+        .collect::<tantivy::Result<Vec<u64>>>()?;
+    let found_in = counts.into_iter().min().unwrap_or(0) as f32;
+    let articles = searcher.num_docs() as f32;
+    Ok(((articles - found_in + 0.5) / (found_in + 0.5)).ln_1p())
 }
 
 /// How much a found word's rarity counts beside BM25 in a relaxed search.

@@ -165,6 +165,11 @@ impl Before {
 
     fn add_match(&mut self, place: Place, page: usize) {
         self.matches += 1;
+        self.keep_last(place, page);
+    }
+
+    /// Keeps `place` if it is among the last `page + 1` seen.
+    fn keep_last(&mut self, place: Place, page: usize) {
         self.last.push(Reverse(place));
         if self.last.len() > page + 1 {
             self.last.pop();
@@ -177,10 +182,7 @@ impl Before {
         }
         self.matches += other.matches;
         for Reverse(place) in other.last {
-            self.last.push(Reverse(place));
-            if self.last.len() > page + 1 {
-                self.last.pop();
-            }
+            self.keep_last(place, page);
         }
     }
 }
