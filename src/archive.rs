@@ -105,7 +105,7 @@ pub struct SearchPage {
     pub shown_before: u64,
     /// Where the next page starts; None on the last page.
     pub next: Option<search::Cursor>,
-    /// Where the page before starts; None on the first page.
+    /// Where the page before starts (when the request asked); None on the first page.
     pub previous: Option<search::Previous>,
 }
 

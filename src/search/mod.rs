@@ -509,6 +509,7 @@ impl SearchIndex {
             page: limit,
             window: limit,
             track_stories: false,
+            previous: false,
         };
         let window = searcher.search(&query, &best)?;
         Ok(window.matches.iter().map(Hit::from).collect())
@@ -639,6 +640,7 @@ impl SearchIndex {
                 shown * STORY_WINDOW + 20
             },
             track_stories: !request.all_versions,
+            previous: request.previous,
         };
         collect(searcher, full, window, aggregations(request))
     }
@@ -942,6 +944,9 @@ pub struct Request {
     pub histogram: Option<Interval>,
     /// Every copy of a story, rather than its best-matching one.
     pub all_versions: bool,
+    /// Say where the page before starts (`Hits::previous`); on a deep page
+    /// of one result per story this costs a little more.
+    pub previous: bool,
 }
 
 impl Request {
@@ -962,6 +967,7 @@ impl Default for Request {
             facets: Vec::new(),
             histogram: None,
             all_versions: false,
+            previous: false,
         }
     }
 }
@@ -1081,7 +1087,8 @@ pub struct Hits {
     pub shown_before: u64,
     /// Where the next page starts; None on the last page.
     pub next: Option<Cursor>,
-    /// Where the page before starts; None on the first page.
+    /// Where the page before starts; None on the first page, and unless
+    /// the request asked for it.
     pub previous: Option<Previous>,
     pub highlighter: Highlighter,
     pub facets: Vec<FacetCounts>,

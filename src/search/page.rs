@@ -6,7 +6,9 @@
 //! over the matches and a small window, however deep it is.
 
 use std::cmp::{Ordering, Reverse};
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::BinaryHeap;
+
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::Column;
@@ -148,19 +150,33 @@ pub struct Window {
 /// before this page and to say where the page before it starts.
 #[derive(Debug, Default)]
 pub struct Before {
-    /// Each story's first place, when results are one per story.
-    stories: HashMap<u64, Place>,
+    /// The stories seen, when results are one per story...
+    stories: FxHashSet<u64>,
+    /// ...or each one's first place instead, when the page before is wanted.
+    firsts: FxHashMap<u64, Place>,
+    wants_firsts: bool,
     /// With every version: how many matches, and the last `page + 1` places.
     matches: usize,
     last: BinaryHeap<Reverse<Place>>,
 }
 
 impl Before {
+    fn new(wants_firsts: bool) -> Before {
+        Before {
+            wants_firsts,
+            ..Before::default()
+        }
+    }
+
     fn add_story(&mut self, story: u64, place: Place) {
-        self.stories
-            .entry(story)
-            .and_modify(|first| *first = (*first).min(place))
-            .or_insert(place);
+        if self.wants_firsts {
+            self.firsts
+                .entry(story)
+                .and_modify(|first| *first = (*first).min(place))
+                .or_insert(place);
+        } else {
+            self.stories.insert(story);
+        }
     }
 
     fn add_match(&mut self, place: Place, page: usize) {
@@ -177,7 +193,8 @@ impl Before {
     }
 
     fn extend(&mut self, other: Before, page: usize) {
-        for (story, place) in other.stories {
+        self.stories.extend(other.stories);
+        for (story, place) in other.firsts {
             self.add_story(story, place);
         }
         self.matches += other.matches;
@@ -197,13 +214,15 @@ pub enum Previous {
 }
 
 /// Collects a [`Window`] of pages of `page` results. Stories before the
-/// cursor are tracked when results are one per story.
+/// cursor are tracked when results are one per story, with their first
+/// places when `previous` asks where the page before starts.
 pub struct AfterCursor {
     pub sort: Sort,
     pub after: Option<Cursor>,
     pub page: usize,
     pub window: usize,
     pub track_stories: bool,
+    pub previous: bool,
 }
 
 impl Collector for AfterCursor {
@@ -230,7 +249,7 @@ impl Collector for AfterCursor {
                 _ => Some(fast.date("published")?),
             },
             kept: BinaryHeap::new(),
-            before: Before::default(),
+            before: Before::new(self.previous),
             seen_after: 0,
         })
     }
@@ -240,7 +259,10 @@ impl Collector for AfterCursor {
     }
 
     fn merge_fruits(&self, segments: Vec<SegmentWindow>) -> tantivy::Result<Window> {
-        let mut window = Window::default();
+        let mut window = Window {
+            before: Before::new(self.previous),
+            ..Window::default()
+        };
         let mut seen_after = 0;
         for segment in segments {
             window.matches.extend(segment.kept);
@@ -347,7 +369,8 @@ pub struct Page {
     pub shown_before: usize,
     /// Where the next page starts; None on the last page.
     pub next: Option<Cursor>,
-    /// Where the page before starts; None on the first page.
+    /// Where the page before starts; None on the first page, and when
+    /// the collector was not asked to track it.
     pub previous: Option<Previous>,
 }
 
@@ -360,33 +383,36 @@ pub fn cut(window: Window, sort: Sort, limit: usize, all_versions: bool) -> Page
         cut,
     } = window;
     // The pages before show each story at its first place (or every match).
+    let Before {
+        mut stories,
+        firsts,
+        matches: matches_before,
+        last,
+        ..
+    } = before;
     let (shown_before, mut places): (usize, Vec<Place>) = if all_versions {
-        (
-            before.matches,
-            before.last.into_iter().map(|r| r.0).collect(),
-        )
+        (matches_before, last.into_iter().map(|r| r.0).collect())
+    } else if firsts.is_empty() {
+        (stories.len(), Vec::new())
     } else {
-        (
-            before.stories.len(),
-            before.stories.values().copied().collect(),
-        )
+        stories.extend(firsts.keys());
+        (firsts.len(), firsts.into_values().collect())
     };
     let previous = match shown_before {
         0 => None,
         n if n <= limit => Some(Previous::First),
+        // Not tracked: the page before was not asked for.
+        _ if places.len() <= limit => None,
         _ => {
             // The page before starts after the (limit + 1)th last place.
-            places.sort_unstable_by(|a, b| b.cmp(a));
-            places
-                .get(limit)
-                .map(|&place| Previous::After(Cursor { sort, place }))
+            let (_, &mut place, _) = places.select_nth_unstable_by(limit, |a, b| b.cmp(a));
+            Some(Previous::After(Cursor { sort, place }))
         }
     };
-    let mut stories = before.stories;
     let mut page = Vec::with_capacity(limit);
     let mut rest = matches.iter();
     for m in rest.by_ref() {
-        if !all_versions && stories.insert(m.story, m.place).is_some() {
+        if !all_versions && !stories.insert(m.story) {
             continue;
         }
         page.push(*m);
@@ -394,7 +420,7 @@ pub fn cut(window: Window, sort: Sort, limit: usize, all_versions: bool) -> Page
             break;
         }
     }
-    let more_in_window = rest.any(|m| all_versions || !stories.contains_key(&m.story));
+    let more_in_window = rest.any(|m| all_versions || !stories.contains(&m.story));
     let next = if page.len() == limit {
         (more_in_window || cut).then(|| page.last().map(|m| m.place))
     } else {
@@ -510,7 +536,7 @@ mod tests {
     #[test]
     fn the_page_before_starts_where_paging_forward_put_it() {
         // Six stories came before, the first at places 0..6, copies later.
-        let mut before = Before::default();
+        let mut before = Before::new(true);
         for (story, rank) in [
             (1, 0),
             (2, 1),
@@ -558,6 +584,17 @@ mod tests {
             place: place(5),
         };
         assert_eq!(page.previous, Some(Previous::After(after)));
+        // Not asked for: the count still holds, the page before is unknown.
+        let mut before = Before::new(false);
+        for story in 1..=6 {
+            before.add_story(story, place(story));
+        }
+        let window = Window {
+            before,
+            ..Window::default()
+        };
+        let page = cut(window, Sort::Oldest, 2, false);
+        assert_eq!((page.shown_before, page.previous), (6, None));
         // No cursor: no page before.
         let page = cut(Window::default(), Sort::Oldest, 2, false);
         assert_eq!((page.shown_before, page.previous), (0, None));

@@ -420,6 +420,8 @@ async fn search(
         facets: parse_facets(params.facets.as_deref())?,
         histogram: params.histogram,
         all_versions: params.all_versions.unwrap_or(false),
+        // API clients page forward with `next_cursor`.
+        previous: false,
     };
     let mut warnings = Vec::new();
     if let Some(asked) = params.sort.filter(|asked| *asked != request.order()) {

@@ -291,6 +291,7 @@ pub async fn page(
         ],
         histogram: Some(Interval::Auto),
         all_versions: form.versions == Some(Versions::All),
+        previous: true,
     };
     match archive.search(&query, &request).await {
         Ok(found) => {
