@@ -644,6 +644,51 @@ async fn a_relaxed_search_puts_the_story_lacking_the_commonest_word_first() {
 }
 
 #[tokio::test]
+async fn a_relaxed_search_puts_words_as_typed_above_words_found_by_their_stems() {
+    // The reader remembers "hunting populated drugged"; the story has the
+    // first two words as typed. Another article has all three only through
+    // their stems (hunt, population, drug): it no longer comes first.
+    let mut articles = vec![
+        serde_json::json!({
+            "headline": "Scammer sought",
+            "paragraphs": ["Police were hunting a man in a densely populated district."]
+        }),
+        serde_json::json!({
+            "headline": "Valley notes",
+            "paragraphs": ["The hunt went on. The population grew. A drug was found."]
+        }),
+        serde_json::json!({
+            "headline": "Guards",
+            "paragraphs": ["Guards drugged the dogs before hunting in a populated valley."]
+        }),
+    ];
+    for day in 1..=6 {
+        articles.push(serde_json::json!({
+            "headline": format!("Ferries, day {day}"),
+            "paragraphs": ["The harbour was busy with ferries."]
+        }));
+    }
+    let app = app_with(&articles).await;
+    let json = app
+        .get("/api/v1/search?q=hunting%20populated%20drugged&fields=headline")
+        .await
+        .json();
+    assert_eq!(json["relaxed"], true, "{json}");
+    let headlines: Vec<&str> = json["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["headline"].as_str().unwrap())
+        .collect();
+    // Every word as typed first, then two as typed, then three by stem.
+    assert_eq!(
+        headlines,
+        ["Guards", "Scammer sought", "Valley notes"],
+        "{json}"
+    );
+}
+
+#[tokio::test]
 async fn a_misremembered_word_still_finds_the_story() {
     let app = app_with(&[
         serde_json::json!({
