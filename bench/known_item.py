@@ -37,8 +37,10 @@ import urllib.parse
 import urllib.request
 from collections import Counter
 
-WORD = re.compile(r"[A-Za-z][a-z]+")
-NAME = re.compile(r"(?<=[a-z,] )([A-Z][a-z]{2,}(?: [A-Z][a-z]{2,})?)")
+# Whole words only: not `laughlin` out of `McLaughlin` or `jpace` out of
+# `jpaceDC`, which are no word of the story (the same for a name).
+WORD = re.compile(r"\b[A-Za-z][a-z]+\b")
+NAME = re.compile(r"(?<=[a-z,] )([A-Z][a-z]{2,}(?: [A-Z][a-z]{2,})?)\b")
 STOP = set(
     "the and for that with from this have were said will would their there about after "
     "which been they into more than also when what where while could should other over "

@@ -522,6 +522,18 @@ async fn the_search_page_pages_forward_and_back_by_cursor() {
         "{}",
         page.body
     );
+    // A cursor past the last result (here, of a wider search): no empty
+    // page without a way on, but a link to the first page.
+    let stale = format!("{}&from=2022-01-01", pages[3].0);
+    let page = app.get(&stale).await;
+    assert_eq!(page.status, 200);
+    assert!(results_and_pager(&page.body).0.is_empty());
+    assert!(!page.body.contains("showing from"), "{}", page.body);
+    assert!(
+        page.body.contains(r#"No results after this point: the link may come from another search, or from before the archive changed. <a href="/search?q=trade&#38;from=2022-01-01&#38;source=Dawn&#38;sort=newest">Go to the first page of results</a>"#),
+        "{}",
+        page.body
+    );
     // A made-up cursor: a readable 400.
     let page = app.get("/search?q=trade&after=10").await;
     assert_eq!(page.status, 400);

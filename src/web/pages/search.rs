@@ -197,6 +197,8 @@ struct SearchPage {
     first: u64,
     previous: Option<String>,
     next: Option<String>,
+    /// The first page's link, when this page starts past the last result.
+    start_over: Option<String>,
     /// Active filters, each with the link that removes it.
     chips: Vec<Choice>,
     sorts: Vec<Choice>,
@@ -249,6 +251,7 @@ pub async fn page(
         first: 0,
         previous: None,
         next: None,
+        start_over: None,
         chips: chips(&form),
         sorts: sorts(&form),
         facets: Vec::new(),
@@ -326,6 +329,10 @@ pub async fn page(
                 Previous::After(cursor) => link(Some(cursor)),
             });
             view.next = found.next.map(|cursor| link(Some(cursor)));
+            if found.results.is_empty() && found.total > 0 {
+                // An old link: the results it went on from have changed.
+                view.start_over = Some(link(None));
+            }
             view.facets = found.facets.iter().map(|f| facet_view(&form, f)).collect();
             view.chart = found
                 .histogram
