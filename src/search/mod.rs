@@ -758,8 +758,8 @@ fn collect<C: Collector>(
     })
 }
 
-/// Most values one facet lists.
-const FACET_VALUES: usize = 10;
+/// Most values one facet lists unless asked for more or fewer.
+pub const FACET_VALUES: usize = 10;
 /// Most buckets one aggregation may make (tantivy's own limit).
 const MAX_BUCKETS: usize = 65_000;
 
@@ -776,7 +776,7 @@ fn aggregations(request: &Request) -> Option<AggregationCollector> {
         };
         spec.insert(
             facet.name().to_owned(),
-            serde_json::json!({ "terms": { "field": field, "size": FACET_VALUES } }),
+            serde_json::json!({ "terms": { "field": field, "size": request.facet_values } }),
         );
     }
     let by_key = |field: &str| serde_json::json!({ "terms": { "field": field, "size": MAX_BUCKETS, "order": { "_key": "asc" } } });
@@ -978,6 +978,8 @@ pub struct Request {
     pub sort: Sort,
     pub filters: Filters,
     pub facets: Vec<Facet>,
+    /// The most values a facet other than year lists (the most common first).
+    pub facet_values: usize,
     pub histogram: Option<Interval>,
     /// Every copy of a story, rather than its best-matching one.
     pub all_versions: bool,
@@ -1002,6 +1004,7 @@ impl Default for Request {
             sort: Sort::Relevance,
             filters: Filters::default(),
             facets: Vec::new(),
+            facet_values: FACET_VALUES,
             histogram: None,
             all_versions: false,
             previous: false,

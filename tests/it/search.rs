@@ -379,6 +379,34 @@ async fn facets_and_the_histogram_count_the_matches() {
         ]
     );
     assert_eq!(facet("author").len(), 4);
+    // Fewer values when asked: the most common first, as in the full list.
+    let two = app
+        .get("/api/v1/search?q=trade&source=Dawn&facets=author,year&facet_limit=2")
+        .await
+        .json();
+    let authors: Vec<(String, u64)> = two["facets"]["author"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            (
+                v["value"].as_str().unwrap().to_owned(),
+                v["count"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(authors, facet("author")[..2]);
+    assert_eq!(two["facets"]["year"].as_array().unwrap().len(), 3, "{two}");
+    for bad in ["0", "1001", "many"] {
+        let reply = app
+            .get(&format!(
+                "/api/v1/search?q=trade&facets=author&facet_limit={bad}"
+            ))
+            .await;
+        assert_eq!(reply.status, 400, "{bad}");
+        assert_eq!(reply.content_type(), "application/problem+json");
+        assert!(reply.body.contains("`facet_limit`"), "{bad}: {}", reply.body);
+    }
     let year =
         |y: i32| count(|i| dawn(i) && dated(i).is_some_and(|d| chrono::Datelike::year(&d) == y));
     assert_eq!(

@@ -34,6 +34,8 @@ use openapi::problem;
 
 /// Most results one search request may ask for.
 const MAX_LIMIT: usize = 100;
+/// Most values one facet may list in an answer.
+const MAX_FACET_LIMIT: usize = 1_000;
 
 /// Largest JSON body a write may send.
 const JSON_BODY_LIMIT: usize = 1024 * 1024;
@@ -100,9 +102,20 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query().unwrap_or_default();
-        serde_urlencoded::from_str(query)
+        let pairs =
+            serde_urlencoded::Deserializer::new(url::form_urlencoded::parse(query.as_bytes()));
+        // The error names the parameter (`limit=many`: "`limit`: invalid digit…").
+        serde_path_to_error::deserialize(pairs)
             .map(ApiQuery)
-            .map_err(|e| ApiError::bad_request(format!("bad query parameter: {e}")))
+            .map_err(|e| {
+                let name = e.path().to_string();
+                let why = e.into_inner();
+                if name == "." {
+                    ApiError::bad_request(format!("bad query parameter: {why}"))
+                } else {
+                    ApiError::bad_request(format!("bad query parameter `{name}`: {why}"))
+                }
+            })
     }
 }
 
@@ -272,9 +285,13 @@ struct SearchParams {
     limit: Option<usize>,
     #[param(schema_with = search_cursor_schema)]
     cursor: Option<String>,
-    /// What to count the matches by, e.g. `source,year` (the ten most common values of each).
+    /// What to count the matches by, e.g. `source,year`: every year, and
+    /// the most common values of the others (`facet_limit` of them).
     #[param(value_type = Option<Vec<Facet>>, style = Form, explode = false, min_items = 1, inline)]
     facets: Option<String>,
+    /// How many values each facet but `year` lists, most common first: 1 to 1,000 (default 10).
+    #[param(minimum = 1, maximum = 1000)]
+    facet_limit: Option<usize>,
     /// Matches per `day`, `month` or `year`; `auto` chooses from their span.
     #[param(inline)]
     histogram: Option<Interval>,
@@ -394,6 +411,12 @@ async fn search(
             "`limit` must be between 1 and {MAX_LIMIT}"
         )));
     }
+    let facet_values = params.facet_limit.unwrap_or(search::FACET_VALUES);
+    if !(1..=MAX_FACET_LIMIT).contains(&facet_values) {
+        return Err(ApiError::bad_request(format!(
+            "`facet_limit` must be between 1 and {MAX_FACET_LIMIT}"
+        )));
+    }
     let after = params
         .cursor
         .as_deref()
@@ -418,6 +441,7 @@ async fn search(
             author: params.author,
         },
         facets: parse_facets(params.facets.as_deref())?,
+        facet_values,
         histogram: params.histogram,
         all_versions: params.all_versions.unwrap_or(false),
         // API clients page forward with `next_cursor`.

@@ -295,6 +295,7 @@ pub async fn page(
         histogram: Some(Interval::Auto),
         all_versions: form.versions == Some(Versions::All),
         previous: true,
+        ..Default::default()
     };
     match archive.search(&query, &request).await {
         Ok(found) => {
