@@ -315,7 +315,7 @@ pub async fn page(
             );
             if found.relaxed {
                 view.notes.push(
-                    "Few articles have every word, so articles with all but one are shown too (those with every word first).".to_owned(),
+                    "Few articles have every word, so articles with all but one are shown too (those with every word as you typed it first).".to_owned(),
                 );
             }
             view.suggestion = found.suggestion.map(|q| Choice {
@@ -331,7 +331,7 @@ pub async fn page(
             });
             view.next = found.next.map(|cursor| link(Some(cursor)));
             if found.results.is_empty() && found.total > 0 {
-                // An old link: the results it went on from have changed.
+                // A cursor past the last result: an old link, or one from another search.
                 view.start_over = Some(link(None));
             }
             view.facets = found.facets.iter().map(|f| facet_view(&form, f)).collect();
