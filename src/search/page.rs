@@ -154,22 +154,24 @@ pub struct Before {
     stories: FxHashSet<u64>,
     /// ...or each one's first place instead, when the page before is wanted.
     firsts: FxHashMap<u64, Place>,
-    wants_firsts: bool,
-    /// With every version: how many matches, and the last `page + 1` places.
+    /// Whether to track where the page before starts (`firsts`, `last`).
+    wants_previous: bool,
+    /// With every version: how many matches, and (when the page before is
+    /// wanted) the last `page + 1` places.
     matches: usize,
     last: BinaryHeap<Reverse<Place>>,
 }
 
 impl Before {
-    fn new(wants_firsts: bool) -> Before {
+    fn new(wants_previous: bool) -> Before {
         Before {
-            wants_firsts,
+            wants_previous,
             ..Before::default()
         }
     }
 
     fn add_story(&mut self, story: u64, place: Place) {
-        if self.wants_firsts {
+        if self.wants_previous {
             self.firsts
                 .entry(story)
                 .and_modify(|first| *first = (*first).min(place))
@@ -181,7 +183,9 @@ impl Before {
 
     fn add_match(&mut self, place: Place, page: usize) {
         self.matches += 1;
-        self.keep_last(place, page);
+        if self.wants_previous {
+            self.keep_last(place, page);
+        }
     }
 
     /// Keeps `place` if it is among the last `page + 1` seen.
@@ -533,6 +537,23 @@ mod tests {
         assert_eq!(page.next.map(|c| c.place.id), Some(112));
     }
 
+    /// A page of two, oldest first, after the matches `before` holds.
+    fn oldest_two_after(before: Before, all_versions: bool) -> Page {
+        let window = Window {
+            before,
+            ..Window::default()
+        };
+        cut(window, Sort::Oldest, 2, all_versions)
+    }
+
+    /// The page before starts after the match at `rank`, oldest first.
+    fn after_place(rank: u64) -> Previous {
+        Previous::After(Cursor {
+            sort: Sort::Oldest,
+            place: place(rank),
+        })
+    }
+
     #[test]
     fn the_page_before_starts_where_paging_forward_put_it() {
         // Six stories came before, the first at places 0..6, copies later.
@@ -549,21 +570,13 @@ mod tests {
         ] {
             before.add_story(story, place(rank));
         }
-        let window = Window {
-            before,
-            ..Window::default()
-        };
-        let page = cut(window, Sort::Oldest, 2, false);
+        let page = oldest_two_after(before, false);
         assert_eq!(page.shown_before, 6);
         // Pages of two: [1, 2] [3, 4] [5, 6]; the one before starts after story 4.
-        let after = Cursor {
-            sort: Sort::Oldest,
-            place: place(4),
-        };
-        assert_eq!(page.previous, Some(Previous::After(after)));
+        assert_eq!(page.previous, Some(after_place(4)));
         // Every version: the last three of eight matches decide it.
-        let mut before = Before::default();
-        let mut other = Before::default();
+        let mut before = Before::new(true);
+        let mut other = Before::new(true);
         for rank in 0..8 {
             let half = if rank % 2 == 0 {
                 &mut before
@@ -573,27 +586,15 @@ mod tests {
             half.add_match(place(rank), 2);
         }
         before.extend(other, 2);
-        let window = Window {
-            before,
-            ..Window::default()
-        };
-        let page = cut(window, Sort::Oldest, 2, true);
+        let page = oldest_two_after(before, true);
         assert_eq!(page.shown_before, 8);
-        let after = Cursor {
-            sort: Sort::Oldest,
-            place: place(5),
-        };
-        assert_eq!(page.previous, Some(Previous::After(after)));
+        assert_eq!(page.previous, Some(after_place(5)));
         // Not asked for: the count still holds, the page before is unknown.
         let mut before = Before::new(false);
         for story in 1..=6 {
             before.add_story(story, place(story));
         }
-        let window = Window {
-            before,
-            ..Window::default()
-        };
-        let page = cut(window, Sort::Oldest, 2, false);
+        let page = oldest_two_after(before, false);
         assert_eq!((page.shown_before, page.previous), (6, None));
         // No cursor: no page before.
         let page = cut(Window::default(), Sort::Oldest, 2, false);
