@@ -820,6 +820,9 @@ fn read_aggregations(
         .collect();
     let mut facets = Vec::new();
     for facet in &request.facets {
+        let more = results[facet.name()]["sum_other_doc_count"]
+            .as_u64()
+            .is_some_and(|n| n > 0);
         let values = match facet {
             Facet::Year => {
                 let mut years: BTreeMap<u64, u64> = BTreeMap::new();
@@ -845,6 +848,7 @@ fn read_aggregations(
         facets.push(FacetCounts {
             facet: *facet,
             values,
+            more,
         });
     }
     let histogram = request.histogram.map(|asked| {
@@ -1088,6 +1092,8 @@ pub struct FacetCounts {
     pub facet: Facet,
     /// Most matches first; years newest first.
     pub values: Vec<(String, u64)>,
+    /// Matches have values beyond those listed (`Request::facet_values`).
+    pub more: bool,
 }
 
 /// Matching articles per day, month or year, oldest first, empty periods included.

@@ -389,6 +389,8 @@ async fn facets_and_the_histogram_count_the_matches() {
         .json();
     let authors = counts(&two["facets"]["author"], "value");
     assert_eq!(authors, facet("author")[..2]);
+    assert_eq!(two["facets_more"], serde_json::json!(["author"]));
+    assert_eq!(json["facets_more"], serde_json::json!([]));
     assert_eq!(two["facets"]["year"].as_array().unwrap().len(), 3, "{two}");
     for bad in ["0", "1001", "many"] {
         let reply = app
@@ -630,6 +632,81 @@ async fn the_search_page_keeps_its_state_in_the_url() {
     let help = app.get("/search/help").await;
     assert_eq!(help.status, 200);
     assert!(help.body.contains("published:[2022-05-01 TO 2022-05-31]"));
+}
+
+#[tokio::test]
+async fn a_facet_with_many_values_lists_more_of_them_when_asked() {
+    // Tag tNN is on the articles from NN on: t00 on all twelve, t11 on one.
+    let tag = |n: usize| format!("t{n:02}");
+    let articles: Vec<_> = (0..12)
+        .map(|i| {
+            serde_json::json!({
+                "headline": format!("Trade note {i}"),
+                "tags": (0..=i).map(tag).collect::<Vec<_>>(),
+                "paragraphs": [format!("Trade talks went on, day {i}.")],
+            })
+        })
+        .collect();
+    let app = app_with(&articles).await;
+    let listed = |body: &str| {
+        (0..12)
+            .filter(|&n| {
+                body.contains(&format!(r#"<a href="/search?q=trade&#38;tag={}">"#, tag(n)))
+            })
+            .count()
+    };
+    let page = app.get("/search?q=trade").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert_eq!(listed(&page.body), 10, "the ten most common tags");
+    assert!(
+        page.body
+            .contains(r#"<a href="/search?q=trade&#38;tag=t09">t09</a> <span class="n">3</span>"#),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains(r#"<a href="/search?q=trade&#38;more=tag#facet-tag">More tags</a>"#),
+        "{}",
+        page.body
+    );
+    assert!(
+        !page.body.contains("More sources"),
+        "one source needs no more"
+    );
+    let more = app.get("/search?q=trade&more=tag").await;
+    assert_eq!(more.status, 200, "{}", more.body);
+    assert!(more.body.contains(r#"<section id="facet-tag">"#));
+    // Narrowing keeps the long list open; "Fewer" closes it.
+    assert!(
+        more.body.contains(
+            r#"<a href="/search?q=trade&#38;tag=t11&#38;more=tag">t11</a> <span class="n">1</span>"#
+        ),
+        "{}",
+        more.body
+    );
+    assert!(
+        more.body
+            .contains(r#"<a href="/search?q=trade">Fewer tags</a>"#)
+    );
+    assert!(
+        !more.body.contains("most common tags."),
+        "every tag is listed"
+    );
+
+    // The API says which facets it cut short.
+    let cut = app
+        .get("/api/v1/search?q=trade&facets=tag,source,year")
+        .await
+        .json();
+    assert_eq!(cut["facets"]["tag"].as_array().unwrap().len(), 10);
+    assert_eq!(cut["facets_more"], serde_json::json!(["tag"]));
+    let whole = app
+        .get("/api/v1/search?q=trade&facets=tag,source&facet_limit=12")
+        .await
+        .json();
+    assert_eq!(whole["facets"]["tag"].as_array().unwrap().len(), 12);
+    assert_eq!(whole["facets_more"], serde_json::json!([]));
 }
 
 /// The headlines of a search's results, in order.

@@ -333,6 +333,10 @@ struct SearchJson {
     /// Per facet asked for, its most common values among the matches.
     #[serde(skip_serializing_if = "Option::is_none")]
     facets: Option<BTreeMap<String, Vec<FacetValueJson>>>,
+    /// The facets whose matches have more values than `facets` lists: ask
+    /// again with a larger `facet_limit` for more of them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    facets_more: Option<Vec<String>>,
     /// Matches per period, oldest first, empty periods included.
     #[serde(skip_serializing_if = "Option::is_none")]
     histogram: Option<Vec<BucketJson>>,
@@ -485,6 +489,13 @@ async fn search(
             article: lists::article_json(&r.article, fields.as_ref()),
         })
         .collect();
+    let facets_more = (!request.facets.is_empty()).then(|| {
+        page.facets
+            .iter()
+            .filter(|f| f.more)
+            .map(|f| f.facet.name().to_owned())
+            .collect()
+    });
     let facets = (!request.facets.is_empty()).then(|| {
         page.facets
             .into_iter()
@@ -512,6 +523,7 @@ async fn search(
         results,
         next_cursor: page.next.map(|c| c.to_string()),
         facets,
+        facets_more,
         histogram,
         histogram_interval,
         relaxed: page.relaxed,

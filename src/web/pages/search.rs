@@ -14,12 +14,16 @@ use crate::archive::{self, Archive, SearchResult};
 use crate::article::parse_iso_date;
 use crate::search::query::{DateSpan, end_of, period};
 use crate::search::{
-    Cursor, Facet, FacetCounts, Filters, Histogram, Interval, Previous, QueryError, Request, Sort,
+    Cursor, FACET_VALUES, Facet, FacetCounts, Filters, Histogram, Interval, Previous, QueryError,
+    Request, Sort,
 };
 use crate::web::PageError;
 
 /// Results per search page.
 const RESULTS_PER_PAGE: usize = 10;
+
+/// Values listed for the facet a reader asked to see more of.
+const MORE_FACET_VALUES: usize = 100;
 
 /// The whole state of a search, as its URL carries it.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -47,6 +51,9 @@ pub struct SearchForm {
     /// last one of the page before).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub after: Option<String>,
+    /// The facet listed at length (`MORE_FACET_VALUES` values, not `FACET_VALUES`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub more: Option<Facet>,
 }
 
 /// Which copies of a story the results show.
@@ -160,6 +167,12 @@ struct Choice {
 struct FacetView {
     title: &'static str,
     values: Vec<Choice>,
+    /// Its name in URLs, for the section's anchor.
+    name: &'static str,
+    /// Lists more of its values, or fewer when it lists many.
+    toggle: Option<Choice>,
+    /// Says the list is still not every value.
+    note: Option<String>,
 }
 
 /// The chart of matches over time.
@@ -292,10 +305,14 @@ pub async fn page(
             Facet::Author,
             Facet::Year,
         ],
+        facet_values: if form.more.is_some() {
+            MORE_FACET_VALUES
+        } else {
+            FACET_VALUES
+        },
         histogram: Some(Interval::Auto),
         all_versions: form.versions == Some(Versions::All),
         previous: true,
-        ..Default::default()
     };
     match archive.search(&query, &request).await {
         Ok(found) => {
@@ -470,16 +487,45 @@ fn kept(form: &SearchForm) -> Vec<(&'static str, String)> {
     out
 }
 
+/// A facet's values as links that narrow the search: `FACET_VALUES` of
+/// them, or more for the facet the reader expanded, with the link between.
 fn facet_view(form: &SearchForm, counts: &FacetCounts) -> FacetView {
-    let title = match counts.facet {
-        Facet::Source => "Sources",
-        Facet::Section => "Sections",
-        Facet::Tag => "Tags",
-        Facet::Author => "Authors",
-        Facet::Year => "Years",
+    let (title, lower) = match counts.facet {
+        Facet::Source => ("Sources", "sources"),
+        Facet::Section => ("Sections", "sections"),
+        Facet::Tag => ("Tags", "tags"),
+        Facet::Author => ("Authors", "authors"),
+        Facet::Year => ("Years", "years"),
     };
-    let values = counts
-        .values
+    // Year lists every year already.
+    let expanded = form.more == Some(counts.facet) && counts.facet != Facet::Year;
+    let shown = if expanded || counts.facet == Facet::Year {
+        counts.values.len()
+    } else {
+        counts.values.len().min(FACET_VALUES)
+    };
+    let toggle = if expanded {
+        Some(Choice {
+            label: format!("Fewer {lower}"),
+            href: format!("/search?{}", form.with(|f| f.more = None)),
+            current: false,
+            count: None,
+        })
+    } else if counts.more || shown < counts.values.len() {
+        Some(Choice {
+            label: format!("More {lower}"),
+            href: format!(
+                "/search?{}#facet-{}",
+                form.with(|f| f.more = Some(counts.facet)),
+                counts.facet.name()
+            ),
+            current: false,
+            count: None,
+        })
+    } else {
+        None
+    };
+    let values = counts.values[..shown]
         .iter()
         .map(|(value, count)| {
             let v = Some(value.clone());
@@ -509,7 +555,14 @@ fn facet_view(form: &SearchForm, counts: &FacetCounts) -> FacetView {
             }
         })
         .collect();
-    FacetView { title, values }
+    FacetView {
+        title,
+        name: counts.facet.name(),
+        values,
+        toggle,
+        note: (expanded && counts.more)
+            .then(|| format!("The {} most common {lower}.", counts.values.len())),
+    }
 }
 
 /// The chart's geometry: one bar a period, scaled to the busiest.
