@@ -643,6 +643,7 @@ async fn a_facet_with_many_values_lists_more_of_them_when_asked() {
             serde_json::json!({
                 "headline": format!("Trade note {i}"),
                 "tags": (0..=i).map(tag).collect::<Vec<_>>(),
+                "published_at": format!("2022-05-{:02}", i + 1),
                 "paragraphs": [format!("Trade talks went on, day {i}.")],
             })
         })
@@ -687,12 +688,26 @@ async fn a_facet_with_many_values_lists_more_of_them_when_asked() {
     );
     assert!(
         more.body
-            .contains(r#"<a href="/search?q=trade">Fewer tags</a>"#)
+            .contains(r#"<a href="/search?q=trade#facet-tag">Fewer tags</a>"#)
     );
     assert!(
         !more.body.contains("most common tags."),
         "every tag is listed"
     );
+    // The chart's downloads and the feed carry the search, not page settings
+    // the API would refuse.
+    let every = app.get("/search?q=trade&more=tag&versions=all").await;
+    let json_link = r#"href="/api/v1/search?q=trade&#38;histogram=auto&#38;limit=1&#38;fields=id""#;
+    assert!(every.body.contains(json_link), "{}", every.body);
+    assert!(
+        every
+            .body
+            .contains(r#"href="/search.atom?q=trade&#38;versions=all""#)
+    );
+    let counts = app
+        .get("/api/v1/search?q=trade&histogram=auto&limit=1&fields=id")
+        .await;
+    assert_eq!(counts.status, 200, "{}", counts.body);
 
     // The API says which facets it cut short.
     let cut = app

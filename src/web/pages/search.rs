@@ -269,7 +269,13 @@ pub async fn page(
         sorts: sorts(&form),
         facets: Vec::new(),
         chart: None,
-        feed_href: format!("/search.atom?{}", form.with(|f| f.sort = None)),
+        feed_href: format!(
+            "/search.atom?{}",
+            form.with(|f| {
+                f.sort = None;
+                f.more = None;
+            })
+        ),
         kept: kept(&form),
         suggestion: None,
         versions_toggle: match form.versions {
@@ -507,7 +513,11 @@ fn facet_view(form: &SearchForm, counts: &FacetCounts) -> FacetView {
     let toggle = if expanded {
         Some(Choice {
             label: format!("Fewer {lower}"),
-            href: format!("/search?{}", form.with(|f| f.more = None)),
+            href: format!(
+                "/search?{}#facet-{}",
+                form.with(|f| f.more = None),
+                counts.facet.name()
+            ),
             current: false,
             count: None,
         })
@@ -622,7 +632,13 @@ fn chart(form: &SearchForm, histogram: &Histogram) -> ChartView {
         .max_by_key(|(_, c)| *c)
         .cloned()
         .unwrap_or_default();
-    let state = form.with(|f| f.sort = None);
+    // What the counts depend on: the query and the filters. The API takes
+    // nothing else (it refuses `versions` and `more`, page-only settings).
+    let state = form.with(|f| {
+        f.sort = None;
+        f.versions = None;
+        f.more = None;
+    });
     ChartView {
         caption: format!(
             "Matching articles per {unit}, {first} to {last}; the most, {peak_count}, in {peak}."
