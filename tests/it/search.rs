@@ -704,10 +704,10 @@ async fn a_facet_with_many_values_lists_more_of_them_when_asked() {
             .body
             .contains(r#"href="/search.atom?q=trade&#38;versions=all""#)
     );
-    let counts = app
+    let chart_counts = app
         .get("/api/v1/search?q=trade&histogram=auto&limit=1&fields=id")
         .await;
-    assert_eq!(counts.status, 200, "{}", counts.body);
+    assert_eq!(chart_counts.status, 200, "{}", chart_counts.body);
 
     // The API says which facets it cut short.
     let cut = app
