@@ -3,6 +3,7 @@
 //! commit payload, query parsing with limits, filters, sorting, facets and
 //! date histograms, ranking and `<mark>` snippets.
 
+mod bm25;
 pub mod page;
 pub mod query;
 
@@ -400,9 +401,28 @@ impl SearchIndex {
             ],
         );
         parser.set_conjunction_by_default();
-        // A word in the headline counts a little more, not as a whole second score.
-        parser.set_field_boost(f.headline, HEADLINE_BOOST);
+        // A word in the headline counts a little more, not as a whole
+        // second score; every text field is scored with the archive's BM25.
+        let weight = |field: Field| {
+            if field == f.headline {
+                Some(HEADLINE_BOOST)
+            } else {
+                [
+                    f.text,
+                    f.text_exact,
+                    f.body,
+                    f.author,
+                    f.source,
+                    f.section,
+                    f.tag,
+                ]
+                .contains(&field)
+                .then_some(1.0)
+            }
+        };
+        let retune = |query| bm25::retune(query, &weight);
         let (query, errors) = parser.parse_query_lenient(&rewritten.text);
+        let query = retune(query);
         let mut ignored = rewritten.ignored;
         ignored.extend(errors.iter().map(|e| e.to_string()));
         // For relaxing, each word alone: in any form, and as typed (the
@@ -414,7 +434,10 @@ impl SearchIndex {
         let words = plain_words(&rewritten.text)
             .iter()
             .filter_map(|w| Some((parser.parse_query(w).ok()?, typed.parse_query(w).ok()?)))
-            .map(|(any_form, as_typed)| Word { any_form, as_typed })
+            .map(|(any_form, as_typed)| Word {
+                any_form: retune(any_form),
+                as_typed: retune(as_typed),
+            })
             .collect();
         Ok(ParsedQuery {
             query,
