@@ -1,12 +1,14 @@
 //! BM25 with the archive's own parameters: tantivy fixes k1 and b, so the
 //! parser's term queries are swapped for ones scored here.
 //!
-//! tantivy scores with k1 = 1.2 and b = 0.75. A news archive holds
-//! 80-word briefs beside 3,000-word features, and a reader remembering a
-//! story recalls a few of its words, not how often it used them. Full length
-//! normalisation and quicker saturation rank the remembered story higher
-//! (see `K1` and `B`). Phrases and the other leaf queries keep tantivy's
-//! scoring; they are rare in typed queries and their own scorers are tuned.
+//! tantivy scores with k1 = 1.2 and b = 0.75. With full length
+//! normalisation and quicker saturation (`K1`, `B`), a short story that
+//! names the words a reader remembers is not pushed down by a long article
+//! that repeats them: remembered stories ranked higher in
+//! `bench/known_item.py` (BENCHMARKS.md, "Known-item search quality").
+//! Phrases and the other leaf queries keep tantivy's own BM25, since their
+//! scorers cannot be given other parameters, and get their field's weight
+//! as a boost.
 
 use tantivy::fieldnorm::FieldNormReader;
 use tantivy::postings::{Postings, SegmentPostings};
@@ -17,10 +19,13 @@ use tantivy::query::{
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocId, DocSet, Score, SegmentReader, TantivyError, Term};
 
-/// Term saturation: how quickly more occurrences stop adding.
-pub const K1: Score = 0.6;
-/// Length normalisation: 1 weighs an occurrence by the article's length alone.
-pub const B: Score = 1.0;
+/// Term saturation: how quickly more occurrences stop adding (tried on
+/// every real article's known-item queries: 0.4, 0.6 and 0.8 within 0.0005
+/// of MRR@10 at b = 1).
+const K1: Score = 0.6;
+/// Length normalisation: 1 weighs an occurrence by the article's length
+/// alone (0.9 gave 0.001 less MRR@10 than 1 at k1 = 0.6).
+const B: Score = 1.0;
 
 /// `query` with each term query on a field `weight` knows scored here, with
 /// that field's weight. Leaves on such a field whose weight is not 1 are
@@ -52,6 +57,7 @@ pub fn retune(query: Box<dyn Query>, weight: &dyn Fn(Field) -> Option<Score>) ->
     }
     let mut fields = Vec::new();
     query.query_terms(&mut |term, _| fields.push(term.field()));
+    fields.sort_unstable();
     fields.dedup();
     match (fields.as_slice(), fields.first().and_then(|f| weight(*f))) {
         ([_], Some(w)) if w != 1.0 => Box::new(BoostQuery::new(query, w)),
@@ -86,10 +92,18 @@ impl Query for Bm25Term {
         } else {
             tokens as Score / articles as Score
         };
+        // tantivy stores each length as one of 256 codes: the denominator's
+        // length part, per code.
+        let mut by_length = [0.0; 256];
+        for (code, slot) in by_length.iter_mut().enumerate() {
+            let length = FieldNormReader::id_to_fieldnorm(code as u8) as Score;
+            *slot = K1 * (1.0 - B + B * length / average_length);
+        }
         Ok(Box::new(Bm25TermWeight {
             term: term.clone(),
             weight: self.weight * idf * (K1 + 1.0),
             average_length,
+            by_length,
         }))
     }
 
@@ -103,6 +117,8 @@ struct Bm25TermWeight {
     /// The field's weight times the term's IDF times (k1 + 1).
     weight: Score,
     average_length: Score,
+    /// The length part of the denominator, per length code.
+    by_length: [Score; 256],
 }
 
 impl Weight for Bm25TermWeight {
@@ -118,17 +134,10 @@ impl Weight for Bm25TermWeight {
             .fieldnorms_readers()
             .get_field(field)?
             .unwrap_or_else(|| FieldNormReader::constant(reader.max_doc(), 1));
-        // tantivy stores each length as one of 256 codes: the denominator's
-        // length part, per code.
-        let mut by_length = [0.0; 256];
-        for (code, slot) in by_length.iter_mut().enumerate() {
-            let length = FieldNormReader::id_to_fieldnorm(code as u8) as Score;
-            *slot = K1 * (1.0 - B + B * length / self.average_length);
-        }
         Ok(Box::new(Bm25TermScorer {
             postings,
             lengths,
-            by_length,
+            by_length: self.by_length,
             weight: self.weight * boost,
         }))
     }
