@@ -33,6 +33,40 @@ async fn exact_forms_rank_above_stemmed_ones() {
 }
 
 #[tokio::test]
+async fn a_headline_word_counts_a_little_without_outranking_the_story() {
+    // The story says each word twice; the other article says them once and
+    // has "port" in its short headline. Summing a whole headline score (or a
+    // headline weight of 1.5) would put the other article first.
+    let mut articles = vec![
+        serde_json::json!({
+            "headline": "Walkout at the harbour",
+            "paragraphs": ["Dockers at the port began a strike on Monday, and the strike \
+                by dockers left ships waiting outside the port for days."]
+        }),
+        serde_json::json!({
+            "headline": "Port chief named",
+            "paragraphs": ["The harbour board named a new chief on Monday, a year after \
+                a strike by dockers left ships waiting outside for days."]
+        }),
+    ];
+    for day in 1..=6 {
+        articles.push(serde_json::json!({
+            "headline": format!("Ferries, day {day}"),
+            "paragraphs": ["The harbour was busy with ferries."]
+        }));
+    }
+    let app = app_with(&articles).await;
+    let json = app
+        .get("/api/v1/search?q=port%20strike%20dockers&fields=headline")
+        .await
+        .json();
+    assert_eq!(
+        headlines(&json),
+        ["Walkout at the harbour", "Port chief named"]
+    );
+}
+
+#[tokio::test]
 async fn accents_and_apostrophes_are_folded() {
     let app = app_with(&[serde_json::json!({
         "headline": "Café owners on the waterfront",
