@@ -209,13 +209,8 @@ impl Weight for Bm25AnyFieldWeight {
     }
 
     fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
-        let mut scorer = self.scorer(reader, 1.0)?;
-        if scorer.seek(doc) != doc {
-            return Err(TantivyError::InvalidArgument(format!(
-                "document {doc} does not match"
-            )));
-        }
-        let mut explanation = Explanation::new("BM25, summed over fields", scorer.score());
+        let mut explanation =
+            Explanation::new("BM25, summed over fields", score_of(self, reader, doc)?);
         for term in &self.terms {
             if let Ok(detail) = term.explain(reader, doc) {
                 explanation.add_detail(detail);
@@ -223,6 +218,18 @@ impl Weight for Bm25AnyFieldWeight {
         }
         Ok(explanation)
     }
+}
+
+/// A document's score under `weight`, for explaining it; an error when the
+/// document does not match.
+fn score_of(weight: &dyn Weight, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Score> {
+    let mut scorer = weight.scorer(reader, 1.0)?;
+    if scorer.doc() > doc || scorer.seek(doc) != doc {
+        return Err(TantivyError::InvalidArgument(format!(
+            "document {doc} does not match"
+        )));
+    }
+    Ok(scorer.score())
 }
 
 /// The documents of any of a few term scorers, each once, with their sum.
@@ -343,13 +350,7 @@ impl Weight for Bm25TermWeight {
     }
 
     fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
-        let mut scorer = self.scorer(reader, 1.0)?;
-        if scorer.seek(doc) != doc {
-            return Err(TantivyError::InvalidArgument(format!(
-                "document {doc} does not match"
-            )));
-        }
-        let mut explanation = Explanation::new("BM25", scorer.score());
+        let mut explanation = Explanation::new("BM25", score_of(self, reader, doc)?);
         explanation.add_const("k1", K1);
         explanation.add_const("b", B);
         explanation.add_const("average length", self.average_length);
@@ -395,7 +396,7 @@ mod tests {
     use tantivy::collector::{Count, TopDocs};
     use tantivy::query::QueryParser;
     use tantivy::schema::{Schema, TEXT};
-    use tantivy::{Index, TantivyDocument};
+    use tantivy::{DocAddress, Index, TantivyDocument};
 
     use super::*;
 
@@ -540,12 +541,18 @@ mod tests {
             for ((doc, a), (plain_doc, b)) in union.iter().zip(&plain) {
                 assert_eq!(doc, plain_doc, "{words:?}");
                 assert!((a - b).abs() < 1e-5, "{words:?} doc {doc}: {a} != {b}");
+                let explained = retuned
+                    .explain(&searcher, DocAddress::new(0, *doc))
+                    .expect("explain");
+                assert!((explained.value() - a).abs() < 1e-5, "{words:?} doc {doc}");
             }
             let count = searcher.search(retuned.as_ref(), &Count).expect("count");
             assert_eq!(count, plain.len(), "{words:?}");
         }
-        // A single word is one query over its fields, not a boolean one.
+        // A single word is one query over its fields, not a boolean one,
+        // and a document it does not match has no explanation.
         let storm = retune(parser.parse_query("storm").expect("parse"), &weight);
         assert!(storm.is::<Bm25AnyField>());
+        assert!(storm.explain(&searcher, DocAddress::new(0, 3)).is_err());
     }
 }

@@ -37,7 +37,7 @@ async fn a_headline_word_counts_a_little_without_outranking_the_story() {
     // The story says each word twice; the other article says them once and
     // has "port" in its short headline. Summing a whole headline score (or a
     // headline weight of 1.5) would put the other article first.
-    let mut articles = vec![
+    let articles = vec![
         serde_json::json!({
             "headline": "Walkout at the harbour",
             "paragraphs": ["Dockers at the port began a strike on Monday, and the strike \
@@ -49,13 +49,7 @@ async fn a_headline_word_counts_a_little_without_outranking_the_story() {
                 a strike by dockers left ships waiting outside for days."]
         }),
     ];
-    for day in 1..=6 {
-        articles.push(serde_json::json!({
-            "headline": format!("Ferries, day {day}"),
-            "paragraphs": ["The harbour was busy with ferries."]
-        }));
-    }
-    let app = app_with(&articles).await;
+    let app = app_with(&with_ferry_notes(articles)).await;
     let json = app
         .get("/api/v1/search?q=port%20strike%20dockers&fields=headline")
         .await
@@ -768,16 +762,21 @@ fn headlines(json: &serde_json::Value) -> Vec<&str> {
         .collect()
 }
 
-/// Searches `q` among `articles` and six notes on a busy harbour, checks
-/// the search was relaxed, and gives the headlines in order.
-async fn relaxed_search(mut articles: Vec<serde_json::Value>, q: &str) -> Vec<String> {
+/// `articles` and six notes on a busy harbour, for the words' rarity.
+fn with_ferry_notes(mut articles: Vec<serde_json::Value>) -> Vec<serde_json::Value> {
     for day in 1..=6 {
         articles.push(serde_json::json!({
             "headline": format!("Ferries, day {day}"),
             "paragraphs": ["The harbour was busy with ferries."]
         }));
     }
-    let app = app_with(&articles).await;
+    articles
+}
+
+/// Searches `q` among `articles` and six notes on a busy harbour, checks
+/// the search was relaxed, and gives the headlines in order.
+async fn relaxed_search(articles: Vec<serde_json::Value>, q: &str) -> Vec<String> {
+    let app = app_with(&with_ferry_notes(articles)).await;
     let json = app
         .get(&format!(
             "/api/v1/search?q={}&fields=headline",
