@@ -23,8 +23,8 @@ use tantivy::{DocId, DocSet, Score, SegmentReader, TERMINATED, TantivyError, Ter
 /// every real article's known-item queries: 0.4, 0.6 and 0.8 within 0.0005
 /// of MRR@10 at b = 1).
 const K1: Score = 0.6;
-/// Length normalisation: 1 weighs an occurrence by the article's length
-/// alone (0.9 gave 0.001 less MRR@10 than 1 at k1 = 0.6).
+/// Length normalisation: 1 sets the article's length against the average
+/// in full (0.9 gave 0.001 less MRR@10 than 1 at k1 = 0.6).
 const B: Score = 1.0;
 
 /// `query` with each term query on a field `weight` knows scored here, with
