@@ -96,6 +96,12 @@ fn any_field(
     Some(Bm25AnyField { terms })
 }
 
+/// BM25's IDF of a term that `found_in` of `articles` articles have:
+/// ln(1 + (N - n + 0.5) / (n + 0.5)).
+pub fn idf(found_in: u64, articles: u64) -> Score {
+    ((articles.saturating_sub(found_in) as Score + 0.5) / (found_in as Score + 0.5)).ln_1p()
+}
+
 /// One term, scored with `K1` and `B`, times its field's weight.
 #[derive(Clone, Debug)]
 struct Bm25Term {
@@ -125,8 +131,7 @@ impl Bm25Term {
         let articles = stats.total_num_docs()?;
         let found_in = stats.doc_freq(term)?;
         let tokens = stats.total_num_tokens(term.field())?;
-        let idf = ((articles.saturating_sub(found_in) as Score + 0.5) / (found_in as Score + 0.5))
-            .ln_1p();
+        let idf = idf(found_in, articles);
         let average_length = if articles == 0 || tokens == 0 {
             1.0
         } else {

@@ -749,9 +749,8 @@ fn rarity(searcher: &Searcher, word: &dyn Query, text: Field) -> Result<f32> {
         .iter()
         .map(|term| searcher.doc_freq(term))
         .collect::<tantivy::Result<Vec<u64>>>()?;
-    let found_in = counts.into_iter().min().unwrap_or(0) as f32;
-    let articles = searcher.num_docs() as f32;
-    Ok(((articles - found_in + 0.5) / (found_in + 0.5)).ln_1p())
+    let found_in = counts.into_iter().min().unwrap_or(0);
+    Ok(bm25::idf(found_in, searcher.num_docs()))
 }
 
 /// How much a found word's rarity counts beside BM25 in a relaxed search
@@ -799,9 +798,13 @@ fn aggregations(request: &Request) -> Option<AggregationCollector> {
             Facet::Author => "author_name",
             Facet::Year => continue,
         };
+        let size = match request.longer_facet {
+            Some((longer, size)) if longer == *facet => size,
+            _ => request.facet_values,
+        };
         spec.insert(
             facet.name().to_owned(),
-            serde_json::json!({ "terms": { "field": field, "size": request.facet_values } }),
+            serde_json::json!({ "terms": { "field": field, "size": size } }),
         );
     }
     let by_key = |field: &str| serde_json::json!({ "terms": { "field": field, "size": MAX_BUCKETS, "order": { "_key": "asc" } } });
@@ -1009,6 +1012,8 @@ pub struct Request {
     pub facets: Vec<Facet>,
     /// The most values a facet other than year lists (the most common first).
     pub facet_values: usize,
+    /// One facet listed at greater length: the facet and its most values.
+    pub longer_facet: Option<(Facet, usize)>,
     pub histogram: Option<Interval>,
     /// Every copy of a story, rather than its best-matching one.
     pub all_versions: bool,
@@ -1034,6 +1039,7 @@ impl Default for Request {
             filters: Filters::default(),
             facets: Vec::new(),
             facet_values: FACET_VALUES,
+            longer_facet: None,
             histogram: None,
             all_versions: false,
             previous: false,
@@ -1117,7 +1123,8 @@ pub struct FacetCounts {
     pub facet: Facet,
     /// Most matches first; years newest first.
     pub values: Vec<(String, u64)>,
-    /// Matches have values beyond those listed (`Request::facet_values`).
+    /// Matches have values beyond those listed (`Request::facet_values`,
+    /// or `Request::longer_facet`'s length for that facet).
     pub more: bool,
 }
 

@@ -446,6 +446,7 @@ async fn search(
         },
         facets: parse_facets(params.facets.as_deref())?,
         facet_values,
+        longer_facet: None,
         histogram: params.histogram,
         all_versions: params.all_versions.unwrap_or(false),
         // API clients page forward with `next_cursor`.

@@ -311,11 +311,8 @@ pub async fn page(
             Facet::Author,
             Facet::Year,
         ],
-        facet_values: if form.more.is_some() {
-            MORE_FACET_VALUES
-        } else {
-            FACET_VALUES
-        },
+        facet_values: FACET_VALUES,
+        longer_facet: form.more.map(|facet| (facet, MORE_FACET_VALUES)),
         histogram: Some(Interval::Auto),
         all_versions: form.versions == Some(Versions::All),
         previous: true,
@@ -493,8 +490,8 @@ fn kept(form: &SearchForm) -> Vec<(&'static str, String)> {
     out
 }
 
-/// A facet's values as links that narrow the search: `FACET_VALUES` of
-/// them, or more for the facet the reader expanded, with the link between.
+/// A facet's values as links that narrow the search (as many as the search
+/// listed: more for the facet the reader expanded), with the link between.
 fn facet_view(form: &SearchForm, counts: &FacetCounts) -> FacetView {
     let (title, lower) = match counts.facet {
         Facet::Source => ("Sources", "sources"),
@@ -505,37 +502,25 @@ fn facet_view(form: &SearchForm, counts: &FacetCounts) -> FacetView {
     };
     // Year lists every year already.
     let expanded = form.more == Some(counts.facet) && counts.facet != Facet::Year;
-    let shown = if expanded || counts.facet == Facet::Year {
-        counts.values.len()
-    } else {
-        counts.values.len().min(FACET_VALUES)
+    let toggle = |label: String, more: Option<Facet>| Choice {
+        label,
+        href: format!(
+            "/search?{}#facet-{}",
+            form.with(|f| f.more = more),
+            counts.facet.name()
+        ),
+        current: false,
+        count: None,
     };
     let toggle = if expanded {
-        Some(Choice {
-            label: format!("Fewer {lower}"),
-            href: format!(
-                "/search?{}#facet-{}",
-                form.with(|f| f.more = None),
-                counts.facet.name()
-            ),
-            current: false,
-            count: None,
-        })
-    } else if counts.more || shown < counts.values.len() {
-        Some(Choice {
-            label: format!("More {lower}"),
-            href: format!(
-                "/search?{}#facet-{}",
-                form.with(|f| f.more = Some(counts.facet)),
-                counts.facet.name()
-            ),
-            current: false,
-            count: None,
-        })
+        Some(toggle(format!("Fewer {lower}"), None))
+    } else if counts.more {
+        Some(toggle(format!("More {lower}"), Some(counts.facet)))
     } else {
         None
     };
-    let values = counts.values[..shown]
+    let values = counts
+        .values
         .iter()
         .map(|(value, count)| {
             let v = Some(value.clone());
