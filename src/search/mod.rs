@@ -550,16 +550,8 @@ impl SearchIndex {
     pub fn search(&self, query: &ParsedQuery, request: &Request) -> Result<Hits> {
         let searcher = self.reader.searcher();
         let strict = self.filtered(query.query.box_clone(), query, request);
-        let (mut total, mut window, mut aggregated) = self
-            .run(&searcher, strict.as_ref(), request)
-            .map_err(|e| match e {
-                // The parser accepts some constructs the schema cannot run,
-                // such as `field:*` on a text field.
-                Error::Tantivy(tantivy::TantivyError::SchemaError(why)) => {
-                    Error::Query(QueryError::Unanswerable(why))
-                }
-                other => other,
-            })?;
+        let (mut total, mut window, mut aggregated) =
+            self.run(&searcher, strict.as_ref(), request)?;
         // Readers misremember: when all the words find few articles, look
         // for most of them, all-word matches still first.
         let mut relaxed = false;
@@ -672,7 +664,15 @@ impl SearchIndex {
             track_stories: !request.all_versions,
             previous: request.previous,
         };
-        collect(searcher, full, window, aggregations(request))
+        collect(searcher, full, window, aggregations(request)).map_err(|e| match e {
+            // The parser accepts some constructs the schema cannot run,
+            // such as `field:*` on a text field; the relaxed search meets
+            // them as well as the strict one.
+            Error::Tantivy(tantivy::TantivyError::SchemaError(why)) => {
+                Error::Query(QueryError::Unanswerable(why))
+            }
+            other => other,
+        })
     }
 }
 
