@@ -1,0 +1,379 @@
+//! Articles: saving (matching an existing article, creating or updating it), deleting, and reading them back.
+
+use super::*;
+
+impl Store {
+    /// Saves articles in one write transaction: each is matched to an
+    /// existing article (by URL, else by body, else by headline, source and
+    /// day), then created, updated (revision + 1) or left unchanged. Every
+    /// creation or update appends to the change log in the same transaction,
+    /// so either all of them land or none does.
+    pub async fn save_articles(&self, articles: &[NewArticle]) -> Result<Vec<Saved>> {
+        self.write(async |tx| {
+            let now = format_date(&Utc::now());
+            let mut saved = Vec::with_capacity(articles.len());
+            for article in articles {
+                saved.push(save_one(tx, article, &now).await?);
+            }
+            Ok(saved)
+        })
+        .await
+    }
+
+    /// Creates a new article (never matching an existing one); its URL must be free.
+    pub async fn create_article(&self, article: &NewArticle) -> Result<Saved> {
+        self.write(async |tx| {
+            if let Some(key) = article.url_key() {
+                let taken: Option<i64> =
+                    sqlx::query_scalar("SELECT id FROM articles WHERE url_key = ?")
+                        .bind(key)
+                        .fetch_optional(&mut **tx)
+                        .await?;
+                if let Some(id) = taken {
+                    return Err(Error::UrlTaken(id));
+                }
+            }
+            write_article(tx, None, article, &format_date(&Utc::now())).await
+        })
+        .await
+    }
+
+    /// Replaces article `id` with `article`, if it is at revision `expected`
+    /// (when given). Its URL must not belong to another article.
+    pub async fn replace_article(
+        &self,
+        id: i64,
+        article: &NewArticle,
+        expected: Option<i64>,
+    ) -> Result<Saved> {
+        self.write(async |tx| {
+            let existing = current_revision(tx, id, expected).await?;
+            if let Some(key) = article.url_key() {
+                let taken: Option<i64> =
+                    sqlx::query_scalar("SELECT id FROM articles WHERE url_key = ? AND id != ?")
+                        .bind(key)
+                        .bind(id)
+                        .fetch_optional(&mut **tx)
+                        .await?;
+                if let Some(other) = taken {
+                    return Err(Error::UrlTaken(other));
+                }
+            }
+            if existing.content_hash == article.content_hash() {
+                return Ok(Saved {
+                    id,
+                    revision: existing.revision,
+                    outcome: Outcome::Unchanged,
+                });
+            }
+            write_article(tx, Some(&existing), article, &format_date(&Utc::now())).await
+        })
+        .await
+    }
+
+    /// Deletes article `id`, if it is at revision `expected` (when given), and logs the deletion.
+    pub async fn delete_article(&self, id: i64, expected: Option<i64>) -> Result<()> {
+        self.write(async |tx| {
+            current_revision(tx, id, expected).await?;
+            sqlx::query("DELETE FROM articles WHERE id = ?")
+                .bind(id)
+                .execute(&mut **tx)
+                .await?;
+            log_change(tx, id, 0, "delete", &format_date(&Utc::now())).await
+        })
+        .await
+    }
+
+    /// One article by id.
+    pub async fn article(&self, id: i64) -> Result<Option<Article>> {
+        let row = sqlx::query(select_articles!("WHERE a.id = ?"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(article_from_row).transpose()
+    }
+
+    /// The articles with these ids, in the order given; missing ids are skipped.
+    pub async fn articles_by_ids(&self, ids: &[i64]) -> Result<Vec<Article>> {
+        let json = serde_json::to_string(ids).expect("ids serialise");
+        let rows = sqlx::query(select_articles!(
+            "WHERE a.id IN (SELECT value FROM json_each(?))"
+        ))
+        .bind(json)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut articles = rows
+            .iter()
+            .map(article_from_row)
+            .collect::<Result<Vec<_>>>()?;
+        let order: std::collections::HashMap<i64, usize> =
+            ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+        articles.sort_by_key(|a| order.get(&a.id).copied());
+        Ok(articles)
+    }
+
+    /// Number of articles.
+    pub async fn article_count(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM articles")
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    /// Every article's id and revision, by id.
+    pub async fn revisions(&self) -> Result<Vec<(i64, i64)>> {
+        let rows = sqlx::query("SELECT id, revision FROM articles ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+}
+
+/// What saving one article did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Created,
+    Updated,
+    Unchanged,
+}
+
+/// The result of saving one article.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Saved {
+    pub id: i64,
+    pub revision: i64,
+    pub outcome: Outcome,
+}
+
+pub(super) struct Existing {
+    id: i64,
+    revision: i64,
+    content_hash: String,
+}
+
+pub(super) async fn find_existing(
+    tx: &mut Transaction<'_, Sqlite>,
+    article: &NewArticle,
+) -> Result<Option<Existing>> {
+    // By URL first (its normalised key, so tracking parameters, `www.` and
+    // AMP variants match); without a URL match, the same story is recognised
+    // by its body, or by its headline, source and day when the body was
+    // edited; never when the candidate has a different URL (another
+    // outlet's copy: that one joins the story instead, see `assign_story`).
+    let body_hash = (!article.paragraphs.is_empty()).then(|| article.body_hash());
+    let found = sqlx::query(
+        "SELECT id, revision, content_hash, 0 FROM articles WHERE url_key = ?1 \
+         UNION ALL SELECT id, revision, content_hash, 1 FROM articles \
+         WHERE body_hash = ?2 AND (url IS NULL OR ?1 IS NULL) \
+         UNION ALL SELECT id, revision, content_hash, 2 FROM articles \
+         WHERE headline_key = ?3 AND (url IS NULL OR ?1 IS NULL) \
+         ORDER BY 4, 1 LIMIT 1",
+    )
+    .bind(article.url_key())
+    .bind(body_hash)
+    .bind(article.headline_key())
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(found.map(|r| Existing {
+        id: r.get(0),
+        revision: r.get(1),
+        content_hash: r.get(2),
+    }))
+}
+
+pub(super) async fn save_one(
+    tx: &mut Transaction<'_, Sqlite>,
+    article: &NewArticle,
+    now: &str,
+) -> Result<Saved> {
+    let existing = find_existing(tx, article).await?;
+    if let Some(e) = &existing
+        && e.content_hash == article.content_hash()
+    {
+        return Ok(Saved {
+            id: e.id,
+            revision: e.revision,
+            outcome: Outcome::Unchanged,
+        });
+    }
+    write_article(tx, existing.as_ref(), article, now).await
+}
+
+/// The article's revision and hash, checked against `expected` when given.
+pub(super) async fn current_revision(
+    tx: &mut Transaction<'_, Sqlite>,
+    id: i64,
+    expected: Option<i64>,
+) -> Result<Existing> {
+    let row = sqlx::query("SELECT id, revision, content_hash FROM articles WHERE id = ?")
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or(Error::NotFound(id))?;
+    let existing = Existing {
+        id: row.get(0),
+        revision: row.get(1),
+        content_hash: row.get(2),
+    };
+    match expected {
+        Some(expected) if expected != existing.revision => Err(Error::RevisionMismatch {
+            id,
+            current: existing.revision,
+            expected,
+        }),
+        _ => Ok(existing),
+    }
+}
+
+/// Inserts `article`, or overwrites `existing` with it (revision + 1), with
+/// its authors, tags and a change-log entry.
+pub(super) async fn write_article(
+    tx: &mut Transaction<'_, Sqlite>,
+    existing: Option<&Existing>,
+    article: &NewArticle,
+    now: &str,
+) -> Result<Saved> {
+    let hash = article.content_hash();
+    let paragraphs = serde_json::to_string(&article.paragraphs).expect("strings serialise");
+    let published = article.published_at.as_ref().map(format_date);
+    let modified = article.modified_at.as_ref().map(format_date);
+    let (source_name, source_site) = match &article.source {
+        Some(Source { name, site }) => (Some(name.as_str()), site.as_deref()),
+        None => (None, None),
+    };
+    // A new article gets the id SQLite would give it (one past the largest:
+    // the write transaction is the only writer), so that its story can be
+    // chosen before the row is written; a matched one is updated in place,
+    // keeping its id and ingested_at, its revision one higher.
+    let id = match existing {
+        Some(e) => e.id,
+        None => {
+            sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM articles")
+                .fetch_one(&mut **tx)
+                .await?
+        }
+    };
+    let signature = Signature::of(&article.paragraphs);
+    let story = choose_story(tx, id, signature.as_ref(), existing.is_none()).await?;
+    let row = sqlx::query(
+        "INSERT INTO articles (id, slug, headline, subheading, source_name, source_site, url, \
+         published_at, section, language, paragraphs, word_count, content_hash, body_hash, \
+         headline_key, updated_at, ingested_at, modified_at, summary_only, url_key, story_id, \
+         signature, revision) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1) \
+         ON CONFLICT (id) DO UPDATE SET slug = excluded.slug, headline = excluded.headline, \
+         subheading = excluded.subheading, source_name = excluded.source_name, \
+         source_site = excluded.source_site, url = excluded.url, \
+         published_at = excluded.published_at, section = excluded.section, \
+         language = excluded.language, paragraphs = excluded.paragraphs, \
+         word_count = excluded.word_count, content_hash = excluded.content_hash, \
+         body_hash = excluded.body_hash, headline_key = excluded.headline_key, \
+         updated_at = excluded.updated_at, modified_at = excluded.modified_at, \
+         summary_only = excluded.summary_only, url_key = excluded.url_key, captured = NULL, \
+         story_id = excluded.story_id, signature = excluded.signature, \
+         revision = articles.revision + 1 \
+         RETURNING id, revision",
+    )
+    .bind(id)
+    .bind(article.slug())
+    .bind(&article.headline)
+    .bind(&article.subheading)
+    .bind(source_name)
+    .bind(source_site)
+    .bind(&article.url)
+    .bind(&published)
+    .bind(&article.section)
+    .bind(&article.language)
+    .bind(&paragraphs)
+    .bind(article.word_count())
+    .bind(&hash)
+    .bind(article.body_hash())
+    .bind(article.headline_key())
+    .bind(now)
+    .bind(now)
+    .bind(&modified)
+    .bind(article.summary_only)
+    .bind(article.url_key())
+    .bind(story)
+    .bind(signature.as_ref().map(Signature::to_bytes))
+    .fetch_one(&mut **tx)
+    .await?;
+    let revision: i64 = row.get(1);
+    file_bands(tx, id, signature.as_ref(), existing.is_none()).await?;
+    if let Some(source) = source_name {
+        learn_boilerplate(tx, id, source, &article.paragraphs, story, now).await?;
+    }
+    let outcome = if existing.is_some() {
+        sqlx::query("DELETE FROM article_authors WHERE article_id = ?")
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
+        sqlx::query("DELETE FROM article_tags WHERE article_id = ?")
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
+        Outcome::Updated
+    } else {
+        Outcome::Created
+    };
+    sqlx::query(
+        "INSERT INTO article_authors (article_id, position, name) SELECT ?, key, value FROM json_each(?)",
+    )
+    .bind(id)
+    .bind(serde_json::to_string(&article.authors).expect("strings serialise"))
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query("INSERT INTO article_tags (article_id, position, tag) SELECT ?, key, value FROM json_each(?)")
+        .bind(id)
+        .bind(serde_json::to_string(&article.tags).expect("strings serialise"))
+        .execute(&mut **tx)
+        .await?;
+    log_change(tx, id, revision, "upsert", now).await?;
+    Ok(Saved {
+        id,
+        revision,
+        outcome,
+    })
+}
+
+pub(super) fn article_from_row(row: &SqliteRow) -> Result<Article> {
+    let published: Option<String> = row.get("published_at");
+    let source_name: Option<String> = row.get("source_name");
+    let content = NewArticle {
+        headline: row.get("headline"),
+        subheading: row.get("subheading"),
+        authors: json_list(row.get("authors"), "authors")?,
+        source: source_name.map(|name| Source {
+            name,
+            site: row.get("source_site"),
+        }),
+        url: row.get("url"),
+        published_at: published
+            .as_deref()
+            .map(|p| parse_ts(p, "published_at"))
+            .transpose()?,
+        modified_at: row
+            .get::<Option<&str>, _>("modified_at")
+            .map(|p| parse_ts(p, "modified_at"))
+            .transpose()?,
+        section: row.get("section"),
+        tags: json_list(row.get("tags"), "tags")?,
+        language: row.get("language"),
+        paragraphs: json_list(row.get("paragraphs"), "paragraphs")?,
+        summary_only: row.get("summary_only"),
+    };
+    Ok(Article {
+        id: row.get("id"),
+        slug: row.get("slug"),
+        revision: row.get("revision"),
+        content,
+        updated_at: parse_ts(row.get("updated_at"), "updated_at")?,
+        ingested_at: parse_ts(row.get("ingested_at"), "ingested_at")?,
+        word_count: row.get("word_count"),
+        content_hash: row.get("content_hash"),
+        story_id: row.get("story_id"),
+        captured: row
+            .get::<Option<&str>, _>("captured")
+            .map(|c| json_list(c, "captured"))
+            .transpose()?,
+    })
+}
