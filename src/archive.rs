@@ -13,6 +13,7 @@ use tokio::task::JoinHandle;
 
 use crate::article::{Article, NewArticle};
 use crate::metrics::{self, Metrics};
+use crate::revision::Origin;
 use crate::search::{self, IndexRoot, QueryError, SearchIndex, Snippet};
 use crate::store::{self, Saved, Store};
 
@@ -208,15 +209,15 @@ impl Archive {
     }
 
     /// Saves articles in one transaction (all or none) and wakes the indexer.
-    pub async fn save(&self, articles: &[NewArticle]) -> Result<Vec<Saved>> {
-        let saved = self.inner.store.save_articles(articles).await?;
+    pub async fn save(&self, articles: &[NewArticle], origin: &Origin) -> Result<Vec<Saved>> {
+        let saved = self.inner.store.save_articles(articles, origin).await?;
         self.written(&saved);
         Ok(saved)
     }
 
     /// Creates a new article; its URL, if any, must be new to the archive.
-    pub async fn create(&self, article: &NewArticle) -> Result<Saved> {
-        let saved = self.inner.store.create_article(article).await?;
+    pub async fn create(&self, article: &NewArticle, origin: &Origin) -> Result<Saved> {
+        let saved = self.inner.store.create_article(article, origin).await?;
         self.written(std::slice::from_ref(&saved));
         Ok(saved)
     }
@@ -234,11 +235,12 @@ impl Archive {
         id: i64,
         article: &NewArticle,
         expected: Option<i64>,
+        origin: &Origin,
     ) -> Result<Saved> {
         let saved = self
             .inner
             .store
-            .replace_article(id, article, expected)
+            .replace_article(id, article, expected, origin)
             .await?;
         self.written(std::slice::from_ref(&saved));
         Ok(saved)
@@ -246,8 +248,11 @@ impl Archive {
 
     /// Deletes article `id` (if it is at revision `expected`, when given);
     /// the indexer removes it from the index.
-    pub async fn delete(&self, id: i64, expected: Option<i64>) -> Result<()> {
-        self.inner.store.delete_article(id, expected).await?;
+    pub async fn delete(&self, id: i64, expected: Option<i64>, origin: &Origin) -> Result<()> {
+        self.inner
+            .store
+            .delete_article(id, expected, origin)
+            .await?;
         self.inner.wake.notify_one();
         Ok(())
     }

@@ -121,12 +121,35 @@ pub struct Article {
     /// The story this article tells: the id of its first article. Equal to
     /// `id` for an article no other copy was found for.
     pub story_id: i64,
-    /// The paragraphs as captured, when boilerplate its source repeats on
-    /// every page was removed from `content.paragraphs`.
+    /// Every paragraph as imported, when some of them are hidden as
+    /// boilerplate its source repeats on every page (`content.paragraphs`
+    /// holds the ones readers see). The record is this, never the cut text.
     pub captured: Option<Vec<String>>,
+    /// What made the current revision ("import of FILE", "API, token NAME",
+    /// "feed URL"); None for revisions made before origins were kept.
+    pub origin: Option<String>,
 }
 
 impl Article {
+    /// The article as the archive's record holds it: every paragraph as
+    /// imported, boilerplate included.
+    pub fn record(&self) -> NewArticle {
+        match &self.captured {
+            Some(all) => NewArticle {
+                paragraphs: all.clone(),
+                ..self.content.clone()
+            },
+            None => self.content.clone(),
+        }
+    }
+
+    /// How many paragraphs are hidden as boilerplate.
+    pub fn hidden_paragraphs(&self) -> usize {
+        self.captured
+            .as_ref()
+            .map_or(0, |all| all.len() - self.content.paragraphs.len())
+    }
+
     /// The article's permalink path on the site.
     pub fn path(&self) -> String {
         article_path(self.id, &self.slug)

@@ -6,8 +6,9 @@
 //! article's first [`FIRST`] or last [`LAST`] paragraphs is boilerplate of
 //! its source once it has appeared, word for word, in articles of that
 //! source telling [`STORIES`] different stories (copies of one story do not
-//! count twice). It is then removed from the source's articles, old and new,
-//! unless it is all an article has; the text as captured is kept.
+//! count twice). It is then hidden in the source's articles, old and new
+//! (from pages and the index), unless it is all an article has; the record
+//! keeps every paragraph, so a later change of judgement costs no text.
 
 /// Paragraphs at the top of an article that are looked at.
 pub const FIRST: usize = 2;
@@ -30,6 +31,38 @@ pub fn candidates(paragraphs: &[String]) -> Vec<(i64, &str)> {
     out.sort_unstable();
     out.dedup_by_key(|(k, _)| *k);
     out
+}
+
+/// The positions of the paragraphs to hide: those whose key is learned,
+/// unless that would hide them all.
+pub fn hidden(paragraphs: &[String], learned: impl Fn(i64) -> bool) -> Vec<usize> {
+    let positions: Vec<usize> = (0..paragraphs.len())
+        .filter(|&i| learned(key(&paragraphs[i])))
+        .collect();
+    if positions.len() == paragraphs.len() {
+        Vec::new()
+    } else {
+        positions
+    }
+}
+
+/// The positions hidden once the newly learned `text` joins `hidden`; None
+/// when nothing changes or every paragraph would be hidden.
+pub fn also_hide(paragraphs: &[String], hidden: &[usize], text: &str) -> Option<Vec<usize>> {
+    let after: Vec<usize> = (0..paragraphs.len())
+        .filter(|i| hidden.contains(i) || paragraphs[*i] == text)
+        .collect();
+    (after.len() < paragraphs.len() && after != hidden).then_some(after)
+}
+
+/// The paragraphs a reader sees: all but the hidden positions.
+pub fn shown<'a>(paragraphs: &'a [String], hidden: &[usize]) -> Vec<&'a str> {
+    paragraphs
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !hidden.contains(i))
+        .map(|(_, p)| p.as_str())
+        .collect()
 }
 
 /// A paragraph's key: 63 bits of a stable hash of its exact text (it is stored).

@@ -13,6 +13,7 @@ use reqwest::header::{ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED, USE
 
 use crate::archive::{self, Archive};
 use crate::ingest;
+use crate::revision::Origin;
 use crate::store::{FeedRecord, Outcome, PollRecord};
 
 /// The largest feed document we read.
@@ -161,7 +162,8 @@ impl Follower {
                                 Err(e) => report.refused.push(e.to_string()),
                             }
                         }
-                        match self.archive.save(&articles).await {
+                        let origin = Origin::Feed(feed.url.clone());
+                        match self.archive.save(&articles, &origin).await {
                             Ok(saved) => {
                                 for s in saved {
                                     match s.outcome {

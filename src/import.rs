@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use crate::archive::{self, Archive};
 use crate::ingest::{self, Format, NdjsonReader, ParseError};
+use crate::revision::{Fields, Origin};
 use crate::store::{Outcome, Saved};
 
 /// Articles saved per transaction when streaming NDJSON.
@@ -20,6 +21,8 @@ pub struct Counts {
     pub created: u64,
     pub updated: u64,
     pub unchanged: u64,
+    /// The fields the updates changed, all together.
+    pub changed: Fields,
 }
 
 impl Counts {
@@ -30,6 +33,9 @@ impl Counts {
                 Outcome::Updated => self.updated += 1,
                 Outcome::Unchanged => self.unchanged += 1,
             }
+            for field in s.changed.iter() {
+                self.changed.insert(field);
+            }
         }
     }
 
@@ -38,6 +44,9 @@ impl Counts {
         self.created += other.created;
         self.updated += other.updated;
         self.unchanged += other.unchanged;
+        for field in other.changed.iter() {
+            self.changed.insert(field);
+        }
     }
 
     /// Total articles seen.
@@ -49,17 +58,21 @@ impl Counts {
 impl std::fmt::Display for Counts {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         if self.total() == 1 {
-            return f.write_str(match (self.created, self.updated) {
-                (1, _) => "imported",
-                (_, 1) => "updated",
-                _ => "unchanged",
-            });
+            return match (self.created, self.updated) {
+                (1, _) => f.write_str("imported"),
+                (_, 1) => write!(f, "updated: {}", self.changed),
+                _ => f.write_str("unchanged"),
+            };
         }
         write!(
             f,
             "{} imported, {} updated, {} unchanged",
             self.created, self.updated, self.unchanged
-        )
+        )?;
+        if !self.changed.is_empty() {
+            write!(f, " (changed: {})", self.changed)?;
+        }
+        Ok(())
     }
 }
 
@@ -132,7 +145,11 @@ fn read_markup(path: &Path) -> Result<Vec<u8>, FileError> {
 }
 
 /// Saves a feed's good items and reports the refused ones.
-async fn save_feed(archive: &Archive, feed: ingest::FeedItems) -> Result<FileReport, FileError> {
+async fn save_feed(
+    archive: &Archive,
+    feed: ingest::FeedItems,
+    origin: &Origin,
+) -> Result<FileReport, FileError> {
     let mut report = FileReport::default();
     let mut articles = Vec::new();
     for item in feed.items {
@@ -141,7 +158,7 @@ async fn save_feed(archive: &Archive, feed: ingest::FeedItems) -> Result<FileRep
             Err(e) => report.refused.push(e),
         }
     }
-    report.counts.add(&archive.save(&articles).await?);
+    report.counts.add(&archive.save(&articles, origin).await?);
     Ok(report)
 }
 
@@ -152,17 +169,18 @@ pub async fn import_file(
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<FileReport, FileError> {
     let format = Format::from_path(path).ok_or(FileError::UnknownFormat)?;
+    let origin = Origin::File(path.display().to_string());
     let mut counts = Counts::default();
     match format {
         Format::Html => {
             let bytes = read_markup(path)?;
             let article = ingest::parse_html(&String::from_utf8_lossy(&bytes), None)?;
-            counts.add(&archive.save(&[article]).await?);
+            counts.add(&archive.save(&[article], &origin).await?);
             progress(bytes.len() as u64);
         }
         Format::Feed => {
             let bytes = read_markup(path)?;
-            let report = save_feed(archive, ingest::parse_feed(&bytes, None)?).await?;
+            let report = save_feed(archive, ingest::parse_feed(&bytes, None)?, &origin).await?;
             progress(bytes.len() as u64);
             return Ok(report);
         }
@@ -170,7 +188,7 @@ pub async fn import_file(
             let content = std::fs::read_to_string(path)?;
             if format == Format::Json && ingest::is_json_feed(&content) {
                 let feed = ingest::parse_feed(content.as_bytes(), None)?;
-                let report = save_feed(archive, feed).await?;
+                let report = save_feed(archive, feed, &origin).await?;
                 progress(content.len() as u64);
                 return Ok(report);
             }
@@ -179,7 +197,7 @@ pub async fn import_file(
             } else {
                 ingest::parse_json(&content)?
             };
-            counts.add(&archive.save(&articles).await?);
+            counts.add(&archive.save(&articles, &origin).await?);
             progress(content.len() as u64);
         }
         Format::Ndjson => {
@@ -197,7 +215,7 @@ pub async fn import_file(
                     batch.push(parsed?);
                 }
                 if batch.len() >= BATCH || (done && !batch.is_empty()) {
-                    counts.add(&archive.save(&batch).await?);
+                    counts.add(&archive.save(&batch, &origin).await?);
                     progress(lines.bytes_read - reported);
                     reported = lines.bytes_read;
                     batch.clear();

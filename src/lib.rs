@@ -14,6 +14,7 @@ pub mod follow;
 pub mod import;
 pub mod ingest;
 pub mod metrics;
+pub mod revision;
 pub mod search;
 pub mod store;
 pub mod story;

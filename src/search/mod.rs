@@ -548,6 +548,21 @@ impl SearchIndex {
     /// Runs a parsed query with the request's filters: the total, one page
     /// of hits in the order asked for, and the facets and histogram asked for.
     pub fn search(&self, query: &ParsedQuery, request: &Request) -> Result<Hits> {
+        self.search_now(query, request).map_err(|e| match e {
+            // The parser accepts some constructs the schema cannot run, such
+            // as `field:*` on a text field; whichever step meets them (the
+            // strict or relaxed search, the highlighter) it is the query's fault.
+            Error::Tantivy(tantivy::TantivyError::SchemaError(why)) => {
+                Error::Query(QueryError::Unanswerable(why))
+            }
+            Error::Tantivy(tantivy::TantivyError::FieldNotFound(field)) => Error::Query(
+                QueryError::Unanswerable(format!("there is no field `{field}`")),
+            ),
+            other => other,
+        })
+    }
+
+    fn search_now(&self, query: &ParsedQuery, request: &Request) -> Result<Hits> {
         let searcher = self.reader.searcher();
         let strict = self.filtered(query.query.box_clone(), query, request);
         let (mut total, mut window, mut aggregated) =
@@ -664,15 +679,7 @@ impl SearchIndex {
             track_stories: !request.all_versions,
             previous: request.previous,
         };
-        collect(searcher, full, window, aggregations(request)).map_err(|e| match e {
-            // The parser accepts some constructs the schema cannot run,
-            // such as `field:*` on a text field; the relaxed search meets
-            // them as well as the strict one.
-            Error::Tantivy(tantivy::TantivyError::SchemaError(why)) => {
-                Error::Query(QueryError::Unanswerable(why))
-            }
-            other => other,
-        })
+        collect(searcher, full, window, aggregations(request))
     }
 }
 

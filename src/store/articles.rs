@@ -7,13 +7,20 @@ impl Store {
     /// existing article (by URL, else by body, else by headline, source and
     /// day), then created, updated (revision + 1) or left unchanged. Every
     /// creation or update appends to the change log in the same transaction,
-    /// so either all of them land or none does.
-    pub async fn save_articles(&self, articles: &[NewArticle]) -> Result<Vec<Saved>> {
+    /// so either all of them land or none does. A matched article takes
+    /// the fields the incoming one carries and keeps the others (see
+    /// [`revision::merge`]); the version it replaces is kept whole.
+    pub async fn save_articles(
+        &self,
+        articles: &[NewArticle],
+        origin: &Origin,
+    ) -> Result<Vec<Saved>> {
+        let origin = origin.to_string();
         self.write(async |tx| {
             let now = format_date(&Utc::now());
             let mut saved = Vec::with_capacity(articles.len());
             for article in articles {
-                saved.push(save_one(tx, article, &now).await?);
+                saved.push(save_one(tx, article, &origin, &now).await?);
             }
             Ok(saved)
         })
@@ -21,7 +28,8 @@ impl Store {
     }
 
     /// Creates a new article (never matching an existing one); its URL must be free.
-    pub async fn create_article(&self, article: &NewArticle) -> Result<Saved> {
+    pub async fn create_article(&self, article: &NewArticle, origin: &Origin) -> Result<Saved> {
+        let origin = origin.to_string();
         self.write(async |tx| {
             if let Some(key) = article.url_key() {
                 let taken: Option<i64> =
@@ -33,19 +41,22 @@ impl Store {
                     return Err(Error::UrlTaken(id));
                 }
             }
-            write_article(tx, None, article, &format_date(&Utc::now())).await
+            write_article(tx, None, article, &origin, &format_date(&Utc::now())).await
         })
         .await
     }
 
-    /// Replaces article `id` with `article`, if it is at revision `expected`
-    /// (when given). Its URL must not belong to another article.
+    /// Replaces article `id` with `article` as a whole (a field it lacks is
+    /// cleared), if it is at revision `expected` (when given); the version
+    /// it replaces is kept. Its URL must not belong to another article.
     pub async fn replace_article(
         &self,
         id: i64,
         article: &NewArticle,
         expected: Option<i64>,
+        origin: &Origin,
     ) -> Result<Saved> {
+        let origin = origin.to_string();
         self.write(async |tx| {
             let existing = current_revision(tx, id, expected).await?;
             if let Some(key) = article.url_key() {
@@ -60,26 +71,38 @@ impl Store {
                 }
             }
             if existing.content_hash == article.content_hash() {
-                return Ok(Saved {
-                    id,
-                    revision: existing.revision,
-                    outcome: Outcome::Unchanged,
-                });
+                return Ok(existing.unchanged());
             }
-            write_article(tx, Some(&existing), article, &format_date(&Utc::now())).await
+            let record = load_article(tx, id).await?;
+            let changed = revision::changed(&record.record(), article);
+            keep_revision(tx, &record).await?;
+            let now = format_date(&Utc::now());
+            write_article(tx, Some((&existing, changed)), article, &origin, &now).await
         })
         .await
     }
 
-    /// Deletes article `id`, if it is at revision `expected` (when given), and logs the deletion.
-    pub async fn delete_article(&self, id: i64, expected: Option<i64>) -> Result<()> {
+    /// Deletes article `id`, if it is at revision `expected` (when given),
+    /// and logs the deletion. Its last version joins its revisions and a
+    /// tombstone keeps its id, headline and date: the id is never reused.
+    pub async fn delete_article(
+        &self,
+        id: i64,
+        expected: Option<i64>,
+        origin: &Origin,
+    ) -> Result<()> {
+        let origin = origin.to_string();
         self.write(async |tx| {
             current_revision(tx, id, expected).await?;
+            let record = load_article(tx, id).await?;
+            keep_revision(tx, &record).await?;
+            let now = format_date(&Utc::now());
+            bury(tx, &record, &origin, &now).await?;
             sqlx::query("DELETE FROM articles WHERE id = ?")
                 .bind(id)
                 .execute(&mut **tx)
                 .await?;
-            log_change(tx, id, 0, "delete", &format_date(&Utc::now())).await
+            log_change(tx, id, 0, "delete", &now).await
         })
         .await
     }
@@ -142,12 +165,25 @@ pub struct Saved {
     pub id: i64,
     pub revision: i64,
     pub outcome: Outcome,
+    /// The fields an update changed (empty otherwise).
+    pub changed: revision::Fields,
 }
 
 pub(super) struct Existing {
     id: i64,
     revision: i64,
     content_hash: String,
+}
+
+impl Existing {
+    fn unchanged(&self) -> Saved {
+        Saved {
+            id: self.id,
+            revision: self.revision,
+            outcome: Outcome::Unchanged,
+            changed: revision::Fields::default(),
+        }
+    }
 }
 
 pub(super) async fn find_existing(
@@ -183,19 +219,34 @@ pub(super) async fn find_existing(
 pub(super) async fn save_one(
     tx: &mut Transaction<'_, Sqlite>,
     article: &NewArticle,
+    origin: &str,
     now: &str,
 ) -> Result<Saved> {
-    let existing = find_existing(tx, article).await?;
-    if let Some(e) = &existing
-        && e.content_hash == article.content_hash()
-    {
-        return Ok(Saved {
-            id: e.id,
-            revision: e.revision,
-            outcome: Outcome::Unchanged,
-        });
+    let Some(existing) = find_existing(tx, article).await? else {
+        return write_article(tx, None, article, origin, now).await;
+    };
+    if existing.content_hash == article.content_hash() {
+        return Ok(existing.unchanged());
     }
-    write_article(tx, existing.as_ref(), article, now).await
+    let record = load_article(tx, existing.id).await?;
+    let before = record.record();
+    let merged = revision::merge(&before, article);
+    if merged.content_hash() == existing.content_hash {
+        return Ok(existing.unchanged());
+    }
+    let changed = revision::changed(&before, &merged);
+    keep_revision(tx, &record).await?;
+    write_article(tx, Some((&existing, changed)), &merged, origin, now).await
+}
+
+/// The whole article `id`, read inside the write transaction.
+pub(super) async fn load_article(tx: &mut Transaction<'_, Sqlite>, id: i64) -> Result<Article> {
+    let row = sqlx::query(select_articles!("WHERE a.id = ?"))
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or(Error::NotFound(id))?;
+    article_from_row(&row)
 }
 
 /// The article's revision and hash, checked against `expected` when given.
@@ -207,8 +258,13 @@ pub(super) async fn current_revision(
     let row = sqlx::query("SELECT id, revision, content_hash FROM articles WHERE id = ?")
         .bind(id)
         .fetch_optional(&mut **tx)
-        .await?
-        .ok_or(Error::NotFound(id))?;
+        .await?;
+    let Some(row) = row else {
+        return Err(match tombstone_in(&mut **tx, id).await? {
+            Some(_) => Error::Gone(id),
+            None => Error::NotFound(id),
+        });
+    };
     let existing = Existing {
         id: row.get(0),
         revision: row.get(1),
@@ -224,14 +280,17 @@ pub(super) async fn current_revision(
     }
 }
 
-/// Inserts `article`, or overwrites `existing` with it (revision + 1), with
-/// its authors, tags and a change-log entry.
+/// Inserts `article`, or overwrites `existing` with it (revision + 1; the
+/// caller kept the version it replaces and says which fields changed), with
+/// its authors, tags, what made it and a change-log entry.
 pub(super) async fn write_article(
     tx: &mut Transaction<'_, Sqlite>,
-    existing: Option<&Existing>,
+    update: Option<(&Existing, revision::Fields)>,
     article: &NewArticle,
+    origin: &str,
     now: &str,
 ) -> Result<Saved> {
+    let existing = update.map(|(e, _)| e);
     let hash = article.content_hash();
     let paragraphs = serde_json::to_string(&article.paragraphs).expect("strings serialise");
     let published = article.published_at.as_ref().map(format_date);
@@ -240,14 +299,14 @@ pub(super) async fn write_article(
         Some(Source { name, site }) => (Some(name.as_str()), site.as_deref()),
         None => (None, None),
     };
-    // A new article gets the id SQLite would give it (one past the largest:
-    // the write transaction is the only writer), so that its story can be
-    // chosen before the row is written; a matched one is updated in place,
-    // keeping its id and ingested_at, its revision one higher.
+    // A new article gets the next id never given out (deleted ones
+    // included), drawn before the row is written so that its story can be
+    // chosen first; a matched one is updated in place, keeping its id and
+    // ingested_at, its revision one higher.
     let id = match existing {
         Some(e) => e.id,
         None => {
-            sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM articles")
+            sqlx::query_scalar("UPDATE article_ids SET last_id = last_id + 1 RETURNING last_id")
                 .fetch_one(&mut **tx)
                 .await?
         }
@@ -258,8 +317,8 @@ pub(super) async fn write_article(
         "INSERT INTO articles (id, slug, headline, subheading, source_name, source_site, url, \
          published_at, section, language, paragraphs, word_count, content_hash, body_hash, \
          headline_key, updated_at, ingested_at, modified_at, summary_only, url_key, story_id, \
-         signature, revision) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1) \
+         signature, origin, revision) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1) \
          ON CONFLICT (id) DO UPDATE SET slug = excluded.slug, headline = excluded.headline, \
          subheading = excluded.subheading, source_name = excluded.source_name, \
          source_site = excluded.source_site, url = excluded.url, \
@@ -268,8 +327,8 @@ pub(super) async fn write_article(
          word_count = excluded.word_count, content_hash = excluded.content_hash, \
          body_hash = excluded.body_hash, headline_key = excluded.headline_key, \
          updated_at = excluded.updated_at, modified_at = excluded.modified_at, \
-         summary_only = excluded.summary_only, url_key = excluded.url_key, captured = NULL, \
-         story_id = excluded.story_id, signature = excluded.signature, \
+         summary_only = excluded.summary_only, url_key = excluded.url_key, boilerplate = NULL, \
+         story_id = excluded.story_id, signature = excluded.signature, origin = excluded.origin, \
          revision = articles.revision + 1 \
          RETURNING id, revision",
     )
@@ -295,6 +354,7 @@ pub(super) async fn write_article(
     .bind(article.url_key())
     .bind(story)
     .bind(signature.as_ref().map(Signature::to_bytes))
+    .bind(origin)
     .fetch_one(&mut **tx)
     .await?;
     let revision: i64 = row.get(1);
@@ -332,6 +392,7 @@ pub(super) async fn write_article(
         id,
         revision,
         outcome,
+        changed: update.map(|(_, changed)| changed).unwrap_or_default(),
     })
 }
 
@@ -361,6 +422,31 @@ pub(super) fn article_from_row(row: &SqliteRow) -> Result<Article> {
         paragraphs: json_list(row.get("paragraphs"), "paragraphs")?,
         summary_only: row.get("summary_only"),
     };
+    // The record keeps every paragraph; readers see those not judged boilerplate.
+    let hidden: Vec<usize> = match row.get::<Option<&str>, _>("boilerplate") {
+        Some(json) => {
+            serde_json::from_str(json).map_err(|e| Error::Corrupt(format!("boilerplate: {e}")))?
+        }
+        None => Vec::new(),
+    };
+    let (content, captured) = if hidden.is_empty() {
+        (content, None)
+    } else {
+        let all = content.paragraphs.clone();
+        let shown = all
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !hidden.contains(i))
+            .map(|(_, p)| p.clone())
+            .collect();
+        (
+            NewArticle {
+                paragraphs: shown,
+                ..content
+            },
+            Some(all),
+        )
+    };
     Ok(Article {
         id: row.get("id"),
         slug: row.get("slug"),
@@ -371,9 +457,7 @@ pub(super) fn article_from_row(row: &SqliteRow) -> Result<Article> {
         word_count: row.get("word_count"),
         content_hash: row.get("content_hash"),
         story_id: row.get("story_id"),
-        captured: row
-            .get::<Option<&str>, _>("captured")
-            .map(|c| json_list(c, "captured"))
-            .transpose()?,
+        captured,
+        origin: row.get("origin"),
     })
 }

@@ -1,12 +1,13 @@
-//! Learned boilerplate: counting the paragraphs a source repeats and marking them in its articles (the SQL around `crate::boilerplate`).
+//! Learned boilerplate: counting the paragraphs a source repeats and
+//! marking them in its articles (the SQL around `crate::boilerplate`).
 
 use super::*;
 use crate::boilerplate as rules;
 
 /// Counts `paragraphs`' boilerplate candidates (see `crate::boilerplate`)
 /// as carried by `story` of `source`; one that now reaches enough stories is
-/// learned and removed from the source's other articles (revision + 1,
-/// logged), then from article `id` itself as written (same revision).
+/// learned and hidden in the source's other articles, then the learned ones
+/// are marked in article `id` itself as written. Nothing is cut from a record.
 pub(super) async fn learn_boilerplate(
     tx: &mut Transaction<'_, Sqlite>,
     id: i64,
@@ -72,27 +73,24 @@ pub(super) async fn learn_boilerplate(
         leave_out(tx, source, id, text, now).await?;
         learned.push(key);
     }
-    let kept: Vec<&String> = paragraphs
-        .iter()
-        .filter(|p| !learned.contains(&rules::key(p)))
-        .collect();
-    if !kept.is_empty() && kept.len() < paragraphs.len() {
-        sqlx::query(
-            "UPDATE articles SET paragraphs = ?, captured = ?, word_count = ? WHERE id = ?",
-        )
-        .bind(serde_json::to_string(&kept).expect("strings serialise"))
-        .bind(serde_json::to_string(paragraphs).expect("strings serialise"))
-        .bind(word_count(&kept))
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
+    let hidden = rules::hidden(paragraphs, |key| learned.contains(&key));
+    if !hidden.is_empty() {
+        let shown = rules::shown(paragraphs, &hidden);
+        sqlx::query("UPDATE articles SET boilerplate = ?, word_count = ? WHERE id = ?")
+            .bind(serde_json::to_string(&hidden).expect("numbers serialise"))
+            .bind(word_count(&shown))
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
     }
     Ok(())
 }
 
-/// Leaves the learned boilerplate paragraph `text` out of every article of
-/// `source` but `except`: revision + 1 and a change-log entry each, the text
-/// as captured kept. An article it would leave empty keeps it.
+/// Hides the learned boilerplate paragraph `text` in every article of
+/// `source` but `except`. The record keeps the text and its revision: the
+/// article is only marked (which paragraphs are boilerplate) and logged at
+/// the same revision, so the index drops the paragraph. An article it would
+/// leave empty keeps it shown.
 pub(super) async fn leave_out(
     tx: &mut Transaction<'_, Sqlite>,
     source: &str,
@@ -101,8 +99,8 @@ pub(super) async fn leave_out(
     now: &str,
 ) -> Result<()> {
     let carriers = sqlx::query(
-        "SELECT id, paragraphs FROM articles WHERE source_name = ? AND id != ? \
-         AND instr(paragraphs, json_quote(?)) > 0",
+        "SELECT id, paragraphs, boilerplate, revision FROM articles \
+         WHERE source_name = ? AND id != ? AND instr(paragraphs, json_quote(?)) > 0",
     )
     .bind(source)
     .bind(except)
@@ -111,24 +109,22 @@ pub(super) async fn leave_out(
     .await?;
     for row in carriers {
         let other: i64 = row.get(0);
-        let before = json_list(row.get(1), "paragraphs")?;
-        let after: Vec<String> = before.iter().filter(|p| *p != text).cloned().collect();
-        if after.is_empty() || after.len() == before.len() {
+        let paragraphs = json_list(row.get(1), "paragraphs")?;
+        let before: Vec<usize> = match row.get::<Option<&str>, _>(2) {
+            Some(json) => serde_json::from_str(json)
+                .map_err(|e| Error::Corrupt(format!("boilerplate: {e}")))?,
+            None => Vec::new(),
+        };
+        let Some(after) = rules::also_hide(&paragraphs, &before, text) else {
             continue;
-        }
-        let revision: i64 = sqlx::query_scalar(
-            "UPDATE articles SET paragraphs = ?, captured = COALESCE(captured, ?), \
-             word_count = ?, updated_at = ?, revision = revision + 1 WHERE id = ? \
-             RETURNING revision",
-        )
-        .bind(serde_json::to_string(&after).expect("strings serialise"))
-        .bind(serde_json::to_string(&before).expect("strings serialise"))
-        .bind(word_count(&after))
-        .bind(now)
-        .bind(other)
-        .fetch_one(&mut **tx)
-        .await?;
-        log_change(tx, other, revision, "upsert", now).await?;
+        };
+        sqlx::query("UPDATE articles SET boilerplate = ?, word_count = ? WHERE id = ?")
+            .bind(serde_json::to_string(&after).expect("numbers serialise"))
+            .bind(word_count(&rules::shown(&paragraphs, &after)))
+            .bind(other)
+            .execute(&mut **tx)
+            .await?;
+        log_change(tx, other, row.get(3), "upsert", now).await?;
     }
     Ok(())
 }

@@ -16,6 +16,7 @@ use sqlx::sqlite::{
 use sqlx::{Connection as _, Row, Sqlite, Transaction};
 
 use crate::article::{Article, NewArticle, Source, format_date};
+use crate::revision::{self, Origin};
 use crate::story::Signature;
 
 /// How long a writer waits for the write lock before giving up.
@@ -41,6 +42,8 @@ pub enum Error {
     Corrupt(String),
     #[error("there is no article {0}")]
     NotFound(i64),
+    #[error("article {0} was deleted")]
+    Gone(i64),
     #[error("article {id} is at revision {current}, not {expected}")]
     RevisionMismatch {
         id: i64,
@@ -61,7 +64,7 @@ macro_rules! select_articles {
         concat!(
             "SELECT a.id, a.slug, a.revision, a.headline, a.subheading, a.source_name, a.source_site, ",
             "a.url, a.published_at, a.updated_at, a.ingested_at, a.section, a.language, a.paragraphs, ",
-            "a.word_count, a.content_hash, a.modified_at, a.summary_only, COALESCE(a.story_id, a.id) AS story_id, a.captured, ",
+            "a.word_count, a.content_hash, a.modified_at, a.summary_only, COALESCE(a.story_id, a.id) AS story_id, a.boilerplate, a.origin, ",
             "(SELECT json_group_array(name) FROM (SELECT name FROM article_authors WHERE article_id = a.id ORDER BY position)) AS authors, ",
             "(SELECT json_group_array(tag) FROM (SELECT tag FROM article_tags WHERE article_id = a.id ORDER BY position)) AS tags ",
             "FROM articles a ",
@@ -75,6 +78,7 @@ mod boilerplate;
 mod changes;
 mod feeds;
 mod lists;
+mod revisions;
 mod stories;
 mod tokens;
 
@@ -82,8 +86,9 @@ pub use articles::{Outcome, Saved};
 pub use changes::Change;
 pub use feeds::{FeedRecord, PollRecord};
 pub use lists::{ArticleFilter, NameCount, NameKind};
+pub use revisions::{ChangeEntry, RevisionInfo, RevisionRecord, Tombstone};
 pub use tokens::TokenInfo;
-use {articles::*, boilerplate::*, changes::*, stories::*};
+use {articles::*, boilerplate::*, changes::*, revisions::*, stories::*};
 
 /// The files an SQLite database at `path` occupies in WAL mode: the database
 /// itself, its write-ahead log and its shared-memory index.

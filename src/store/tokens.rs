@@ -40,15 +40,16 @@ impl Store {
             .collect()
     }
 
-    /// The stored hash of the token with this prefix, and whether it was revoked.
-    pub async fn token_hash(&self, prefix: &str) -> Result<Option<(String, bool)>> {
+    /// The stored hash of the token with this prefix, whether it was
+    /// revoked, and its name.
+    pub async fn token_hash(&self, prefix: &str) -> Result<Option<(String, bool, String)>> {
         let row = sqlx::query(
-            "SELECT secret_hash, revoked_at IS NOT NULL FROM api_tokens WHERE prefix = ?",
+            "SELECT secret_hash, revoked_at IS NOT NULL, name FROM api_tokens WHERE prefix = ?",
         )
         .bind(prefix)
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row.map(|r| (r.get(0), r.get(1))))
+        Ok(row.map(|r| (r.get(0), r.get(1), r.get(2))))
     }
 
     /// Revokes the token with this id, prefix or name; false when there is none (or it was revoked).

@@ -56,12 +56,38 @@ impl PageError {
         }
     }
 
-    /// Our side failed; the details were logged where it happened.
-    pub fn unavailable() -> Self {
+    /// Our side failed (a bug, not the request): the details were logged
+    /// with the request id the page names.
+    pub fn internal() -> Self {
         Self {
-            status: StatusCode::SERVICE_UNAVAILABLE,
+            status: StatusCode::INTERNAL_SERVER_ERROR,
             title: "The archive could not answer",
-            detail: "Something went wrong on our side. Please try again in a moment.".into(),
+            detail: format!(
+                "Something went wrong on our side; it was logged as request {}. \
+                 If it keeps happening, tell the archive's keepers that id.",
+                super::request_id()
+            ),
+            query: String::new(),
+        }
+    }
+
+    /// The article was deleted: its tombstone names what it was.
+    pub fn gone(tombstone: &crate::store::Tombstone) -> Self {
+        let what = match (&tombstone.headline, tombstone.published_at) {
+            (Some(headline), Some(at)) => {
+                format!("“{headline}”, published {},", at.format("%-d %B %Y"))
+            }
+            (Some(headline), None) => format!("“{headline}”"),
+            (None, _) => format!("Article {}", tombstone.id),
+        };
+        Self {
+            status: StatusCode::GONE,
+            title: "This article was deleted",
+            detail: format!(
+                "{what} was deleted from the archive on {}. Its address will not be given \
+                 to another article.",
+                tombstone.deleted_at.format("%-d %B %Y")
+            ),
             query: String::new(),
         }
     }
@@ -81,9 +107,16 @@ impl From<archive::Error> for PageError {
                 ),
                 query: String::new(),
             },
+            archive::Error::Store(crate::store::Error::Full) => PageError {
+                status: StatusCode::INSUFFICIENT_STORAGE,
+                title: "The archive's disk is full",
+                detail: "Nothing could be saved; the archive's keepers need to free space.".into(),
+                query: String::new(),
+            },
             other => {
-                tracing::error!(error = %other, "request failed");
-                PageError::unavailable()
+                let page = PageError::internal();
+                tracing::error!(error = %other, request_id = %super::request_id(), "request failed");
+                page
             }
         }
     }
@@ -190,6 +223,18 @@ impl ApiError {
         Self::bad_request(format!("the request body could not be read: {error}"))
     }
 
+    /// Article `id` was deleted (its tombstone is kept; its id is never reused).
+    pub fn gone(id: i64) -> Self {
+        Self::new(
+            StatusCode::GONE,
+            "gone",
+            "Gone",
+            format!(
+                "article {id} was deleted; its revisions are at /api/v1/articles/{id}/revisions"
+            ),
+        )
+    }
+
     pub fn bad_request(detail: impl Into<String>) -> Self {
         Self::new(
             StatusCode::BAD_REQUEST,
@@ -207,6 +252,7 @@ impl From<archive::Error> for ApiError {
             archive::Error::Store(Store::NotFound(id)) => {
                 ApiError::not_found(format!("there is no article with id `{id}`"))
             }
+            archive::Error::Store(Store::Gone(id)) => ApiError::gone(id),
             archive::Error::Store(Store::FeedNotFound(which)) => {
                 ApiError::not_found(format!("no followed feed has the id or URL `{which}`"))
             }
@@ -251,12 +297,16 @@ impl From<archive::Error> for ApiError {
                  retry once space has been freed",
             ),
             other => {
-                tracing::error!(error = %other, "API request failed");
+                let id = super::request_id();
+                tracing::error!(error = %other, request_id = %id, "API request failed");
                 ApiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "unavailable",
-                    "Service unavailable",
-                    "The archive could not answer; try again in a moment.",
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "Internal server error",
+                    format!(
+                        "the archive failed to answer (a bug, not the request); it was logged \
+                         as request {id}"
+                    ),
                 )
             }
         }

@@ -116,7 +116,7 @@ impl FromRequestParts<AppState> for BaseUrl {
 
 /// The whole application: pages, feeds, API, static files and middleware.
 pub fn router(archive: Archive, config: Config) -> Router {
-    use pages::{archive as dates, article, feeds, lists, search};
+    use pages::{archive as dates, article, feeds, history, lists, search};
     let timeout = config.request_timeout.unwrap_or(REQUEST_TIMEOUT);
     let body_timeout = config.body_timeout.unwrap_or(BODY_TIMEOUT);
     let limits = RateLimits {
@@ -135,6 +135,8 @@ pub fn router(archive: Archive, config: Config) -> Router {
         .route("/", get(lists::home))
         .route("/articles/{id}", get(article::without_slug))
         .route("/articles/{id}/{slug}", get(article::page))
+        .route("/articles/{id}/{slug}/history", get(history::page))
+        .route("/changes.atom", get(feeds::changes_feed))
         .route("/search", get(search::page))
         .route("/search/help", get(search::help))
         .route("/search/histogram.csv", get(search::histogram_csv))
@@ -195,9 +197,41 @@ pub fn router(archive: Archive, config: Config) -> Router {
         .layer(middleware::from_fn_with_state(archive, observe))
 }
 
-/// One log line and one metrics sample per request: method, route pattern,
-/// status and duration. Never headers or query strings, so never a token.
+tokio::task_local! {
+    /// The id of the request being handled, for logs and error answers.
+    static REQUEST_ID: String;
+}
+
+/// The id of the request this task handles (`-` outside a request). An
+/// error answer names it and the log line of the error carries it, so a
+/// report of a failure can be found in the logs.
+pub fn request_id() -> String {
+    REQUEST_ID
+        .try_with(Clone::clone)
+        .unwrap_or_else(|_| "-".to_owned())
+}
+
+fn new_request_id() -> String {
+    let mut bytes = [0u8; 8];
+    getrandom::fill(&mut bytes).expect("the operating system's random source works");
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// One log line and one metrics sample per request: request id, method,
+/// route pattern, status and duration. Never headers or query strings, so
+/// never a token. The id goes back to the client as `X-Request-Id`.
 async fn observe(State(archive): State<Archive>, request: Request, next: Next) -> Response {
+    let id = new_request_id();
+    let mut response = REQUEST_ID
+        .scope(id.clone(), observed(archive, request, next, id.clone()))
+        .await;
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert("x-request-id", value);
+    }
+    response
+}
+
+async fn observed(archive: Archive, request: Request, next: Next, id: String) -> Response {
     let started = Instant::now();
     let method = request.method().clone();
     let route = request
@@ -211,6 +245,7 @@ async fn observe(State(archive): State<Archive>, request: Request, next: Next) -
     let status = response.status().as_u16();
     tracing::info!(
         target: "newsarchive::access",
+        request_id = %id,
         method = %method,
         route = %route,
         path = %path,

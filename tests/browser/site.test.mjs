@@ -535,9 +535,9 @@ describe('newsarchive in a real browser', () => {
 
       await go(page, await apiPath('/api/v1/search?q=harbour%20budget%20approved'));
       const body = await page.locator('main').innerText();
-      assert.match(body, /1 paragraph that Ledger repeats on every page was left out/);
+      assert.match(body, /1 paragraph that Ledger repeats on every page is hidden as boilerplate/);
       assert.doesNotMatch(body, /morning briefing/);
-      await page.getByRole('link', { name: 'Show the text as captured' }).click();
+      await page.getByRole('link', { name: 'Show the 1 paragraph hidden as boilerplate' }).click();
       await page.waitForURL((url) => url.search === '?text=captured', { waitUntil: 'load' });
       assert.match(await page.locator('main').innerText(), /morning briefing/);
     }));

@@ -305,7 +305,7 @@ async fn replace_patch_and_delete_follow_the_revision() {
         serde_json::json!({}),
     );
     assert_eq!(app.request(delete).await.status, 204);
-    assert_eq!(app.get("/api/v1/articles/1").await.status, 404);
+    assert_eq!(app.get("/api/v1/articles/1").await.status, 410);
     assert_eq!(app.get("/api/v1/search?q=july").await.json()["total"], 0);
     let again = write(
         "DELETE",
@@ -313,7 +313,7 @@ async fn replace_patch_and_delete_follow_the_revision() {
         Some(&token),
         serde_json::json!({}),
     );
-    assert_eq!(app.request(again).await.status, 404);
+    assert_eq!(app.request(again).await.status, 410);
     let missing = write(
         "PUT",
         "/api/v1/articles/7",
@@ -372,7 +372,10 @@ async fn listing_articles_filters_and_pages_with_a_stable_cursor() {
             }))
         })
         .collect();
-    app.archive.save(&batch).await.unwrap();
+    app.archive
+        .save(&batch, &crate::helpers::TESTS)
+        .await
+        .unwrap();
 
     let first = app.get("/api/v1/articles?limit=10").await.json();
     let headlines: Vec<_> = first["articles"]
@@ -386,7 +389,7 @@ async fn listing_articles_filters_and_pages_with_a_stable_cursor() {
     let cursor = first["next_cursor"].as_str().unwrap().to_owned();
     // A new article arriving between pages does not shift the next page.
     app.archive
-        .save(&[crate::helpers::article(serde_json::json!({"headline": "Late news", "published_at": "2022-06-01", "paragraphs": ["x"]}))])
+        .save(&[crate::helpers::article(serde_json::json!({"headline": "Late news", "published_at": "2022-06-01", "paragraphs": ["x"]}))], &crate::helpers::TESTS)
         .await
         .unwrap();
     let second = app

@@ -40,7 +40,10 @@ async fn browsing_app() -> TestApp {
         "tags": ["a/b?c#d"],
         "paragraphs": ["<a href=\"javascript:alert(1)\">click</a> fares rise by 5%."]
     })));
-    app.archive.save(&batch).await.unwrap();
+    app.archive
+        .save(&batch, &crate::helpers::TESTS)
+        .await
+        .unwrap();
     app.indexed().await;
     app
 }
@@ -354,9 +357,12 @@ async fn a_reload_of_an_unchanged_page_is_a_304() {
     assert!(again.body.is_empty());
     // A change to the archive changes every page's version.
     app.archive
-        .save(&[article(
-            serde_json::json!({"headline": "New story", "paragraphs": ["Text."]}),
-        )])
+        .save(
+            &[article(
+                serde_json::json!({"headline": "New story", "paragraphs": ["Text."]}),
+            )],
+            &crate::helpers::TESTS,
+        )
         .await
         .unwrap();
     let changed = app

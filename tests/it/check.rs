@@ -10,7 +10,7 @@ use crate::helpers::{article, generated, run, stdout, tamper};
 async fn archive_with_three(data: &std::path::Path) {
     let archive = Archive::open(data).await.unwrap();
     let batch: Vec<_> = (0..3).map(|n| article(generated(n, 1))).collect();
-    archive.save(&batch).await.unwrap();
+    archive.save(&batch, &crate::helpers::TESTS).await.unwrap();
     assert!(archive.wait_indexed(Duration::from_secs(60)).await.unwrap());
     archive.close().await.unwrap();
 }
@@ -63,15 +63,18 @@ async fn a_deleted_article_leaves_the_database_and_the_index() {
     let data = tempfile::tempdir().unwrap();
     archive_with_three(data.path()).await;
     let archive = Archive::open(data.path()).await.unwrap();
-    archive.delete(2, Some(1)).await.unwrap();
+    archive
+        .delete(2, Some(1), &crate::helpers::TESTS)
+        .await
+        .unwrap();
     assert!(
         matches!(
-            archive.delete(2, None).await,
+            archive.delete(2, None, &crate::helpers::TESTS).await,
             Err(newsarchive::archive::Error::Store(
-                newsarchive::store::Error::NotFound(2)
+                newsarchive::store::Error::Gone(2)
             ))
         ),
-        "a second delete finds nothing"
+        "a second delete finds the tombstone"
     );
     assert!(archive.wait_indexed(Duration::from_secs(60)).await.unwrap());
     assert!(archive.store().article(2).await.unwrap().is_none());

@@ -30,7 +30,7 @@ async fn many_concurrent_writers_all_succeed_and_the_index_agrees() {
                     "paragraphs": [format!("Text from writer {w}, story {i}.")]
                 }));
                 archive
-                    .save(&[one])
+                    .save(&[one], &crate::helpers::TESTS)
                     .await
                     .expect("a concurrent write succeeds");
                 let shared = article(serde_json::json!({
@@ -39,7 +39,7 @@ async fn many_concurrent_writers_all_succeed_and_the_index_agrees() {
                     "paragraphs": [format!("Last edited by writer {w} at {i}.")]
                 }));
                 archive
-                    .save(&[shared])
+                    .save(&[shared], &crate::helpers::TESTS)
                     .await
                     .expect("a concurrent update succeeds");
             }

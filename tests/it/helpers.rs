@@ -18,6 +18,9 @@ pub const SEED: &str = concat!(
     "/samples/000_f0d819e84fc44671.txt"
 );
 
+/// What the revisions tests write say made them.
+pub const TESTS: newsarchive::revision::Origin = newsarchive::revision::Origin::Archive("tests");
+
 /// An archive in a temp dir with the real router in front of it.
 pub struct TestApp {
     pub dir: TempDir,
@@ -55,6 +58,18 @@ impl TestApp {
             ..Default::default()
         };
         let router = newsarchive::web::router(archive.clone(), config);
+        TestApp {
+            dir,
+            archive,
+            router,
+        }
+    }
+
+    /// The archive in `data` (written by the binary, say) behind the real router.
+    pub async fn open(data: &Path) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let archive = Archive::open(data).await.expect("open archive");
+        let router = newsarchive::web::router(archive.clone(), Default::default());
         TestApp {
             dir,
             archive,

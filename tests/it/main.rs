@@ -15,6 +15,7 @@ mod openapi;
 mod operations;
 mod pages;
 mod reindex;
+mod revisions;
 mod search;
 mod seed;
 mod server;

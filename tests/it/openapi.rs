@@ -68,7 +68,7 @@ async fn the_document_describes_every_route_it_lists_and_each_answer() {
             }
         }
     }
-    assert_eq!(operations, 20);
+    assert_eq!(operations, 22);
 }
 
 #[tokio::test]

@@ -109,7 +109,10 @@ async fn restore_refuses_a_used_directory_and_a_file_that_is_no_backup() {
     let work = tempfile::tempdir().unwrap();
     let live = work.path().join("live");
     let archive = Archive::open(&live).await.unwrap();
-    archive.save(&[article(generated(1, 1))]).await.unwrap();
+    archive
+        .save(&[article(generated(1, 1))], &crate::helpers::TESTS)
+        .await
+        .unwrap();
     archive.close().await.unwrap();
     let backup = work.path().join("b.sqlite3");
     assert!(
@@ -149,7 +152,10 @@ async fn restore_refuses_a_used_directory_and_a_file_that_is_no_backup() {
 async fn export_then_import_round_trips_exactly() {
     let app = TestApp::with_seed().await;
     let batch: Vec<_> = (0..50).map(|n| article(generated(n, 2))).collect();
-    app.archive.save(&batch).await.unwrap();
+    app.archive
+        .save(&batch, &crate::helpers::TESTS)
+        .await
+        .unwrap();
     app.indexed().await;
     let work = tempfile::tempdir().unwrap();
     let first = work.path().join("first.ndjson");
@@ -200,7 +206,7 @@ async fn archive_of(data: &Path, count: usize) {
     let archive = Archive::open(data).await.unwrap();
     let batch: Vec<_> = (0..count).map(|n| article(generated(n, 1))).collect();
     for chunk in batch.chunks(1_000) {
-        archive.save(chunk).await.unwrap();
+        archive.save(chunk, &crate::helpers::TESTS).await.unwrap();
     }
     assert!(
         archive

@@ -11,7 +11,10 @@ use crate::helpers::{TestApp, article, generated, run, stdout};
 async fn reindex_swaps_in_a_fresh_index_while_searches_keep_working() {
     let app = TestApp::new().await;
     let batch: Vec<_> = (0..500).map(|n| article(generated(n, 1))).collect();
-    app.archive.save(&batch).await.unwrap();
+    app.archive
+        .save(&batch, &crate::helpers::TESTS)
+        .await
+        .unwrap();
     app.indexed().await;
     let generations_before = generations(app.data());
     assert_eq!(generations_before.len(), 1);
@@ -54,7 +57,7 @@ async fn reindex_swaps_in_a_fresh_index_while_searches_keep_working() {
 
     // A write after the rebuild reaches the new index.
     app.archive
-        .save(&[article(generated(9_999, 1))])
+        .save(&[article(generated(9_999, 1))], &crate::helpers::TESTS)
         .await
         .unwrap();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);

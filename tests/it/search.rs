@@ -5,7 +5,10 @@ use crate::helpers::{TestApp, article};
 async fn app_with(articles: &[serde_json::Value]) -> TestApp {
     let app = TestApp::new().await;
     let batch: Vec<_> = articles.iter().cloned().map(article).collect();
-    app.archive.save(&batch).await.unwrap();
+    app.archive
+        .save(&batch, &crate::helpers::TESTS)
+        .await
+        .unwrap();
     app.indexed().await;
     app
 }

@@ -33,7 +33,10 @@ async fn the_home_page_lists_the_latest_articles_newest_first_with_pages() {
     articles.push(article(
         serde_json::json!({"headline": "Undated story", "paragraphs": ["No date."]}),
     ));
-    app.archive.save(&articles).await.unwrap();
+    app.archive
+        .save(&articles, &crate::helpers::TESTS)
+        .await
+        .unwrap();
 
     let first = app.get("/").await;
     assert_eq!(first.status, 200);
@@ -203,18 +206,21 @@ async fn the_search_page_handles_empty_odd_and_pathological_queries() {
 async fn the_article_api_uses_the_import_field_names() {
     let app = TestApp::new().await;
     app.archive
-        .save(&[article(serde_json::json!({
-            "headline": "Harbour bridge to close",
-            "subheading": "Two years of repairs",
-            "authors": ["Maren Ødegård"],
-            "source": {"name": "Sample Times", "site": "https://sample.example"},
-            "url": "https://sample.example/bridge",
-            "published_at": "2024-03-14T08:30:00Z",
-            "section": "Local",
-            "tags": ["transport"],
-            "language": "en",
-            "paragraphs": ["One.", "Two."]
-        }))])
+        .save(
+            &[article(serde_json::json!({
+                "headline": "Harbour bridge to close",
+                "subheading": "Two years of repairs",
+                "authors": ["Maren Ødegård"],
+                "source": {"name": "Sample Times", "site": "https://sample.example"},
+                "url": "https://sample.example/bridge",
+                "published_at": "2024-03-14T08:30:00Z",
+                "section": "Local",
+                "tags": ["transport"],
+                "language": "en",
+                "paragraphs": ["One.", "Two."]
+            }))],
+            &crate::helpers::TESTS,
+        )
         .await
         .unwrap();
     let reply = app.get("/api/v1/articles/1").await;
@@ -369,10 +375,13 @@ async fn pages_are_served_from_the_cache_until_the_archive_changes() {
 
     // A write through the archive is a new version: every page renders afresh.
     app.archive
-        .create(&article(serde_json::json!({
-            "headline": "Harbour ferries resume after the strike",
-            "paragraphs": ["The ferries sail again."]
-        })))
+        .create(
+            &article(serde_json::json!({
+                "headline": "Harbour ferries resume after the strike",
+                "paragraphs": ["The ferries sail again."]
+            })),
+            &crate::helpers::TESTS,
+        )
         .await
         .unwrap();
     app.indexed().await;

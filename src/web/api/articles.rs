@@ -190,7 +190,7 @@ pub async fn create(
     ApiJson(input): ApiJson<ArticleInput>,
 ) -> Result<Response, ApiError> {
     let article = input.validate().map_err(|e| invalid(e.to_string()))?;
-    let saved = archive.create(&article).await?;
+    let saved = archive.create(&article, &access.origin).await?;
     tracing::info!(id = saved.id, token = %access.token, "article created");
     written(&archive, saved, StatusCode::CREATED).await
 }
@@ -212,6 +212,7 @@ pub async fn create(
         (status = 401, response = problem::Unauthorized),
         (status = 403, response = problem::Forbidden),
         (status = 404, response = problem::NotFound),
+        (status = 410, response = problem::Gone),
         (status = 409, response = problem::Conflict),
         (status = 412, response = problem::PreconditionFailed),
         (status = 413, response = problem::TooLarge),
@@ -231,7 +232,9 @@ pub async fn replace(
     let id = article_id(&id)?;
     let expected = if_match(&headers)?;
     let article = input.validate().map_err(|e| invalid(e.to_string()))?;
-    let saved = archive.replace(id, &article, expected).await?;
+    let saved = archive
+        .replace(id, &article, expected, &access.origin)
+        .await?;
     tracing::info!(id, token = %access.token, "article replaced");
     written(&archive, saved, StatusCode::OK).await
 }
@@ -256,6 +259,7 @@ pub async fn replace(
         (status = 401, response = problem::Unauthorized),
         (status = 403, response = problem::Forbidden),
         (status = 404, response = problem::NotFound),
+        (status = 410, response = problem::Gone),
         (status = 409, response = problem::Conflict),
         (status = 412, response = problem::PreconditionFailed),
         (status = 413, response = problem::TooLarge),
@@ -282,7 +286,8 @@ pub async fn patch(
             archive.store().article(id).await?.ok_or_else(|| {
                 ApiError::not_found(format!("there is no article with id `{id}`"))
             })?;
-        let mut doc = serde_json::to_value(&current.content).expect("an article serialises");
+        // The whole record: paragraphs hidden as boilerplate stay in it.
+        let mut doc = serde_json::to_value(current.record()).expect("an article serialises");
         if patch.get("body").is_some_and(|b| !b.is_null())
             && let Some(fields) = doc.as_object_mut()
         {
@@ -293,7 +298,12 @@ pub async fn patch(
         let input = article_input(doc)?;
         let article = input.validate().map_err(|e| invalid(e.to_string()))?;
         match archive
-            .replace(id, &article, Some(expected.unwrap_or(current.revision)))
+            .replace(
+                id,
+                &article,
+                Some(expected.unwrap_or(current.revision)),
+                &access.origin,
+            )
             .await
         {
             Err(crate::archive::Error::Store(crate::store::Error::RevisionMismatch { .. }))
@@ -329,6 +339,7 @@ pub async fn patch(
         (status = 401, response = problem::Unauthorized),
         (status = 403, response = problem::Forbidden),
         (status = 404, response = problem::NotFound),
+        (status = 410, response = problem::Gone),
         (status = 412, response = problem::PreconditionFailed),
         (status = 429, response = problem::TooManyRequests),
         (status = 503, response = problem::Unavailable),
@@ -342,7 +353,7 @@ pub async fn delete(
 ) -> Result<Response, ApiError> {
     let id = article_id(&id)?;
     let expected = if_match(&headers)?;
-    archive.delete(id, expected).await?;
+    archive.delete(id, expected, &access.origin).await?;
     tracing::info!(id, token = %access.token, "article deleted");
     if !archive.wait_indexed(INDEX_WAIT).await? {
         tracing::warn!(id, "the index did not catch up with a deletion in time");

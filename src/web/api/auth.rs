@@ -6,12 +6,15 @@ use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 
 use crate::auth;
+use crate::revision::Origin;
 use crate::web::{ApiError, AppState};
 
 /// Proof that the request carries a valid, unrevoked API token.
 pub struct WriteAccess {
     /// The token's public prefix (never the secret), for logs.
     pub token: String,
+    /// What the revisions it makes say made them: the token's name and prefix.
+    pub origin: Origin,
 }
 
 fn unauthorized(detail: &str) -> ApiError {
@@ -43,7 +46,7 @@ impl FromRequestParts<AppState> for WriteAccess {
             .ok_or_else(|| unauthorized("the Authorization header must be `Bearer <token>`"))?;
         let prefix = auth::prefix_of(presented)
             .ok_or_else(|| unauthorized("that is not a newsarchive token"))?;
-        let (hash, revoked) = state
+        let (hash, revoked, name) = state
             .archive
             .store()
             .token_hash(prefix)
@@ -62,6 +65,9 @@ impl FromRequestParts<AppState> for WriteAccess {
         }
         Ok(WriteAccess {
             token: prefix.to_owned(),
+            origin: Origin::Api {
+                token: format!("{name} ({prefix})"),
+            },
         })
     }
 }

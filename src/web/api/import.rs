@@ -20,6 +20,7 @@ use super::openapi::problem;
 use crate::archive::Archive;
 use crate::article::NewArticle;
 use crate::ingest::{MAX_PAGE_BYTES, ParseError, parse_feed, parse_html, parse_json_line};
+use crate::revision::Origin;
 use crate::store::Outcome;
 use crate::web::ApiError;
 
@@ -99,14 +100,16 @@ struct ImportReport {
 
 struct Importer {
     archive: Archive,
+    origin: Origin,
     pending: Vec<(usize, NewArticle)>,
     report: ImportReport,
 }
 
 impl Importer {
-    fn new(archive: &Archive) -> Self {
+    fn new(archive: &Archive, origin: &Origin) -> Self {
         Importer {
             archive: archive.clone(),
+            origin: origin.clone(),
             pending: Vec::with_capacity(BATCH),
             report: ImportReport {
                 summary: Summary::default(),
@@ -148,7 +151,7 @@ impl Importer {
             return Ok(());
         }
         let (lines, articles): (Vec<usize>, Vec<NewArticle>) = self.pending.drain(..).unzip();
-        let saved = self.archive.save(&articles).await?;
+        let saved = self.archive.save(&articles, &self.origin).await?;
         for (line, s) in lines.into_iter().zip(saved) {
             let status = match s.outcome {
                 Outcome::Created => {
@@ -180,6 +183,7 @@ impl Importer {
 /// (one for a page, one per item for a feed) saved or reported as failed.
 async fn import_document(
     archive: &Archive,
+    origin: &Origin,
     content_type: &str,
     page_url: Option<&str>,
     body: Body,
@@ -221,7 +225,7 @@ async fn import_document(
         .await
         .map_err(crate::archive::Error::from)?
     };
-    let mut importer = Importer::new(archive);
+    let mut importer = Importer::new(archive, origin);
     for (i, item) in items.into_iter().enumerate() {
         importer.report.summary.lines += 1;
         match item {
@@ -306,7 +310,14 @@ pub async fn import(
     }
     let page_url = params.url;
     if HTML_TYPES.contains(&content_type.as_str()) || FEED_TYPES.contains(&content_type.as_str()) {
-        let report = import_document(&archive, &content_type, page_url.as_deref(), body).await?;
+        let report = import_document(
+            &archive,
+            &access.origin,
+            &content_type,
+            page_url.as_deref(),
+            body,
+        )
+        .await?;
         tracing::info!(
             token = %access.token,
             created = report.summary.created,
@@ -338,7 +349,7 @@ pub async fn import(
     {
         return Err(too_large());
     }
-    let mut importer = Importer::new(&archive);
+    let mut importer = Importer::new(&archive, &access.origin);
     let mut stream = body.into_data_stream();
     let mut buffer: Vec<u8> = Vec::new();
     let (mut line, mut received, mut overlong) = (0usize, 0u64, false);

@@ -271,12 +271,18 @@ pub struct FieldsParam {
 }
 
 /// The article a path's `{id}` names, or a 404 that says so.
-async fn find_article(archive: &Archive, id: &str) -> Result<Article, ApiError> {
-    archive
-        .store()
-        .article(article_id(id)?)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("there is no article with id `{id}`")))
+/// A deleted article's id answers 410 Gone.
+pub(super) async fn find_article(archive: &Archive, id: &str) -> Result<Article, ApiError> {
+    let id = article_id(id)?;
+    if let Some(article) = archive.store().article(id).await? {
+        return Ok(article);
+    }
+    if archive.store().tombstone(id).await?.is_some() {
+        return Err(ApiError::gone(id));
+    }
+    Err(ApiError::not_found(format!(
+        "there is no article with id `{id}`"
+    )))
 }
 
 /// One article, its revision as `ETag`.
@@ -291,6 +297,7 @@ async fn find_article(archive: &Archive, id: &str) -> Result<Article, ApiError> 
         )),
         (status = 400, response = problem::BadRequest),
         (status = 404, response = problem::NotFound),
+        (status = 410, response = problem::Gone),
         (status = 503, response = problem::Unavailable),
     )
 )]
@@ -325,6 +332,7 @@ pub async fn article(
         (status = 200, description = "The story's articles, at most 200", body = Vec<ArticleFields>),
         (status = 400, response = problem::BadRequest),
         (status = 404, response = problem::NotFound),
+        (status = 410, response = problem::Gone),
         (status = 503, response = problem::Unavailable),
     )
 )]

@@ -7,6 +7,7 @@ mod feeds;
 mod import;
 mod lists;
 pub mod openapi;
+mod revisions;
 mod service;
 
 use std::collections::BTreeMap;
@@ -53,6 +54,8 @@ pub fn router(timeout: Duration) -> (Router<AppState>, Arc<serde_json::Value>) {
             articles::delete
         ))
         .routes(routes!(lists::versions))
+        .routes(routes!(revisions::list))
+        .routes(routes!(revisions::one))
         .routes(routes!(feeds::list, feeds::follow))
         .routes(routes!(feeds::feed, feeds::unfollow))
         .routes(routes!(search))
@@ -151,8 +154,9 @@ pub struct ArticleJson {
     pub paragraphs: Vec<String>,
     /// True when the body is only a feed's summary, not the full story.
     pub summary_only: bool,
-    /// The body as captured, when paragraphs its source repeats on every
-    /// page (learned boilerplate) were left out of `paragraphs`.
+    /// Every paragraph as imported, when some that its source repeats on
+    /// every page (learned boilerplate) are hidden from `paragraphs`; the
+    /// archive's record keeps them.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub captured_paragraphs: Option<Vec<String>>,
     /// The story this article tells: articles with the same `story_id` are

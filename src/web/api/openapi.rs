@@ -41,6 +41,11 @@ pub mod problem {
     #[response(content_type = "application/problem+json")]
     pub struct NotFound(ApiError);
 
+    /// The article was deleted; its id is never given to another article.
+    #[derive(ToResponse)]
+    #[response(content_type = "application/problem+json")]
+    pub struct Gone(ApiError);
+
     /// Another article already has this URL.
     #[derive(ToResponse)]
     #[response(content_type = "application/problem+json")]
@@ -109,6 +114,7 @@ pub mod problem {
         problem::Unauthorized,
         problem::Forbidden,
         problem::NotFound,
+        problem::Gone,
         problem::Conflict,
         problem::PreconditionFailed,
         problem::TooLarge,

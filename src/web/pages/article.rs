@@ -73,10 +73,17 @@ struct ArticlePage {
     showing_captured: bool,
 }
 
-async fn load_article(archive: &Archive, id: &str) -> Result<Article, PageError> {
+/// The article a path names; a deleted one's tombstone answers 410.
+pub(super) async fn load_article(archive: &Archive, id: &str) -> Result<Article, PageError> {
     let missing = || PageError::not_found(format!("There is no article {id} in the archive."));
     let id: i64 = id.parse().map_err(|_| missing())?;
-    archive.store().article(id).await?.ok_or_else(missing)
+    if let Some(article) = archive.store().article(id).await? {
+        return Ok(article);
+    }
+    match archive.store().tombstone(id).await? {
+        Some(tombstone) => Err(PageError::gone(&tombstone)),
+        None => Err(missing()),
+    }
 }
 
 /// `/articles/{id}`: redirects to the permalink with the slug.
@@ -152,7 +159,10 @@ pub async fn page(
         .or_else(|| c.paragraphs.first().map(|p| shorten(p, 200)))
         .unwrap_or_else(|| c.headline.clone());
     let page = ArticlePage {
-        layout: Layout::with_query(""),
+        layout: Layout {
+            lang: c.language.clone().unwrap_or_else(|| "en".to_owned()),
+            ..Layout::with_query("")
+        },
         canonical_url: format!("{base}{}", a.path()),
         description,
         authors: c

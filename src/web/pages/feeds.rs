@@ -119,7 +119,7 @@ fn xml(content_type: &'static str, body: String) -> Response {
 fn render_xml(template: &impl Template, content_type: &'static str) -> Result<Response, PageError> {
     let body = template.render().map_err(|e| {
         tracing::error!(error = %e, "rendering a feed failed");
-        PageError::unavailable()
+        PageError::internal()
     })?;
     Ok(xml(content_type, body))
 }
@@ -150,6 +150,78 @@ async fn feed(
             alternate_href: format!("{base}{page_path}"),
             updated: format_date(&updated),
             entries: articles.iter().map(|a| Entry::new(base, a)).collect(),
+        },
+        "application/atom+xml; charset=utf-8",
+    )
+}
+
+/// `/changes.atom`: the archive's latest changes: new articles, revisions
+/// (an outlet's silent edit to a followed feed's item among them, each
+/// linking to what changed) and deletions.
+pub async fn changes_feed(
+    State(archive): State<Archive>,
+    BaseUrl(base): BaseUrl,
+) -> Result<Response, PageError> {
+    let changes = archive.store().recent_changes(FEED_ENTRIES).await?;
+    let entries = changes
+        .iter()
+        .map(|c| {
+            let headline = c
+                .headline
+                .clone()
+                .unwrap_or_else(|| format!("Article {}", c.article_id));
+            let article = crate::article::article_path(c.article_id, &c.slug);
+            let (title, href) = if c.deleted {
+                (format!("Deleted: {headline}"), format!("{article}/history"))
+            } else if c.revision == 1 {
+                (format!("New: {headline}"), article.clone())
+            } else {
+                (
+                    format!("Revision {}: {headline}", c.revision),
+                    format!(
+                        "{article}/history?from={}&to={}",
+                        c.revision - 1,
+                        c.revision
+                    ),
+                )
+            };
+            let by = c
+                .origin
+                .as_deref()
+                .map(|o| format!(" by {o}"))
+                .unwrap_or_default();
+            let summary = if c.deleted {
+                format!("Article {} was deleted{by}.", c.article_id)
+            } else {
+                format!("Article {} revision {}{by}.", c.article_id, c.revision)
+            };
+            Entry {
+                id: format!(
+                    "{base}/articles/{}/changes/{}{}",
+                    c.article_id,
+                    c.revision,
+                    if c.deleted { "/deleted" } else { "" }
+                ),
+                title,
+                href: format!("{base}{href}"),
+                published: None,
+                updated: format_date(&c.changed_at),
+                authors: Vec::new(),
+                categories: Vec::new(),
+                content_html: format!("<p>{}</p>", escape_html(&summary)),
+                summary,
+            }
+        })
+        .collect();
+    let updated = changes.first().map_or_else(Utc::now, |c| c.changed_at);
+    render_xml(
+        &Feed {
+            id: format!("{base}/changes.atom"),
+            title: "newsarchive: latest changes".into(),
+            self_href: format!("{base}/changes.atom"),
+            alternate_href: format!("{base}/"),
+            updated: format_date(&updated),
+            entries,
         },
         "application/atom+xml; charset=utf-8",
     )

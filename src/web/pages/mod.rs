@@ -5,6 +5,7 @@ pub mod api_docs;
 pub mod archive;
 pub mod article;
 pub mod feeds;
+pub mod history;
 pub mod lists;
 pub mod search;
 
@@ -30,6 +31,9 @@ pub struct Layout {
     pub css: &'static str,
     /// The search box's value.
     pub query: String,
+    /// The page's language (`<html lang>`): English, the interface's,
+    /// unless the page is one article in another language.
+    pub lang: String,
 }
 
 impl Layout {
@@ -37,6 +41,7 @@ impl Layout {
         Layout {
             css: super::STYLESHEET_PATH.as_str(),
             query: query.to_owned(),
+            lang: "en".to_owned(),
         }
     }
 }
@@ -71,7 +76,7 @@ impl PageQuery {
 pub fn render(page: &impl Template) -> Result<Html<String>, PageError> {
     page.render().map(Html).map_err(|e| {
         tracing::error!(error = %e, "rendering a page failed");
-        PageError::unavailable()
+        PageError::internal()
     })
 }
 
