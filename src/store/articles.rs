@@ -1,4 +1,5 @@
-//! Articles: saving (matching an existing article, creating or updating it), deleting, and reading them back.
+//! Articles: saving (matching an existing article, creating or updating
+//! it), deleting, and reading them back.
 
 use super::*;
 

@@ -1,4 +1,5 @@
-//! Stories: which story an article tells (the SQL around `crate::story`), and grouping articles written before stories existed.
+//! Stories: which story an article tells (the SQL around `crate::story`),
+//! and grouping articles written before stories existed.
 
 use super::*;
 
@@ -6,6 +7,8 @@ impl Store {
     /// Fills what later versions derive on every write (the URL key and the
     /// story) for articles written before they existed, a batch per
     /// transaction, oldest first so earlier articles head their stories.
+    /// Each article so changed is logged (at its revision, which stays), so
+    /// the index takes its story and hidden boilerplate too.
     pub(super) async fn derive_missing(&self) -> Result<()> {
         // Read first: the usual open finds nothing to do and must not wait
         // for the write lock (an import may hold it for a while).
@@ -20,11 +23,12 @@ impl Store {
             let done = self
                 .write(async |tx| {
                     let rows = sqlx::query(
-                        "SELECT id, url, paragraphs, source_name, updated_at FROM articles \
-                         WHERE story_id IS NULL ORDER BY id LIMIT 500",
+                        "SELECT id, url, paragraphs, source_name, updated_at, revision \
+                         FROM articles WHERE story_id IS NULL ORDER BY id LIMIT 500",
                     )
                     .fetch_all(&mut **tx)
                     .await?;
+                    let now = format_date(&Utc::now());
                     for row in &rows {
                         let id: i64 = row.get(0);
                         let url: Option<&str> = row.get(1);
@@ -39,6 +43,7 @@ impl Store {
                             learn_boilerplate(tx, id, source, &paragraphs, story, row.get(4))
                                 .await?;
                         }
+                        log_change(tx, id, row.get(5), "upsert", &now).await?;
                     }
                     Ok(rows.is_empty())
                 })

@@ -454,3 +454,23 @@ fn json_request(method: &str, uri: &str, token: &str, body: serde_json::Value) -
         .body(Body::from(body.to_string()))
         .unwrap()
 }
+
+#[tokio::test]
+async fn what_opening_derives_for_old_articles_goes_through_the_change_log() {
+    let app = TestApp::with_seed().await;
+    let before = app.archive.store().last_change_seq().await.unwrap();
+    app.archive.close().await.unwrap();
+    // As an archive from before stories existed: no story yet.
+    tamper(app.data(), "UPDATE articles SET story_id = NULL").await;
+    let archive = newsarchive::archive::Archive::open(app.data()).await.unwrap();
+    let article = archive.store().article(1).await.unwrap().unwrap();
+    assert_eq!(article.story_id, 1);
+    assert_eq!(article.revision, 1, "deriving is not a revision");
+    assert_eq!(
+        archive.store().last_change_seq().await.unwrap(),
+        before + 1,
+        "the derived story is logged for the index"
+    );
+    let report = archive.check(Duration::from_secs(60)).await.unwrap();
+    assert!(report.is_ok(), "{report:?}");
+}
