@@ -17,6 +17,7 @@ mod pages;
 mod reindex;
 mod revisions;
 mod search;
+mod search_fuzz;
 mod seed;
 mod server;
 mod stories;
