@@ -30,6 +30,8 @@ const BIN = process.env.NEWSARCHIVE_BIN || path.join(REPO, 'target', 'debug', 'n
 const SAMPLES = path.join(REPO, 'samples');
 // A story told by two outlets, and a source that repeats a footer.
 const STORIES = path.join(REPO, 'tests', 'fixtures', 'stories.ndjson');
+// The same outlet's later edit of one of those stories: its revision 2.
+const EDITED = path.join(REPO, 'tests', 'fixtures', 'stories_edited.ndjson');
 const ARTIFACTS = path.join(HERE, 'artifacts');
 const AXE_PATH = require.resolve('axe-core/axe.min.js');
 const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
@@ -66,7 +68,7 @@ function runImport() {
   return new Promise((resolve, reject) => {
     execFile(
       BIN,
-      ['--data', dataDir, 'import', SAMPLES, STORIES],
+      ['--data', dataDir, 'import', SAMPLES, STORIES, EDITED],
       { env: CHILD_ENV, timeout: IMPORT_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024 },
       (err, stdout, stderr) => {
         if (err) {
@@ -293,6 +295,39 @@ async function apiPath(apiUrl) {
   return found.results[0].path;
 }
 
+// Loads each page with axe-core injected and fails on serious or critical violations.
+async function assertNoAxeViolations(pages) {
+  const found = [];
+  const errors = [];
+  // bypassCSP lets addScriptTag inject axe past the site's strict CSP.
+  await withPage({ bypassCSP: true }, async ({ page }) => {
+    for (const p of pages) {
+      const response = await page.goto(p, { waitUntil: 'load' });
+      if (!response || response.status() !== 200) {
+        errors.push(`${p}: answered ${response ? response.status() : 'nothing'}`);
+        continue;
+      }
+      await page.addScriptTag({ path: AXE_PATH });
+      const violations = await page.evaluate(async () => {
+        // eslint-disable-next-line no-undef
+        const results = await axe.run(document);
+        return results.violations.map((v) => ({
+          id: v.id,
+          impact: v.impact,
+          help: v.help,
+          helpUrl: v.helpUrl,
+          nodes: v.nodes.length,
+          target: v.nodes[0] ? v.nodes[0].target.join(' ') : '',
+          html: v.nodes[0] ? v.nodes[0].html : '',
+          summary: v.nodes[0] ? v.nodes[0].failureSummary : '',
+        }));
+      });
+      for (const v of violations) found.push({ page: p, ...v });
+    }
+    reportAxe(found, errors);
+  });
+}
+
 // ---------------------------------------------------------------- tests
 
 describe('newsarchive in a real browser', () => {
@@ -490,35 +525,7 @@ describe('newsarchive in a real browser', () => {
     const ledger = await apiPath('/api/v1/search?q=harbour%20budget%20approved');
     const pages = ['/', articlePath, '/archive', '/archive/2024', '/archive/2024/03', '/archive/2024/03/14', '/sources', '/search?q=food', '/search/help', '/api',
       wire, ledger, `${ledger}?text=captured`, '/search?q=Blinken+Bhutto-Zardari'];
-    const found = [];
-    const errors = [];
-    // bypassCSP lets addScriptTag inject axe past the site's strict CSP.
-    await withPage({ bypassCSP: true }, async ({ page }) => {
-      for (const p of pages) {
-        const response = await page.goto(p, { waitUntil: 'load' });
-        if (!response || response.status() !== 200) {
-          errors.push(`${p}: answered ${response ? response.status() : 'nothing'}`);
-          continue;
-        }
-        await page.addScriptTag({ path: AXE_PATH });
-        const violations = await page.evaluate(async () => {
-          // eslint-disable-next-line no-undef
-          const results = await axe.run(document);
-          return results.violations.map((v) => ({
-            id: v.id,
-            impact: v.impact,
-            help: v.help,
-            helpUrl: v.helpUrl,
-            nodes: v.nodes.length,
-            target: v.nodes[0] ? v.nodes[0].target.join(' ') : '',
-            html: v.nodes[0] ? v.nodes[0].html : '',
-            summary: v.nodes[0] ? v.nodes[0].failureSummary : '',
-          }));
-        });
-        for (const v of violations) found.push({ page: p, ...v });
-      }
-      reportAxe(found, errors);
-    });
+    await assertNoAxeViolations(pages);
   });
 
   test('g. one story from two outlets, and a footer left out, without JavaScript', () =>
@@ -541,6 +548,34 @@ describe('newsarchive in a real browser', () => {
       await page.waitForURL((url) => url.search === '?text=captured', { waitUntil: 'load' });
       assert.match(await page.locator('main').innerText(), /morning briefing/);
     }));
+
+  test('i. an edited story: its history and what changed, without JavaScript, and axe', async () => {
+    const listed = await (await fetch(new URL('/api/v1/articles?source=Dawn&limit=100', baseURL))).json();
+    const edited = listed.articles.find((a) => a.revision === 2);
+    assert.ok(edited, 'the edited Dawn story is at revision 2');
+    await withPage({ javaScriptEnabled: false }, async (handle) => {
+      const { page } = handle;
+      await go(page, edited.path);
+      assert.match(await page.locator('main').innerText(), /Updated 1 time, last/);
+      await page.getByRole('link', { name: 'see what changed' }).click();
+      await page.waitForURL((url) => url.pathname === `${edited.path}/history`, { waitUntil: 'load' });
+      await assertOneH1(page);
+      assert.match(await page.locator('main').innerText(), /Revision 2, .*Changed: headline, paragraphs/);
+      await page.getByLabel('Compare revision').selectOption('1');
+      await page.getByLabel('with revision').selectOption('2');
+      await page.getByRole('button', { name: 'Compare' }).click();
+      await page.waitForURL((url) => url.search === '?from=1&to=2', { waitUntil: 'load' });
+      assert.equal(handle.nav.last?.status(), 200);
+      const removed = await page.locator('.difference del').allInnerTexts();
+      const added = await page.locator('.difference ins').allInnerTexts();
+      assert.ok(removed.some((t) => t.includes('this')), `removed: ${removed}`);
+      assert.ok(added.some((t) => t.includes('next')), `added: ${added}`);
+      assert.ok(added.some((t) => t.includes('New York')), `added: ${added}`);
+      // Read without colour or sight: the change is said in words too.
+      assert.match(await page.locator('.difference').innerText(), /\[added: .*next/);
+    });
+    await assertNoAxeViolations([`${edited.path}/history`, `${edited.path}/history?from=1&to=2`]);
+  });
 
   test('h. home and search work without JavaScript', () =>
     withPage({ javaScriptEnabled: false }, async (handle) => {
