@@ -12,9 +12,10 @@ use reqwest::StatusCode;
 use reqwest::header::{ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED, USER_AGENT};
 
 use crate::archive::{self, Archive};
+use crate::import::Importer;
 use crate::ingest;
 use crate::revision::Origin;
-use crate::store::{FeedRecord, Outcome, PollRecord};
+use crate::store::{FeedRecord, PollRecord};
 
 /// The largest feed document we read.
 pub const MAX_FEED_BYTES: usize = ingest::MAX_PAGE_BYTES;
@@ -155,23 +156,23 @@ impl Follower {
                 match parsed {
                     Ok(items) => {
                         record.title = items.title.clone();
-                        let mut articles = Vec::new();
-                        for item in items.items {
+                        let mut importer =
+                            Importer::new(&self.archive, Origin::Feed(feed.url.clone()));
+                        let mut saved = Ok(());
+                        for (n, item) in items.items.into_iter().enumerate() {
                             match item {
-                                Ok(article) => articles.push(article),
+                                Ok(article) if saved.is_ok() => {
+                                    saved = importer.push(n + 1, article).await.map(drop);
+                                }
+                                Ok(_) => {}
                                 Err(e) => report.refused.push(e.to_string()),
                             }
                         }
-                        let origin = Origin::Feed(feed.url.clone());
-                        match self.archive.save(&articles, &origin).await {
-                            Ok(saved) => {
-                                for s in saved {
-                                    match s.outcome {
-                                        Outcome::Created => report.created += 1,
-                                        Outcome::Updated => report.updated += 1,
-                                        Outcome::Unchanged => report.unchanged += 1,
-                                    }
-                                }
+                        match saved.and(importer.flush().await.map(drop)) {
+                            Ok(()) => {
+                                report.created = importer.counts.created;
+                                report.updated = importer.counts.updated;
+                                report.unchanged = importer.counts.unchanged;
                             }
                             Err(e) => report.error = Some(format!("saving its items failed: {e}")),
                         }

@@ -1,19 +1,70 @@
-//! Importing files and directories: finds the files, reads each with the
-//! ingest module and saves it through the archive. A file that fails writes
-//! nothing; large NDJSON files are streamed and saved in batches; a feed's
-//! items succeed or fail one by one.
+//! Importing: the one batching importer ([`Importer`]) that the CLI, the
+//! API and followed feeds all save through, and the CLI's files and
+//! directories, each read with the ingest module. A file with a bad article
+//! writes nothing; large NDJSON files are streamed and saved in batches; a
+//! feed's items succeed or fail one by one.
 
 use std::fs::File;
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
 use crate::archive::{self, Archive};
+use crate::article::NewArticle;
 use crate::ingest::{self, Format, NdjsonReader, ParseError};
 use crate::revision::{Fields, Origin};
 use crate::store::{Outcome, Saved};
 
-/// Articles saved per transaction when streaming NDJSON.
-const BATCH: usize = 1_000;
+/// Articles saved per transaction.
+pub const BATCH: usize = 1_000;
+
+/// The one way articles from outside (a file, an API body, a followed
+/// feed's items) reach the archive: queued with their line (or item) number,
+/// saved a batch per transaction with what made them, and counted the same
+/// way everywhere.
+pub struct Importer {
+    archive: Archive,
+    origin: Origin,
+    pending: Vec<(usize, NewArticle)>,
+    /// What the saved articles did, so far.
+    pub counts: Counts,
+}
+
+impl Importer {
+    pub fn new(archive: &Archive, origin: Origin) -> Self {
+        Importer {
+            archive: archive.clone(),
+            origin,
+            pending: Vec::new(),
+            counts: Counts::default(),
+        }
+    }
+
+    /// Queues `article`, line (or item) `line` of its source; a full batch
+    /// is saved. Returns what this call saved, each with its line.
+    pub async fn push(
+        &mut self,
+        line: usize,
+        article: NewArticle,
+    ) -> archive::Result<Vec<(usize, Saved)>> {
+        self.pending.push((line, article));
+        if self.pending.len() >= BATCH {
+            self.flush().await
+        } else {
+            Ok(Vec::new())
+        }
+    }
+
+    /// Saves what is queued, in one transaction.
+    pub async fn flush(&mut self) -> archive::Result<Vec<(usize, Saved)>> {
+        if self.pending.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (lines, articles): (Vec<usize>, Vec<NewArticle>) = self.pending.drain(..).unzip();
+        let saved = self.archive.save(&articles, &self.origin).await?;
+        self.counts.add(&saved);
+        Ok(lines.into_iter().zip(saved).collect())
+    }
+}
 
 /// What one file did to the archive.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -26,7 +77,7 @@ pub struct Counts {
 }
 
 impl Counts {
-    fn add(&mut self, saved: &[Saved]) {
+    pub fn add(&mut self, saved: &[Saved]) {
         for s in saved {
             match s.outcome {
                 Outcome::Created => self.created += 1,
@@ -148,17 +199,20 @@ fn read_markup(path: &Path) -> Result<Vec<u8>, FileError> {
 async fn save_feed(
     archive: &Archive,
     feed: ingest::FeedItems,
-    origin: &Origin,
+    origin: Origin,
 ) -> Result<FileReport, FileError> {
     let mut report = FileReport::default();
-    let mut articles = Vec::new();
-    for item in feed.items {
+    let mut importer = Importer::new(archive, origin);
+    for (i, item) in feed.items.into_iter().enumerate() {
         match item {
-            Ok(article) => articles.push(article),
+            Ok(article) => {
+                importer.push(i + 1, article).await?;
+            }
             Err(e) => report.refused.push(e),
         }
     }
-    report.counts.add(&archive.save(&articles, origin).await?);
+    importer.flush().await?;
+    report.counts = importer.counts;
     Ok(report)
 }
 
@@ -170,17 +224,17 @@ pub async fn import_file(
 ) -> Result<FileReport, FileError> {
     let format = Format::from_path(path).ok_or(FileError::UnknownFormat)?;
     let origin = Origin::File(path.display().to_string());
-    let mut counts = Counts::default();
+    let mut importer = Importer::new(archive, origin.clone());
     match format {
         Format::Html => {
             let bytes = read_markup(path)?;
             let article = ingest::parse_html(&String::from_utf8_lossy(&bytes), None)?;
-            counts.add(&archive.save(&[article], &origin).await?);
+            importer.push(1, article).await?;
             progress(bytes.len() as u64);
         }
         Format::Feed => {
             let bytes = read_markup(path)?;
-            let report = save_feed(archive, ingest::parse_feed(&bytes, None)?, &origin).await?;
+            let report = save_feed(archive, ingest::parse_feed(&bytes, None)?, origin).await?;
             progress(bytes.len() as u64);
             return Ok(report);
         }
@@ -188,7 +242,7 @@ pub async fn import_file(
             let content = std::fs::read_to_string(path)?;
             if format == Format::Json && ingest::is_json_feed(&content) {
                 let feed = ingest::parse_feed(content.as_bytes(), None)?;
-                let report = save_feed(archive, feed, &origin).await?;
+                let report = save_feed(archive, feed, origin).await?;
                 progress(content.len() as u64);
                 return Ok(report);
             }
@@ -197,7 +251,9 @@ pub async fn import_file(
             } else {
                 ingest::parse_json(&content)?
             };
-            counts.add(&archive.save(&articles, &origin).await?);
+            // One transaction for the file: all of it or none.
+            let saved = archive.save(&articles, &origin).await?;
+            importer.counts.add(&saved);
             progress(content.len() as u64);
         }
         Format::Ndjson => {
@@ -205,29 +261,21 @@ pub async fn import_file(
             for (_, parsed) in NdjsonReader::new(BufReader::new(File::open(path)?)) {
                 parsed?;
             }
-            let mut batch = Vec::with_capacity(BATCH);
             let mut reported = 0;
             let mut lines = NdjsonReader::new(BufReader::new(File::open(path)?));
-            loop {
-                let next = lines.next();
-                let done = next.is_none();
-                if let Some((_, parsed)) = next {
-                    batch.push(parsed?);
-                }
-                if batch.len() >= BATCH || (done && !batch.is_empty()) {
-                    counts.add(&archive.save(&batch, &origin).await?);
+            while let Some((line, parsed)) = lines.next() {
+                if !importer.push(line, parsed?).await?.is_empty() {
                     progress(lines.bytes_read - reported);
                     reported = lines.bytes_read;
-                    batch.clear();
-                }
-                if done {
-                    break;
                 }
             }
+            importer.flush().await?;
+            progress(lines.bytes_read - reported);
         }
     }
+    importer.flush().await?;
     Ok(FileReport {
-        counts,
+        counts: importer.counts,
         refused: Vec::new(),
     })
 }

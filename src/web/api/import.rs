@@ -18,7 +18,6 @@ use super::articles::INDEX_WAIT;
 use super::auth::WriteAccess;
 use super::openapi::problem;
 use crate::archive::Archive;
-use crate::article::NewArticle;
 use crate::ingest::{MAX_PAGE_BYTES, ParseError, parse_feed, parse_html, parse_json_line};
 use crate::revision::Origin;
 use crate::store::Outcome;
@@ -30,8 +29,6 @@ pub const IMPORT_BODY_LIMIT: u64 = 256 * 1024 * 1024;
 pub const IMPORT_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 /// Longest single line.
 const LINE_LIMIT: usize = 4 * 1024 * 1024;
-/// Articles saved per transaction.
-const BATCH: usize = 500;
 const NDJSON_TYPES: &[&str] = &[
     "application/x-ndjson",
     "application/ndjson",
@@ -98,19 +95,16 @@ struct ImportReport {
     results: Vec<LineResult>,
 }
 
+/// The archive's one batching importer, with a result per line.
 struct Importer {
-    archive: Archive,
-    origin: Origin,
-    pending: Vec<(usize, NewArticle)>,
+    batches: crate::import::Importer,
     report: ImportReport,
 }
 
 impl Importer {
     fn new(archive: &Archive, origin: &Origin) -> Self {
         Importer {
-            archive: archive.clone(),
-            origin: origin.clone(),
-            pending: Vec::with_capacity(BATCH),
+            batches: crate::import::Importer::new(archive, origin.clone()),
             report: ImportReport {
                 summary: Summary::default(),
                 results: Vec::new(),
@@ -126,11 +120,11 @@ impl Importer {
         }
         self.report.summary.lines += 1;
         match parse_json_line(text, number) {
-            Ok(article) => self.pending.push((number, article)),
+            Ok(article) => {
+                let saved = self.batches.push(number, article).await?;
+                self.saved(saved);
+            }
             Err(e) => self.fail(number, e.message),
-        }
-        if self.pending.len() >= BATCH {
-            self.flush().await?;
         }
         Ok(())
     }
@@ -147,25 +141,17 @@ impl Importer {
     }
 
     async fn flush(&mut self) -> Result<(), ApiError> {
-        if self.pending.is_empty() {
-            return Ok(());
-        }
-        let (lines, articles): (Vec<usize>, Vec<NewArticle>) = self.pending.drain(..).unzip();
-        let saved = self.archive.save(&articles, &self.origin).await?;
-        for (line, s) in lines.into_iter().zip(saved) {
+        let saved = self.batches.flush().await?;
+        self.saved(saved);
+        Ok(())
+    }
+
+    fn saved(&mut self, saved: Vec<(usize, crate::store::Saved)>) {
+        for (line, s) in saved {
             let status = match s.outcome {
-                Outcome::Created => {
-                    self.report.summary.created += 1;
-                    LineStatus::Created
-                }
-                Outcome::Updated => {
-                    self.report.summary.updated += 1;
-                    LineStatus::Updated
-                }
-                Outcome::Unchanged => {
-                    self.report.summary.unchanged += 1;
-                    LineStatus::Unchanged
-                }
+                Outcome::Created => LineStatus::Created,
+                Outcome::Updated => LineStatus::Updated,
+                Outcome::Unchanged => LineStatus::Unchanged,
             };
             self.report.results.push(LineResult {
                 line,
@@ -175,7 +161,16 @@ impl Importer {
                 reason: None,
             });
         }
-        Ok(())
+    }
+
+    /// The report, its summary counted as every import counts.
+    fn finish(mut self) -> ImportReport {
+        let counts = self.batches.counts;
+        self.report.summary.created = counts.created as usize;
+        self.report.summary.updated = counts.updated as usize;
+        self.report.summary.unchanged = counts.unchanged as usize;
+        self.report.results.sort_by_key(|r| r.line);
+        self.report
     }
 }
 
@@ -229,13 +224,15 @@ async fn import_document(
     for (i, item) in items.into_iter().enumerate() {
         importer.report.summary.lines += 1;
         match item {
-            Ok(article) => importer.pending.push((i + 1, article)),
+            Ok(article) => {
+                let saved = importer.batches.push(i + 1, article).await?;
+                importer.saved(saved);
+            }
             Err(e) => importer.fail(i + 1, e.to_string()),
         }
     }
     importer.flush().await?;
-    importer.report.results.sort_by_key(|r| r.line);
-    Ok(importer.report)
+    Ok(importer.finish())
 }
 
 fn too_large() -> ApiError {
@@ -392,8 +389,8 @@ pub async fn import(
         }
     }
     importer.flush().await?;
-    importer.report.results.sort_by_key(|r| r.line);
-    let summary = &importer.report.summary;
+    let report = importer.finish();
+    let summary = &report.summary;
     tracing::info!(
         token = %access.token,
         created = summary.created,
@@ -405,5 +402,5 @@ pub async fn import(
     if !archive.wait_indexed(INDEX_WAIT).await? {
         tracing::warn!("the index did not catch up with an import in time");
     }
-    Ok(Json(importer.report).into_response())
+    Ok(Json(report).into_response())
 }
