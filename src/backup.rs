@@ -125,7 +125,8 @@ pub async fn export(data_dir: &Path, out: &mut dyn Write) -> anyhow::Result<u64>
         let Some(last) = batch.last() else { break };
         after = last.id;
         for article in &batch {
-            serde_json::to_writer(&mut *out, &article.content)?;
+            // The record: every paragraph as imported, boilerplate included.
+            serde_json::to_writer(&mut *out, &article.record())?;
             out.write_all(b"\n")?;
             count += 1;
         }

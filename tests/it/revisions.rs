@@ -405,6 +405,14 @@ async fn boilerplate_is_hidden_but_never_cut_from_the_record() {
     app.indexed().await;
     let found = app.get("/api/v1/search?q=misnamed").await.json();
     assert_eq!(found["total"], 0, "hidden from the index: {found}");
+    let export = run(app.data(), &["export"]);
+    assert!(export.status.success());
+    let exported = stdout(&export);
+    assert_eq!(
+        exported.matches(notice).count(),
+        4,
+        "the export is the record, boilerplate included"
+    );
     app.assert_consistent().await;
 }
 
