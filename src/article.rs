@@ -4,11 +4,6 @@
 use chrono::{DateTime, NaiveDate, NaiveDateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use utoipa::ToSchema;
-use utoipa::openapi::schema::{
-    AnyOfBuilder, KnownFormat, ObjectBuilder, SchemaFormat, SchemaType, Type,
-};
-use utoipa::openapi::{Object, Schema};
 
 /// Longest headline we accept, in characters.
 pub const MAX_HEADLINE_CHARS: usize = 1_000;
@@ -64,15 +59,13 @@ pub fn url_pattern() -> String {
 }
 
 /// A publication an article came from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Source {
     /// Publication name, e.g. "Dawn".
-    #[schema(schema_with = name_schema)]
     pub name: String,
     /// The publication's site, e.g. "https://www.dawn.com".
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(schema_with = url_schema)]
     pub site: Option<String>,
 }
 
@@ -186,7 +179,7 @@ impl ValidationError {
 }
 
 /// The source field accepts a plain name or `{ "name": ..., "site": ... }`.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(
     untagged,
     expecting = "a source name, or an object with a `name` and optionally a `site` URL"
@@ -198,11 +191,12 @@ pub enum SourceInput {
 }
 
 /// The import and API format of an article. Unknown fields are refused.
-#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+/// (The API's document describes it in `web::api::schemas`, whose tests
+/// hold the two to the same fields.)
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ArticleInput {
     /// Required; white space is collapsed.
-    #[schema(schema_with = headline_schema, required = true)]
     pub headline: Option<String>,
     pub subheading: Option<String>,
     /// Bylines, in order; blank and repeated names are dropped.
@@ -210,89 +204,21 @@ pub struct ArticleInput {
     pub authors: Vec<String>,
     pub source: Option<SourceInput>,
     /// The story's address: an http(s) URL without spaces. Articles are matched by it.
-    #[schema(schema_with = url_schema)]
     pub url: Option<String>,
-    #[schema(schema_with = published_schema)]
     pub published_at: Option<String>,
-    #[schema(schema_with = modified_schema)]
     pub modified_at: Option<String>,
     pub section: Option<String>,
     #[serde(default)]
     pub tags: Vec<String>,
     /// A language tag such as `en` or `en-GB`.
-    #[schema(pattern = "^[A-Za-z0-9-]{1,35}$")]
     pub language: Option<String>,
     /// The body as paragraphs; blank ones are dropped.
-    #[schema(max_items = 10000)]
     pub paragraphs: Option<Vec<String>>,
     /// The body as one text, paragraphs separated by blank lines (instead of `paragraphs`).
     pub body: Option<String>,
     /// True when the body is only a summary (a feed item without its full text).
     #[serde(default)]
     pub summary_only: bool,
-}
-
-fn nullable(kind: Type, nullable: bool) -> SchemaType {
-    if nullable {
-        SchemaType::from_iter([kind, Type::Null])
-    } else {
-        SchemaType::new(kind)
-    }
-}
-
-/// A string with at least one character that is not blank, and at most `max_length`.
-pub fn not_blank_schema(max_length: Option<usize>) -> Object {
-    ObjectBuilder::new()
-        .schema_type(Type::String)
-        .max_length(max_length)
-        .pattern(Some(not_blank_pattern()))
-        .build()
-}
-
-fn headline_schema() -> Object {
-    not_blank_schema(Some(MAX_HEADLINE_CHARS))
-}
-
-fn name_schema() -> Object {
-    not_blank_schema(None)
-}
-
-fn url_schema() -> Object {
-    ObjectBuilder::new()
-        .schema_type(nullable(Type::String, true))
-        .pattern(Some(url_pattern()))
-        .build()
-}
-
-/// An RFC 3339 date-time (`2022-05-16T09:30:00Z`) or a full date
-/// (`2022-05-16`, midnight UTC), as [`parse_iso_date`] reads them.
-pub fn date_schema(nullable: bool, description: &str) -> Schema {
-    let mut schema = AnyOfBuilder::new()
-        .item(
-            ObjectBuilder::new()
-                .schema_type(Type::String)
-                .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime))),
-        )
-        .item(
-            ObjectBuilder::new()
-                .schema_type(Type::String)
-                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Date))),
-        )
-        .description(Some(format!(
-            "{description} An RFC 3339 date-time such as 2022-05-16T09:30:00Z, or a date such as 2022-05-16 (midnight UTC)."
-        )));
-    if nullable {
-        schema = schema.item(ObjectBuilder::new().schema_type(Type::Null));
-    }
-    schema.into()
-}
-
-fn published_schema() -> Schema {
-    date_schema(true, "When the story was first published.")
-}
-
-fn modified_schema() -> Schema {
-    date_schema(true, "When the publisher last changed the story.")
 }
 
 impl ArticleInput {

@@ -16,6 +16,7 @@ use utoipa::openapi::{RefOr, Schema};
 
 use super::auth::WriteAccess;
 use super::openapi::{ArticlePatch, problem};
+use super::schemas::ArticleInputDoc;
 use super::{ArticleJson, article_id, article_response};
 use crate::archive::Archive;
 use crate::article::ArticleInput;
@@ -95,7 +96,7 @@ fn invalid(detail: impl Into<String>) -> ApiError {
 
 /// The fields an article is written with, from its (serde-derived) schema.
 static ARTICLE_INPUT_FIELDS: LazyLock<Vec<String>> =
-    LazyLock::new(|| match ArticleInput::schema() {
+    LazyLock::new(|| match ArticleInputDoc::schema() {
         RefOr::T(Schema::Object(object)) => object.properties.keys().cloned().collect(),
         _ => Vec::new(),
     });
@@ -167,7 +168,7 @@ async fn written(
     path = "/articles",
     tag = "articles",
     security(("token" = [])),
-    request_body = ArticleInput,
+    request_body = ArticleInputDoc,
     responses(
         (status = 201, description = "Created", body = ArticleJson, headers(
             ("Location" = String, description = "The new article's API address"),
@@ -203,7 +204,7 @@ pub async fn create(
     tag = "articles",
     security(("token" = [])),
     params(("id" = i64, Path, description = "The article's id")),
-    request_body = ArticleInput,
+    request_body = ArticleInputDoc,
     responses(
         (status = 200, description = "Replaced", body = ArticleJson, headers(
             ("ETag" = String, description = "The article's new revision"),

@@ -13,9 +13,10 @@ use utoipa::openapi::schema::ObjectBuilder;
 use utoipa::{IntoParams, ToSchema};
 
 use super::openapi::problem;
+use super::schemas::date_schema;
 use super::{ARTICLE_FIELDS, ApiQuery, ArticleFields, ArticleJson, article_id};
 use crate::archive::Archive;
-use crate::article::{Article, date_schema, format_date, parse_iso_date};
+use crate::article::{Article, format_date, parse_iso_date};
 use crate::search::query::{DateSpan, end_of};
 use crate::store::{ArticleFilter, NameKind};
 use crate::web::ApiError;

@@ -8,6 +8,7 @@ mod import;
 mod lists;
 pub mod openapi;
 mod revisions;
+pub mod schemas;
 mod service;
 
 use std::collections::BTreeMap;
@@ -136,6 +137,7 @@ pub struct ArticleJson {
     pub subheading: Option<String>,
     pub authors: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<schemas::SourceDoc>)]
     pub source: Option<Source>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
@@ -282,7 +284,7 @@ struct SearchParams {
     author: Option<String>,
     /// `relevance` (default), `newest` or `oldest`. With a `cursor`, the
     /// results go on in the order the cursor was given for.
-    #[param(inline)]
+    #[param(value_type = Option<schemas::SortDoc>, inline)]
     sort: Option<Sort>,
     /// Results per page, 1 to 100 (default 10).
     #[param(minimum = 1, maximum = 100)]
@@ -291,13 +293,13 @@ struct SearchParams {
     cursor: Option<String>,
     /// What to count the matches by, e.g. `source,year`: every year, and
     /// the most common values of the others (`facet_limit` of them).
-    #[param(value_type = Option<Vec<Facet>>, style = Form, explode = false, min_items = 1, inline)]
+    #[param(value_type = Option<Vec<schemas::FacetDoc>>, style = Form, explode = false, min_items = 1, inline)]
     facets: Option<String>,
     /// How many values each facet but `year` lists, most common first: 1 to 1,000 (default 10).
     #[param(minimum = 1, maximum = 1000)]
     facet_limit: Option<usize>,
     /// Matches per `day`, `month` or `year`; `auto` chooses from their span.
-    #[param(inline)]
+    #[param(value_type = Option<schemas::IntervalDoc>, inline)]
     histogram: Option<Interval>,
     /// `true`: every copy of a story. By default a story told by several
     /// articles (syndicated copies, edited versions) appears once, as its
@@ -346,7 +348,7 @@ struct SearchJson {
     histogram: Option<Vec<BucketJson>>,
     /// The interval of `histogram`: `day`, `month` or `year`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(inline)]
+    #[schema(value_type = Option<schemas::IntervalDoc>, inline)]
     histogram_interval: Option<Interval>,
     /// True when too few articles had every word, and the results have all
     /// but one of them (articles with every word still first).

@@ -8,7 +8,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{OpenApi, RefOr};
 use utoipa::{Modify, OpenApi as _, PartialSchema, ToSchema};
 
-use crate::article::ArticleInput;
+use super::schemas::ArticleInputDoc;
 
 /// The reusable error answers, each an RFC 9457 problem. These types only
 /// describe answers for the document; handlers answer with [`ApiError`].
@@ -162,7 +162,7 @@ pub struct ArticlePatch;
 
 impl PartialSchema for ArticlePatch {
     fn schema() -> RefOr<Schema> {
-        let mut schema = patch_schema(ArticleInput::schema());
+        let mut schema = patch_schema(ArticleInputDoc::schema());
         forbid_body_with_paragraphs(&mut schema);
         schema
     }
@@ -170,7 +170,7 @@ impl PartialSchema for ArticlePatch {
 
 impl ToSchema for ArticlePatch {
     fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
-        <ArticleInput as ToSchema>::schemas(schemas);
+        <ArticleInputDoc as ToSchema>::schemas(schemas);
     }
 }
 

@@ -54,7 +54,7 @@ pub struct RevisionArticleJson {
     pub current: bool,
     /// The article's fields at this revision, in the import format (every
     /// paragraph as imported): importing it again restores this revision.
-    #[schema(value_type = crate::article::ArticleInput)]
+    #[schema(value_type = super::schemas::ArticleInputDoc)]
     pub article: NewArticle,
 }
 
