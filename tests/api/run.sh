@@ -31,7 +31,7 @@ done
 [ -n "$address" ] || { cat "$work/server.log"; echo "tests/api/run.sh: the server did not start"; exit 1; }
 
 status=0
-SCHEMATHESIS_HOOKS=hooks PYTHONPATH=tests/api schemathesis run "$address/api/openapi.json" \
+SCHEMATHESIS_HOOKS=hooks PYTHONPATH=tests/api schemathesis --config-file tests/api/schemathesis.toml run "$address/api/openapi.json" \
   --checks all \
   --header "Authorization: Bearer $token" \
   --max-examples "${SCHEMATHESIS_EXAMPLES:-40}" \

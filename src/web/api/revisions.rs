@@ -75,6 +75,7 @@ async fn history(archive: &Archive, id: i64) -> Result<(Vec<RevisionInfo>, bool)
 #[utoipa::path(
     get,
     path = "/articles/{id}/revisions",
+    operation_id = "article_revisions",
     tag = "articles",
     params(("id" = i64, Path, description = "The article's id")),
     responses(
@@ -108,6 +109,7 @@ pub async fn list(
 #[utoipa::path(
     get,
     path = "/articles/{id}/revisions/{revision}",
+    operation_id = "article_revision",
     tag = "articles",
     params(
         ("id" = i64, Path, description = "The article's id"),
