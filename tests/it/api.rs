@@ -4,18 +4,7 @@
 use axum::body::Body;
 use axum::http::{Request, header};
 
-use crate::helpers::{Reply, TestApp, api_token as token};
-
-fn write(method: &str, uri: &str, token: Option<&str>, body: serde_json::Value) -> Request<Body> {
-    let mut request = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header(header::CONTENT_TYPE, "application/json");
-    if let Some(token) = token {
-        request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
-    }
-    request.body(Body::from(body.to_string())).unwrap()
-}
+use crate::helpers::{Reply, TestApp, api_token as token, write};
 
 fn story(headline: &str) -> serde_json::Value {
     serde_json::json!({

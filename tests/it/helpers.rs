@@ -137,6 +137,23 @@ impl TestApp {
     }
 }
 
+/// A JSON write request, with the token when given.
+pub fn write(
+    method: &str,
+    uri: &str,
+    token: Option<&str>,
+    body: serde_json::Value,
+) -> Request<Body> {
+    let mut request = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header(header::CONTENT_TYPE, "application/json");
+    if let Some(token) = token {
+        request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+    }
+    request.body(Body::from(body.to_string())).unwrap()
+}
+
 /// A new API token's secret.
 pub async fn api_token(app: &TestApp, name: &str) -> String {
     let token = newsarchive::auth::new_token();

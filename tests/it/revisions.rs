@@ -13,7 +13,7 @@ use axum::http::{Request, StatusCode, header};
 use axum::routing::get;
 use newsarchive::follow::Follower;
 
-use crate::helpers::{SEED, TestApp, api_token, run, stdout, tamper};
+use crate::helpers::{SEED, TestApp, api_token, run, stdout, tamper, write};
 
 /// The seed story as a saved web page whose meta tags say what the plain
 /// text file does not: outlet, canonical URL, byline, date, section, tag.
@@ -145,10 +145,10 @@ async fn a_bare_copy_keeps_the_rich_record_and_an_edit_keeps_the_old_version() {
 async fn the_history_page_shows_what_changed_word_by_word() {
     let app = TestApp::new().await;
     let token = api_token(&app, "desk").await;
-    let create = json_request(
+    let create = write(
         "POST",
         "/api/v1/articles",
-        &token,
+        Some(&token),
         serde_json::json!({
             "headline": "Harbour bridge to close for repairs",
             "source": "Harbour Times",
@@ -156,10 +156,10 @@ async fn the_history_page_shows_what_changed_word_by_word() {
         }),
     );
     assert_eq!(app.request(create).await.status, StatusCode::CREATED);
-    let patch = json_request(
+    let patch = write(
         "PATCH",
         "/api/v1/articles/1",
-        &token,
+        Some(&token),
         serde_json::json!({
             "headline": "Harbour bridge to close for urgent repairs",
             "paragraphs": ["The bridge closes on Tuesday.", "Ferries will run every hour."],
@@ -243,19 +243,19 @@ async fn deleted_articles_leave_tombstones_and_their_ids_are_never_reused() {
     let app = TestApp::new().await;
     let token = api_token(&app, "desk").await;
     for headline in ["Older story about tides", "Newest story about ferries"] {
-        let create = json_request(
+        let create = write(
             "POST",
             "/api/v1/articles",
-            &token,
+            Some(&token),
             serde_json::json!({"headline": headline, "published_at": "2022-05-16",
                                "paragraphs": [format!("{headline}, told in full.")]}),
         );
         assert_eq!(app.request(create).await.status, StatusCode::CREATED);
     }
-    let delete = json_request(
+    let delete = write(
         "DELETE",
         "/api/v1/articles/2",
-        &token,
+        Some(&token),
         serde_json::json!({}),
     );
     assert_eq!(app.request(delete).await.status, StatusCode::NO_CONTENT);
@@ -275,20 +275,20 @@ async fn deleted_articles_leave_tombstones_and_their_ids_are_never_reused() {
     assert_eq!(app.get("/articles/2").await.status, StatusCode::GONE);
 
     // The next article gets a new id; the old permalink still says "gone".
-    let create = json_request(
+    let create = write(
         "POST",
         "/api/v1/articles",
-        &token,
+        Some(&token),
         serde_json::json!({"headline": "An unrelated story", "paragraphs": ["Text."]}),
     );
     let created = app.request(create).await.json();
     assert_eq!(created["id"], 3, "{created}");
     assert_eq!(app.get("/articles/2").await.status, StatusCode::GONE);
     // A client's stale If-Match cannot overwrite anything through the old id.
-    let mut stale = json_request(
+    let mut stale = write(
         "PUT",
         "/api/v1/articles/2",
-        &token,
+        Some(&token),
         serde_json::json!({"headline": "Overwrite", "paragraphs": ["x"]}),
     );
     stale
@@ -451,16 +451,6 @@ async fn a_bug_is_a_500_naming_its_request_id() {
         assert!(reply.body.contains(&id), "{uri}: {}", reply.body);
         assert!(reply.headers.get(header::RETRY_AFTER).is_none());
     }
-}
-
-fn json_request(method: &str, uri: &str, token: &str, body: serde_json::Value) -> Request<Body> {
-    Request::builder()
-        .method(method)
-        .uri(uri)
-        .header(header::AUTHORIZATION, format!("Bearer {token}"))
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from(body.to_string()))
-        .unwrap()
 }
 
 #[tokio::test]
