@@ -148,8 +148,26 @@ async fn a_heal_in_a_cli_process_never_shrinks_what_a_running_server_finds() {
     app.assert_consistent().await;
 }
 
+/// True when process `pid` waits for an OS lock on the file `path` (Linux
+/// lists waiting lock requests in /proc/locks with `->`).
+fn waits_for_lock(pid: u32, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt as _;
+    let inode = std::fs::metadata(path).unwrap().ino().to_string();
+    std::fs::read_to_string("/proc/locks")
+        .unwrap()
+        .lines()
+        .filter(|line| line.contains("->"))
+        .any(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            fields.iter().any(|f| *f == pid.to_string())
+                && fields
+                    .iter()
+                    .any(|f| f.rsplit(':').next() == Some(inode.as_str()))
+        })
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_rebuilds_at_once_end_with_a_complete_live_generation() {
+async fn two_rebuilds_at_once_take_turns_and_end_with_a_complete_live_generation() {
     let app = app_with(800).await;
     let stop = Arc::new(AtomicBool::new(false));
     let searcher = keep_searching(app.archive.clone(), stop.clone());
@@ -163,11 +181,37 @@ async fn two_rebuilds_at_once_end_with_a_complete_live_generation() {
             .spawn()
             .unwrap()
     };
-    let (first, second) = (spawn(app.data()), spawn(app.data()));
-    let outs =
-        tokio::task::spawn_blocking(move || [first.wait_with_output(), second.wait_with_output()])
-            .await
-            .unwrap();
+    // A rebuild is under way (this test holds its lock): both wait their turn.
+    let lock_path = app.data().join("index/REBUILD.lock");
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .unwrap();
+    lock.lock().unwrap();
+    let mut children = Vec::new();
+    for _ in 0..2 {
+        let mut child = spawn(app.data());
+        while !waits_for_lock(child.id(), &lock_path) {
+            assert!(
+                child.try_wait().unwrap().is_none(),
+                "a reindex ran while another rebuild held the lock"
+            );
+            tokio::task::yield_now().await;
+        }
+        children.push(child);
+    }
+    let before = generations(app.data());
+    drop(lock);
+    let outs = tokio::task::spawn_blocking(move || {
+        children
+            .into_iter()
+            .map(|c| c.wait_with_output())
+            .collect::<Vec<_>>()
+    })
+    .await
+    .unwrap();
     for out in outs {
         let out = out.unwrap();
         assert!(
@@ -183,6 +227,7 @@ async fn two_rebuilds_at_once_end_with_a_complete_live_generation() {
     assert!(fewest >= 800, "a search found only {fewest}");
 
     assert!(live_dir(app.data()).join("meta.json").is_file());
+    assert_ne!(generations(app.data()), before);
     app.archive
         .save(&[article(generated(9_000, 1))])
         .await
