@@ -188,7 +188,7 @@ fn stopped(why: &str) -> Error {
 /// How start-up found the index.
 enum Start {
     /// Usable: serve it (with its writer, when start-up made it).
-    Ready(SearchIndex, Option<search::Writer>),
+    Ready(Box<(SearchIndex, Option<search::Writer>)>),
     /// Unusable: rebuild it while searches wait.
     Heal,
 }
@@ -201,7 +201,8 @@ enum Start {
 pub(crate) async fn start(root: IndexRoot, store: Store, heal: bool) -> Result<Handle> {
     let start = open_live(&root, &store, heal).await?;
     let (published, rebuild) = match start {
-        Start::Ready(index, writer) => {
+        Start::Ready(ready) => {
+            let (index, writer) = *ready;
             let role = if writer.is_some() {
                 Role::Leading
             } else {
@@ -263,7 +264,7 @@ async fn open_live(root: &IndexRoot, store: &Store, heal: bool) -> Result<Start>
         live = root.current_generation()?;
         if live.is_none() {
             let built = build(root, store, lock, false, &|_| {}).await?;
-            return Ok(Start::Ready(built.index, Some(built.writer)));
+            return Ok(Start::Ready(Box::new((built.index, Some(built.writer)))));
         }
     }
     let Some(generation) = live else {
@@ -279,9 +280,9 @@ async fn open_live(root: &IndexRoot, store: &Store, heal: bool) -> Result<Start>
     })
     .await;
     match opened {
-        Ok(index) if !heal => Ok(Start::Ready(index, None)),
+        Ok(index) if !heal => Ok(Start::Ready(Box::new((index, None)))),
         Ok(index) => match disagreement(&index, store).await? {
-            None => Ok(Start::Ready(index, None)),
+            None => Ok(Start::Ready(Box::new((index, None)))),
             Some(why) => {
                 tracing::warn!("the search index {why}; rebuilding it");
                 Ok(Start::Heal)
@@ -672,6 +673,10 @@ impl Indexer {
                         return Ok(());
                     }
                 }
+                Err(_) if self.root.current_generation()?.as_ref() != Some(&live) => {
+                    // Swapped again meanwhile: the next round looks at the new one.
+                    return Ok(());
+                }
                 Err(e) => {
                     tracing::warn!(generation = %live, error = %e, "the live search index cannot be used; rebuilding it beside");
                     self.rebuild(false).await?;
@@ -773,9 +778,11 @@ impl Indexer {
         if current
             .index
             .as_ref()
-            .is_some_and(|i| Arc::ptr_eq(i, &work))
+            .is_some_and(|i| i.generation() == work.generation())
+            && current.applied == applied
             && current.role == role
         {
+            // Nothing new to show (a follower's reload that found no commit).
             return;
         }
         let known = (current.applied == applied)
