@@ -178,6 +178,12 @@ impl Archive {
             .ok_or(Error::Rebuilding(published.rebuilding.unwrap_or_default()))
     }
 
+    /// True when `published` lacks a write this process made: pages
+    /// rendered from it are then neither cached nor tagged.
+    pub fn behind_own_writes(&self, published: &Published) -> bool {
+        self.inner.indexer.behind_own_writes(published)
+    }
+
     /// Holds the indexer still until the returned value is dropped: writes
     /// are stored but not applied to the index. For tests that need the
     /// index to lag the database deterministically.
@@ -209,7 +215,7 @@ impl Archive {
         self.inner
             .metrics
             .record_saved(saved.iter().map(|s| s.outcome));
-        self.inner.indexer.wake();
+        self.inner.indexer.written();
     }
 
     /// Replaces article `id`, if it is at revision `expected` (when given).
@@ -232,17 +238,19 @@ impl Archive {
     /// the indexer removes it from the index.
     pub async fn delete(&self, id: i64, expected: Option<i64>) -> Result<()> {
         self.inner.store.delete_article(id, expected).await?;
-        self.inner.indexer.wake();
+        self.inner.indexer.written();
         Ok(())
     }
 
     /// Waits until everything written so far is searchable, at most `timeout`.
     /// Returns false when the time ran out.
     pub async fn wait_indexed(&self, timeout: Duration) -> Result<bool> {
+        let writes = self.inner.indexer.writes();
         let target = self.inner.store.last_change_seq().await?;
         let mut published = self.inner.indexer.published.subscribe();
         self.inner.indexer.wake();
-        let caught_up = published.wait_for(|p| p.index.is_some() && p.applied >= target);
+        let caught_up = published
+            .wait_for(|p| p.index.is_some() && p.applied >= target && p.writes_seen >= writes);
         Ok(tokio::time::timeout(timeout, caught_up)
             .await
             .is_ok_and(|r| r.is_ok()))

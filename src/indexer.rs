@@ -17,6 +17,7 @@
 
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -65,6 +66,11 @@ pub struct Published {
     /// Names the content served (generation and applied change), for ETags
     /// and the page cache; None while searches wait for a rebuild.
     pub version: Option<Arc<str>>,
+    /// How many of this process's own writes the pinned commit holds (all
+    /// writes counted up to this number): pages rendered while later ones
+    /// are pending are neither cached nor tagged, so a write is visible to
+    /// its writer at once.
+    pub writes_seen: u64,
 }
 
 impl Published {
@@ -77,6 +83,7 @@ impl Published {
             rebuilding: Some(progress),
             error: None,
             version: None,
+            writes_seen: 0,
         }
     }
 
@@ -91,6 +98,7 @@ impl Published {
             rebuilding: None,
             error: None,
             version: Some(version.into()),
+            writes_seen: 0,
         }
     }
 }
@@ -135,6 +143,7 @@ impl Drop for Hold {
 pub(crate) struct Handle {
     pub published: watch::Sender<Arc<Published>>,
     pub wake: Arc<Notify>,
+    writes: Arc<AtomicU64>,
     gate: Arc<Mutex<()>>,
     stop: watch::Sender<bool>,
     requests: mpsc::UnboundedSender<oneshot::Sender<Result<u64>>>,
@@ -149,6 +158,23 @@ impl Handle {
 
     pub fn wake(&self) {
         self.wake.notify_one();
+    }
+
+    /// Counts a write of this process (stored, with its change-log entry)
+    /// and wakes the indexer to apply it.
+    pub fn written(&self) {
+        self.writes.fetch_add(1, Ordering::SeqCst);
+        self.wake();
+    }
+
+    /// How many writes this process has made.
+    pub fn writes(&self) -> u64 {
+        self.writes.load(Ordering::SeqCst)
+    }
+
+    /// True when `published` lacks some write of this process.
+    pub fn behind_own_writes(&self, published: &Published) -> bool {
+        self.writes.load(Ordering::SeqCst) > published.writes_seen
     }
 
     pub async fn hold(&self) -> Hold {
@@ -229,6 +255,7 @@ pub(crate) async fn start(root: IndexRoot, store: Store, heal: bool) -> Result<H
     let handle = Handle {
         published,
         wake: Arc::new(Notify::new()),
+        writes: Arc::new(AtomicU64::new(0)),
         gate: Arc::new(Mutex::new(())),
         stop,
         requests,
@@ -243,12 +270,14 @@ pub(crate) async fn start(root: IndexRoot, store: Store, heal: bool) -> Result<H
         root,
         published: handle.published.clone(),
         wake: handle.wake.clone(),
+        writes: handle.writes.clone(),
         gate: handle.gate.clone(),
         stop: stop_rx,
         requests: requests_rx,
         work,
         writer,
         ignored: None,
+        mark: None,
         cleanup: false,
     };
     *handle.task.lock().await = Some(tokio::spawn(indexer.run()));
@@ -430,6 +459,7 @@ struct Indexer {
     root: IndexRoot,
     published: watch::Sender<Arc<Published>>,
     wake: Arc<Notify>,
+    writes: Arc<AtomicU64>,
     gate: Arc<Mutex<()>>,
     stop: watch::Receiver<bool>,
     requests: mpsc::UnboundedReceiver<oneshot::Sender<Result<u64>>>,
@@ -441,6 +471,9 @@ struct Indexer {
     writer: Option<search::Writer>,
     /// A live generation of a newer schema version, left to its own build.
     ignored: Option<String>,
+    /// This process's write count and the last change logged when it was
+    /// read, at the start of the current step.
+    mark: Option<(u64, i64)>,
     /// Old generations may be left to remove.
     cleanup: bool,
 }
@@ -649,6 +682,10 @@ impl Indexer {
         let Some(work) = self.work.clone() else {
             return Ok(());
         };
+        // Every write counted now is in the log at or before `written`.
+        let writes = self.writes.load(Ordering::SeqCst);
+        let written = self.store.last_change_seq().await?;
+        self.mark = Some((writes, written));
         if let Some(live) = self.root.current_generation()?
             && live != work.generation()
             && self.ignored.as_ref() != Some(&live)
@@ -704,6 +741,15 @@ impl Indexer {
             self.work = Some(Arc::new(blocking(move || work.refreshed()).await?));
         }
         self.publish().await;
+        self.published.send_if_modified(|p| {
+            if p.index.is_none() || p.applied < written || p.writes_seen >= writes {
+                return false;
+            }
+            let mut next = (**p).clone();
+            next.writes_seen = writes;
+            *p = Arc::new(next);
+            true
+        });
         self.remove_old();
         Ok(())
     }
@@ -795,6 +841,10 @@ impl Indexer {
         };
         let mut next = Published::serving(work, changed_at, role);
         next.error = current.error.clone();
+        next.writes_seen = match self.mark {
+            Some((writes, written)) if applied >= written => writes.max(current.writes_seen),
+            _ => current.writes_seen,
+        };
         self.published.send_replace(Arc::new(next));
     }
 

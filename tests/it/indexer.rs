@@ -71,10 +71,16 @@ fn keep_searching(archive: Archive, stop: Arc<AtomicBool>) -> tokio::task::JoinH
 async fn a_page_rendered_while_the_indexer_is_behind_never_carries_the_later_etag() {
     let app = app_with(3).await;
     let hold = app.archive.hold_indexer().await;
-    app.archive
-        .save(&[article(generated(50, 1))])
+    // Written by another process (an import, say) while the server's
+    // indexer is held.
+    let other = newsarchive::store::Store::open(&newsarchive::archive::database_path(app.data()))
         .await
         .unwrap();
+    other
+        .save_articles(&[article(generated(50, 1))])
+        .await
+        .unwrap();
+    other.close().await;
 
     // The index has not applied the write: the page shows the older state
     // and must say so in its ETag.
@@ -111,6 +117,22 @@ async fn a_page_rendered_while_the_indexer_is_behind_never_carries_the_later_eta
         )
         .await;
     assert_eq!(confirmed.status, 304);
+
+    // A write of this process that the index has yet to apply: pages are
+    // rendered afresh, never cached or tagged, until it is applied.
+    let hold = app.archive.hold_indexer().await;
+    app.archive
+        .save(&[article(generated(51, 1))])
+        .await
+        .unwrap();
+    let pending = app.get("/search?q=harbours").await;
+    assert_eq!(pending.status, 200);
+    assert!(!pending.headers.contains_key(header::ETAG));
+    drop(hold);
+    app.indexed().await;
+    let applied = app.get("/search?q=harbours").await;
+    assert!(applied.body.contains("story number 51"));
+    assert!(applied.headers.contains_key(header::ETAG));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
