@@ -178,10 +178,17 @@ impl Archive {
             .ok_or(Error::Rebuilding(published.rebuilding.unwrap_or_default()))
     }
 
-    /// True when `published` lacks a write this process made: pages
-    /// rendered from it are then neither cached nor tagged.
-    pub fn behind_own_writes(&self, published: &Published) -> bool {
-        self.inner.indexer.behind_own_writes(published)
+    /// What a page rendered from `published` depends on, for its ETag and
+    /// cache key: the published version, and when the index has yet to
+    /// apply some write of this process (the database already shows it),
+    /// how many writes it has made. None while searches wait for a rebuild.
+    pub fn page_version(&self, published: &Published) -> Option<Arc<str>> {
+        let version = published.version.clone()?;
+        if self.inner.indexer.behind_own_writes(published) {
+            let writes = self.inner.indexer.writes();
+            return Some(format!("{version}+{writes}").into());
+        }
+        Some(version)
     }
 
     /// Holds the indexer still until the returned value is dropped: writes

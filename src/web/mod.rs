@@ -289,19 +289,16 @@ async fn readable_errors(request: Request, next: Next) -> Response {
 /// was rendered from: a reload whose `If-None-Match` still matches gets a
 /// 304 without rendering anything, and a page already rendered from this
 /// version is served from the page cache without touching the database.
-/// While searches wait for a start-up rebuild, or the index has yet to
-/// apply a write this process made, pages are rendered afresh and carry no
-/// ETag (so a writer sees its write at once).
+/// While the index has yet to apply a write this process made, the version
+/// also names this process's write count (so a writer sees its write at
+/// once); while searches wait for a start-up rebuild, pages are rendered
+/// afresh and carry no ETag.
 async fn conditional_get(State(state): State<AppState>, request: Request, next: Next) -> Response {
     if request.method() != Method::GET && request.method() != Method::HEAD {
         return next.run(request).await;
     }
     let published = state.archive.published();
-    let version = published
-        .version
-        .clone()
-        .filter(|_| !state.archive.behind_own_writes(&published));
-    let Some(version) = version else {
+    let Some(version) = state.archive.page_version(&published) else {
         return crate::indexer::with_view(published, next.run(request)).await;
     };
     let etag = format!("W/\"{version}-{}\"", *BUILD_TAG);
