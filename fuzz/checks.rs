@@ -55,8 +55,9 @@ impl QueryIndex {
     pub fn new() -> QueryIndex {
         let dir = tempfile::tempdir().expect("temp dir");
         let root = IndexRoot::new(dir.path().join("index"));
-        let generation = root.new_generation().expect("generation");
-        let index = SearchIndex::open(&root, &generation).expect("index");
+        let lock = root.lock().expect("rebuild lock");
+        let generation = root.new_generation(&lock).expect("generation");
+        let index = SearchIndex::create(&root, &generation).expect("index");
         QueryIndex { index, _dir: dir }
     }
 

@@ -1,28 +1,20 @@
 //! The archive: the one write path that keeps the database and the search
 //! index consistent. Writes go to the store together with a change-log entry;
-//! one indexer task (in whichever process holds the tantivy writer) applies
-//! the change log to the index in order, in batches, recording its progress
-//! in each commit, so a crash at any moment is repaired by replaying.
+//! the indexer (`crate::indexer`, in whichever process holds the tantivy
+//! writer) applies the change log to the index in order, in batches,
+//! recording its progress in each commit, so a crash at any moment is
+//! repaired by replaying. Searches read what the indexer publishes.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{Mutex, Notify, watch};
-use tokio::task::JoinHandle;
-
 use crate::article::{Article, NewArticle};
+use crate::indexer::{self, Published};
 use crate::metrics::{self, Metrics};
 use crate::revision::Origin;
 use crate::search::{self, IndexRoot, QueryError, SearchIndex, Snippet};
 use crate::store::{self, Saved, Store};
-
-/// Most change-log entries applied in one index commit.
-const INDEX_BATCH: i64 = 5_000;
-/// How often the indexer looks for changes written by other processes.
-const POLL_INTERVAL: Duration = Duration::from_millis(250);
-/// Longest wait between retries of a failing index write (a full disk, say).
-const MAX_RETRY_DELAY: Duration = Duration::from_secs(30);
 
 /// Errors from archive operations.
 #[derive(Debug, thiserror::Error)]
@@ -64,17 +56,9 @@ pub struct Archive {
 struct Inner {
     store: Store,
     root: IndexRoot,
-    index: RwLock<Arc<SearchIndex>>,
-    wake: Notify,
-    applied: watch::Sender<i64>,
-    stop: watch::Sender<bool>,
-    indexer: Mutex<Option<JoinHandle<()>>>,
+    indexer: indexer::Handle,
     metrics: Metrics,
     data_dir: PathBuf,
-    /// Set while start-up rebuilds an index it found missing, broken or stale.
-    rebuilding: std::sync::Mutex<Option<RebuildProgress>>,
-    /// The indexer's last error, until it next succeeds.
-    index_error: std::sync::Mutex<Option<String>>,
 }
 
 /// One search result: the article, its score, and highlighted text.
@@ -162,34 +146,16 @@ impl Archive {
         std::fs::create_dir_all(data_dir).map_err(search::Error::Io)?;
         let store = Store::open(&database_path(data_dir)).await?;
         let root = index_root(data_dir);
-        let (index, rebuild_needed) = open_current(&root, &store, heal).await?;
-        let rebuilding = if rebuild_needed {
-            let total = u64::try_from(store.article_count().await?).unwrap_or(0);
-            Some(RebuildProgress { indexed: 0, total })
-        } else {
-            None
-        };
-        let progress = index.progress()?;
-        let (applied, _) = watch::channel(progress.last_seq);
-        let (stop, _) = watch::channel(false);
-        let archive = Archive {
+        let indexer = indexer::start(root.clone(), store.clone(), heal).await?;
+        Ok(Archive {
             inner: Arc::new(Inner {
                 store,
                 root,
-                index: RwLock::new(Arc::new(index)),
-                wake: Notify::new(),
-                applied,
-                stop,
-                indexer: Mutex::new(None),
+                indexer,
                 metrics: Metrics::default(),
                 data_dir: data_dir.to_owned(),
-                rebuilding: std::sync::Mutex::new(rebuilding),
-                index_error: std::sync::Mutex::new(None),
             }),
-        };
-        let task = tokio::spawn(run_indexer(archive.clone()));
-        *archive.inner.indexer.lock().await = Some(task);
-        Ok(archive)
+        })
     }
 
     /// The database.
@@ -197,10 +163,41 @@ impl Archive {
         &self.inner.store
     }
 
-    /// The search index as it is now (the raw-engine benchmark runs it
-    /// without the database).
-    pub fn index(&self) -> Arc<SearchIndex> {
-        self.inner.index.read().expect("index lock").clone()
+    /// What searches read: the value pinned for the running request (see
+    /// `indexer::with_view`), otherwise the one the indexer publishes now.
+    pub fn published(&self) -> Arc<Published> {
+        indexer::pinned().unwrap_or_else(|| self.inner.indexer.published())
+    }
+
+    /// The search index as published now (the raw-engine benchmark runs it
+    /// without the database); `Rebuilding` while searches wait for a rebuild.
+    pub fn index(&self) -> Result<Arc<SearchIndex>> {
+        let published = self.published();
+        published
+            .index
+            .clone()
+            .ok_or(Error::Rebuilding(published.rebuilding.unwrap_or_default()))
+    }
+
+    /// What a page rendered from `published` depends on, for its ETag and
+    /// cache key: the published version, and when the index has yet to
+    /// apply some write of this process (the database already shows it),
+    /// how many writes it has made. None while searches wait for a rebuild.
+    pub fn page_version(&self, published: &Published) -> Option<Arc<str>> {
+        let version = published.version.clone()?;
+        if self.inner.indexer.behind_own_writes(published) {
+            let writes = self.inner.indexer.writes();
+            return Some(format!("{version}+{writes}").into());
+        }
+        Some(version)
+    }
+
+    /// Holds the indexer still until the returned value is dropped: writes
+    /// are stored but not applied to the index. For tests that need the
+    /// index to lag the database deterministically.
+    #[doc(hidden)]
+    pub async fn hold_indexer(&self) -> indexer::Hold {
+        self.inner.indexer.hold().await
     }
 
     /// What the archive has measured about itself.
@@ -226,7 +223,7 @@ impl Archive {
         self.inner
             .metrics
             .record_saved(saved.iter().map(|s| s.outcome));
-        self.inner.wake.notify_one();
+        self.inner.indexer.written();
     }
 
     /// Replaces article `id`, if it is at revision `expected` (when given).
@@ -253,53 +250,46 @@ impl Archive {
             .store
             .delete_article(id, expected, origin)
             .await?;
-        self.inner.wake.notify_one();
+        self.inner.indexer.written();
         Ok(())
     }
 
     /// Waits until everything written so far is searchable, at most `timeout`.
     /// Returns false when the time ran out.
     pub async fn wait_indexed(&self, timeout: Duration) -> Result<bool> {
+        let writes = self.inner.indexer.writes();
         let target = self.inner.store.last_change_seq().await?;
-        let mut rx = self.inner.applied.subscribe();
-        self.inner.wake.notify_one();
-        let caught_up = async {
-            rx.wait_for(|seq| *seq >= target).await.is_ok() && {
-                // The rebuild's last step switches generations just before it clears the flag.
-                while self.rebuilding().is_some() {
-                    tokio::time::sleep(Duration::from_millis(10)).await;
-                }
-                true
-            }
-        };
+        let mut published = self.inner.indexer.published.subscribe();
+        self.inner.indexer.wake();
+        let caught_up = published
+            .wait_for(|p| p.index.is_some() && p.applied >= target && p.writes_seen >= writes);
         Ok(tokio::time::timeout(timeout, caught_up)
             .await
-            .unwrap_or(false))
+            .is_ok_and(|r| r.is_ok()))
     }
 
     /// True when every change up to `seq` is searchable and no rebuild is
     /// under way: pages rendered now reflect change `seq` everywhere.
     pub fn is_searchable_through(&self, seq: i64) -> bool {
-        *self.inner.applied.borrow() >= seq && self.rebuilding().is_none()
+        let published = self.published();
+        published.index.is_some() && published.applied >= seq
     }
 
     /// Why the indexer failed last, while it keeps failing (a full disk, say).
     pub fn index_error(&self) -> Option<String> {
-        self.inner.index_error.lock().expect("error lock").clone()
+        self.published().error.clone()
     }
 
-    /// While start-up rebuilds the index: how far it has come.
+    /// While start-up rebuilds the index (searches wait): how far it has come.
     pub fn rebuilding(&self) -> Option<RebuildProgress> {
-        *self.inner.rebuilding.lock().expect("rebuild lock")
+        self.published().rebuilding
     }
 
     /// Searches the archive: one page of results with highlights.
     pub async fn search(&self, query: &str, request: &search::Request) -> Result<SearchPage> {
-        if let Some(progress) = self.rebuilding() {
-            return Err(Error::Rebuilding(progress));
-        }
+        let index = self.index()?;
         let started = std::time::Instant::now();
-        let page = self.search_now(query, request).await;
+        let page = self.search_now(index, query, request).await;
         if page.is_ok() {
             self.inner
                 .metrics
@@ -308,8 +298,12 @@ impl Archive {
         page
     }
 
-    async fn search_now(&self, query: &str, request: &search::Request) -> Result<SearchPage> {
-        let index = self.index();
+    async fn search_now(
+        &self,
+        index: Arc<SearchIndex>,
+        query: &str,
+        request: &search::Request,
+    ) -> Result<SearchPage> {
         let parsed = index.parse(query)?;
         let ignored = parsed.ignored.clone();
         let request = request.clone();
@@ -366,10 +360,9 @@ impl Archive {
     /// Articles about the same things as `article`, best first; copies of
     /// its own story are not among them (the article page lists those).
     pub async fn related(&self, article: &Article, limit: usize) -> Result<Vec<Article>> {
-        if self.rebuilding().is_some() {
+        let Ok(index) = self.index() else {
             return Ok(Vec::new());
-        }
-        let index = self.index();
+        };
         let query_article = article.clone();
         let hits =
             tokio::task::spawn_blocking(move || index.related(&query_article, limit * 2)).await??;
@@ -386,7 +379,7 @@ impl Archive {
     pub async fn health(&self) -> Result<Health> {
         let articles = self.inner.store.article_count().await?;
         let last_change = self.inner.store.last_change_seq().await?;
-        let indexed_change = *self.inner.applied.borrow();
+        let indexed_change = self.published().applied;
         Ok(Health {
             articles,
             last_change,
@@ -412,21 +405,13 @@ impl Archive {
     }
 
     /// Rebuilds the index from a snapshot of the database into a fresh
-    /// generation and swaps it in atomically. Searches keep using the old
-    /// generation until the swap; changes made meanwhile are replayed after it.
-    /// Returns the number of articles indexed, once this process searches
-    /// the new generation (or after a minute, if its indexer is stuck).
+    /// generation beside the live one and swaps it in once complete, under
+    /// the rebuild lock (another rebuild waits). Searches keep using the old
+    /// generation until the swap; changes made meanwhile are applied after
+    /// it. Returns the number of articles indexed, once this process serves
+    /// the new generation.
     pub async fn reindex(&self) -> Result<u64> {
-        let count = rebuild(&self.inner.root, &self.inner.store, &|_| {}).await?;
-        let live = self.inner.root.current_generation()?;
-        for _ in 0..6_000 {
-            if live.as_deref() == Some(self.index().generation()) {
-                break;
-            }
-            self.inner.wake.notify_one();
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        Ok(count)
+        self.inner.indexer.reindex().await
     }
 
     /// Verifies SQLite's integrity and that the index holds exactly the
@@ -444,8 +429,13 @@ impl Archive {
                 health.index_lag
             ));
         }
-        let index = self.index();
-        index.reload()?;
+        let index = match self.index() {
+            Ok(index) => index.refreshed()?,
+            Err(e) => {
+                report.index_problems.push(e.to_string());
+                return Ok(report);
+            }
+        };
         let in_db = self.inner.store.revisions().await?;
         let in_index = index.revisions()?;
         report.articles = in_db.len();
@@ -457,11 +447,7 @@ impl Archive {
 
     /// Stops the indexer after it has applied what is pending, and releases the writer.
     pub async fn close(&self) -> Result<()> {
-        self.inner.stop.send_replace(true);
-        self.inner.wake.notify_one();
-        if let Some(task) = self.inner.indexer.lock().await.take() {
-            task.await?;
-        }
+        self.inner.indexer.close().await?;
         self.inner.store.close().await;
         Ok(())
     }
@@ -502,265 +488,6 @@ pub fn compare_revisions(in_db: &[(i64, i64)], in_index: &[(i64, i64)]) -> Vec<S
         }
     }
     problems
-}
-
-/// Opens the live generation, creating the first one. When the index is
-/// missing, unreadable, from another schema version, ahead of the database
-/// (which happens only when the database lost its last transactions) or
-/// holding a different number of articles, it swaps in an empty generation
-/// and returns true: the caller rebuilds it in the background.
-async fn open_current(root: &IndexRoot, store: &Store, heal: bool) -> Result<(SearchIndex, bool)> {
-    let generation = match root.current_generation()? {
-        Some(g) => g,
-        None if !heal && store.article_count().await? > 0 => {
-            return Err(search::Error::Io(std::io::Error::new(
-                std::io::ErrorKind::NotFound,
-                "there is no search index",
-            ))
-            .into());
-        }
-        None => {
-            let g = root.new_generation()?;
-            let index = SearchIndex::open(root, &g)?;
-            root.swap_to(&g)?;
-            if store.article_count().await? == 0 {
-                return Ok((index, false));
-            }
-            tracing::warn!("there is no search index; rebuilding it from the database");
-            return Ok((index, true));
-        }
-    };
-    if !heal {
-        return Ok((SearchIndex::open(root, &generation)?, false));
-    }
-    match SearchIndex::open(root, &generation) {
-        Ok(index) => match disagreement(&index, store).await? {
-            None => return Ok((index, false)),
-            Some(why) => tracing::warn!("the search index {why}; rebuilding it"),
-        },
-        Err(search::Error::WrongVersion(dir, version)) => {
-            tracing::warn!(dir = %dir.display(), version, "the search index is from another version; rebuilding it");
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, "the search index cannot be opened; rebuilding it");
-        }
-    }
-    let fresh = root.new_generation()?;
-    let index = SearchIndex::open(root, &fresh)?;
-    root.swap_to(&fresh)?;
-    Ok((index, true))
-}
-
-/// Why an index that opens cannot be trusted, if it cannot. Other processes
-/// may write meanwhile, so counts are compared only when the index did not
-/// move while it was read and has applied exactly what the database holds.
-async fn disagreement(index: &SearchIndex, store: &Store) -> Result<Option<String>> {
-    let before = index.progress()?.last_seq;
-    index.reload()?;
-    let in_index = index.article_count()?;
-    let indexed = index.progress()?.last_seq;
-    let (written, in_db) = store.last_change_and_count().await?;
-    if indexed > written {
-        return Ok(Some("is ahead of the database".to_owned()));
-    }
-    let in_db = u64::try_from(in_db).unwrap_or(0);
-    if before == indexed && indexed == written && in_index != in_db {
-        return Ok(Some(format!(
-            "holds {in_index} articles where the database has {in_db}"
-        )));
-    }
-    Ok(None)
-}
-
-async fn rebuild(root: &IndexRoot, store: &Store, on_batch: &(dyn Fn(u64) + Sync)) -> Result<u64> {
-    let generation = root.new_generation()?;
-    let index = SearchIndex::open(root, &generation)?;
-    let mut writer = index.writer()?;
-    let mut snapshot = store.snapshot().await?;
-    let mut after = 0;
-    let mut count = 0u64;
-    loop {
-        let batch = snapshot.articles_after(after, 1_000).await?;
-        let Some(last) = batch.last() else { break };
-        after = last.id;
-        count += batch.len() as u64;
-        writer = tokio::task::spawn_blocking(move || writer.add(&batch).map(|()| writer)).await??;
-        on_batch(count);
-    }
-    let last_seq = snapshot.last_seq;
-    drop(snapshot);
-    tokio::task::spawn_blocking(move || {
-        writer.commit(last_seq)?;
-        writer.finish()
-    })
-    .await??;
-    root.swap_to(&generation)?;
-    if let Err(e) = root.remove_stale(&generation) {
-        tracing::warn!(error = %e, "could not remove an old search index generation");
-    }
-    Ok(count)
-}
-
-/// The indexer: whenever this process can hold the writer, it applies the
-/// change log in order; otherwise it follows the commits of the process that can.
-async fn run_indexer(archive: Archive) {
-    let inner = &archive.inner;
-    let mut writer: Option<search::Writer> = None;
-    let mut stop = inner.stop.subscribe();
-    if archive.rebuilding().is_some() {
-        rebuild_at_start(&archive).await;
-    }
-    let mut delay = POLL_INTERVAL;
-    loop {
-        let stopping = *stop.borrow_and_update();
-        match indexer_step(&archive, &mut writer).await {
-            Ok(()) => {
-                delay = POLL_INTERVAL;
-                inner.index_error.lock().expect("error lock").take();
-            }
-            Err(e) => {
-                tracing::error!(error = %e, retry_in = ?delay, "indexing failed; retrying");
-                *inner.index_error.lock().expect("error lock") = Some(e.to_string());
-                if !stopping {
-                    tokio::select! {
-                        () = tokio::time::sleep(delay) => {}
-                        _ = stop.changed() => {}
-                    }
-                }
-                delay = (delay * 2).min(MAX_RETRY_DELAY);
-            }
-        }
-        if stopping {
-            break;
-        }
-        tokio::select! {
-            () = inner.wake.notified() => {}
-            () = tokio::time::sleep(POLL_INTERVAL) => {}
-            _ = stop.changed() => {}
-        }
-    }
-    if let Some(writer) = writer
-        && let Err(e) = tokio::task::spawn_blocking(move || writer.finish()).await
-    {
-        tracing::error!(error = %e, "closing the index writer failed");
-    }
-}
-
-/// Rebuilds the index start-up found unusable, retrying until it succeeds
-/// or the archive closes; searches answer "rebuilding" until then.
-async fn rebuild_at_start(archive: &Archive) {
-    let inner = &archive.inner;
-    let mut stop = inner.stop.subscribe();
-    let mut delay = POLL_INTERVAL;
-    loop {
-        let report = |indexed: u64| {
-            if let Some(progress) = inner.rebuilding.lock().expect("rebuild lock").as_mut() {
-                progress.indexed = indexed;
-            }
-        };
-        match rebuild(&inner.root, &inner.store, &report).await {
-            Ok(count) => {
-                tracing::info!(articles = count, "the search index is rebuilt");
-                break;
-            }
-            Err(e) => tracing::error!(error = %e, "rebuilding the search index failed; retrying"),
-        }
-        if *stop.borrow_and_update() {
-            return;
-        }
-        tokio::select! {
-            () = tokio::time::sleep(delay) => {}
-            _ = stop.changed() => return,
-        }
-        delay = (delay * 2).min(MAX_RETRY_DELAY);
-    }
-    // Switch to the new generation before searches resume.
-    let mut writer = None;
-    if let Err(e) = indexer_step(archive, &mut writer).await {
-        tracing::warn!(error = %e, "catching up after the rebuild failed; the indexer retries");
-    }
-    if let Some(w) = writer {
-        let _ = tokio::task::spawn_blocking(move || w.finish()).await;
-    }
-    *inner.rebuilding.lock().expect("rebuild lock") = None;
-}
-
-async fn indexer_step(archive: &Archive, writer: &mut Option<search::Writer>) -> Result<()> {
-    let inner = &archive.inner;
-    // A rebuild elsewhere may have swapped in a new generation.
-    let current = archive.index();
-    if let Some(live) = inner.root.current_generation()?
-        && live != current.generation()
-    {
-        if let Some(w) = writer.take() {
-            tokio::task::spawn_blocking(move || w.finish()).await??;
-        }
-        let fresh = Arc::new(SearchIndex::open(&inner.root, &live)?);
-        tracing::info!(generation = %live, "switched to the rebuilt search index");
-        inner.applied.send_replace(fresh.progress()?.last_seq);
-        *inner.index.write().expect("index lock") = fresh;
-        if let Err(e) = inner.root.remove_stale(&live) {
-            tracing::warn!(error = %e, "could not remove an old search index generation");
-        }
-    }
-    let index = archive.index();
-    if writer.is_none() {
-        match index.writer() {
-            Ok(w) => *writer = Some(w),
-            Err(search::Error::WriterBusy) => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
-    let Some(w) = writer.take() else {
-        // Another process indexes; follow its commits.
-        index.reload()?;
-        inner.applied.send_replace(index.progress()?.last_seq);
-        return Ok(());
-    };
-    let mut w = w;
-    let mut applied = index.progress()?.last_seq;
-    let result = loop {
-        let changes = match inner.store.changes_after(applied, INDEX_BATCH).await {
-            Ok(c) => c,
-            Err(e) => break Err(e.into()),
-        };
-        let Some(last) = changes.last() else {
-            break Ok(());
-        };
-        let last_seq = last.seq;
-        let mut touched: Vec<i64> = changes.iter().map(|c| c.article_id).collect();
-        touched.sort_unstable();
-        touched.dedup();
-        let articles = match inner.store.articles_by_ids(&touched).await {
-            Ok(a) => a,
-            Err(e) => break Err(e.into()),
-        };
-        let (back, outcome) = tokio::task::spawn_blocking(move || {
-            let outcome = w.apply(&touched, &articles, last_seq);
-            if outcome.is_err() {
-                let _ = w.rollback();
-            }
-            (w, outcome)
-        })
-        .await?;
-        w = back;
-        if let Err(e) = outcome {
-            break Err(e.into());
-        }
-        if let Err(e) = index.reload() {
-            break Err(e.into());
-        }
-        applied = last_seq;
-        inner.applied.send_replace(applied);
-    };
-    if result.is_err() {
-        // A writer whose worker thread failed (on a full disk, say) stays
-        // dead: let it go, and take a fresh one on the next attempt.
-        tokio::task::spawn_blocking(move || drop(w)).await?;
-    } else {
-        *writer = Some(w);
-    }
-    result
 }
 
 #[cfg(test)]

@@ -202,5 +202,5 @@ pub async fn ready_index(archive: &crate::archive::Archive) -> anyhow::Result<Ar
             anyhow::bail!("the search index cannot catch up: {error}");
         }
     }
-    Ok(archive.index())
+    Ok(archive.index()?)
 }

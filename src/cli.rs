@@ -250,8 +250,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             no_poll,
         } => follow(&data, &location, minutes, no_poll).await,
         Command::Feeds => {
-            let archive = open(&data).await?;
-            let feeds = archive.store().feeds().await?;
+            let store = open_store(&data).await?;
+            let feeds = store.feeds().await;
+            store.close().await;
+            let feeds = feeds?;
             if feeds.is_empty() {
                 println!("No feeds are followed; add one with `newsarchive follow URL`.");
             }
@@ -270,13 +272,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         .unwrap_or_default()
                 );
             }
-            archive.close().await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Unfollow { feed } => {
-            let archive = open(&data).await?;
-            let removed = archive.store().unfollow_feed(&feed).await;
-            archive.close().await?;
+            let store = open_store(&data).await?;
+            let removed = store.unfollow_feed(&feed).await;
+            store.close().await;
             match removed {
                 Ok(feed) => {
                     println!(
@@ -358,6 +359,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// The database alone, for commands that never touch the search index.
+async fn open_store(data: &std::path::Path) -> anyhow::Result<crate::store::Store> {
+    std::fs::create_dir_all(data)
+        .with_context(|| format!("creating the data directory {}", data.display()))?;
+    crate::store::Store::open(&crate::archive::database_path(data))
+        .await
+        .with_context(|| format!("opening the archive database in {}", data.display()))
 }
 
 async fn open(data: &std::path::Path) -> anyhow::Result<Archive> {
@@ -623,8 +633,16 @@ fn terminal_text(html: &str, bold: bool) -> String {
 }
 
 async fn token(data: &std::path::Path, action: TokenAction) -> anyhow::Result<ExitCode> {
-    let archive = open(data).await?;
-    let store = archive.store();
+    let store = open_store(data).await?;
+    let code = token_action(&store, action).await;
+    store.close().await;
+    code
+}
+
+async fn token_action(
+    store: &crate::store::Store,
+    action: TokenAction,
+) -> anyhow::Result<ExitCode> {
     let code = match action {
         TokenAction::Create { name } => {
             let name = name.trim();
@@ -671,6 +689,5 @@ async fn token(data: &std::path::Path, action: TokenAction) -> anyhow::Result<Ex
             }
         }
     };
-    archive.close().await?;
     Ok(code)
 }

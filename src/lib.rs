@@ -12,6 +12,7 @@ pub mod boilerplate;
 pub mod cli;
 pub mod follow;
 pub mod import;
+pub mod indexer;
 pub mod ingest;
 pub mod metrics;
 pub mod revision;

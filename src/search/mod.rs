@@ -4,12 +4,12 @@
 //! date histograms, ranking and `<mark>` snippets.
 
 mod bm25;
+mod generations;
 pub mod page;
 pub mod query;
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::Write as _;
 use std::ops::Bound;
 use std::sync::LazyLock;
 
@@ -22,6 +22,7 @@ use tantivy::aggregation::agg_req::Aggregations;
 use tantivy::aggregation::agg_result::AggregationResults;
 use tantivy::aggregation::{AggContextParams, AggregationCollector};
 use tantivy::collector::{Collector, Count};
+use tantivy::directory::Directory as _;
 use tantivy::directory::error::LockError;
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, MoreLikeThisQuery, Occur,
@@ -41,6 +42,7 @@ use tantivy::{
 };
 
 use crate::article::Article;
+pub use generations::{IndexRoot, RebuildLock};
 pub use page::{Cursor, Previous};
 
 /// Bumped whenever the schema or analyzers change; an index of another version is rebuilt.
@@ -63,6 +65,8 @@ pub enum Error {
     Io(#[from] std::io::Error),
     #[error("another process holds the search index writer")]
     WriterBusy,
+    #[error("there is no search index at {0}")]
+    Missing(PathBuf),
     #[error("the search index at {0} has schema version {1}, this build needs {SCHEMA_VERSION}")]
     WrongVersion(PathBuf, u32),
     #[error(transparent)]
@@ -186,128 +190,72 @@ pub struct Progress {
     pub last_seq: i64,
 }
 
-/// The index root: `CURRENT` names the live generation directory beside it.
-/// A rebuild writes a new generation and swaps `CURRENT` by rename, which is atomic.
-#[derive(Debug, Clone)]
-pub struct IndexRoot {
-    root: PathBuf,
-}
-
-impl IndexRoot {
-    pub fn new(root: impl Into<PathBuf>) -> Self {
-        Self { root: root.into() }
-    }
-
-    fn pointer(&self) -> PathBuf {
-        self.root.join("CURRENT")
-    }
-
-    /// The name of the live generation, if there is one.
-    pub fn current_generation(&self) -> Result<Option<String>> {
-        match fs::read_to_string(self.pointer()) {
-            Ok(s) if !s.trim().is_empty() => Ok(Some(s.trim().to_owned())),
-            Ok(_) => Ok(None),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(e.into()),
-        }
-    }
-
-    /// Bytes on disk under the index directory, all generations together.
-    pub fn size_on_disk(&self) -> u64 {
-        walkdir::WalkDir::new(&self.root)
-            .into_iter()
-            .filter_map(|entry| entry.ok()?.metadata().ok())
-            .filter(|meta| meta.is_file())
-            .map(|meta| meta.len())
-            .sum()
-    }
-
-    /// The directory of a generation.
-    pub fn generation_dir(&self, generation: &str) -> PathBuf {
-        self.root.join(generation)
-    }
-
-    /// Creates an empty directory for a new generation and returns its name.
-    pub fn new_generation(&self) -> Result<String> {
-        fs::create_dir_all(&self.root)?;
-        let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.6f");
-        let name = format!("gen-{stamp}-{}", std::process::id());
-        fs::create_dir(self.root.join(&name))?;
-        Ok(name)
-    }
-
-    /// Makes `generation` the live one, atomically.
-    pub fn swap_to(&self, generation: &str) -> Result<()> {
-        let tmp = self.root.join("CURRENT.tmp");
-        let mut file = fs::File::create(&tmp)?;
-        file.write_all(generation.as_bytes())?;
-        file.sync_all()?;
-        fs::rename(&tmp, self.pointer())?;
-        if let Ok(dir) = fs::File::open(&self.root) {
-            let _ = dir.sync_all();
-        }
-        Ok(())
-    }
-
-    /// Removes generations older than `keep` (names sort by creation time),
-    /// skipping any whose writer lock another process still holds. Newer
-    /// ones may be a rebuild in progress and are left alone.
-    pub fn remove_stale(&self, keep: &str) -> Result<()> {
-        let current = self.current_generation()?;
-        for entry in fs::read_dir(&self.root)? {
-            let entry = entry?;
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if !name.starts_with("gen-") || Some(&name) == current.as_ref() || name.as_str() >= keep
-            {
-                continue;
-            }
-            let in_use = Index::open_in_dir(entry.path())
-                .and_then(|index| index.writer::<TantivyDocument>(WRITER_MEMORY))
-                .is_err_and(|e| {
-                    matches!(
-                        e,
-                        tantivy::TantivyError::LockFailure(LockError::LockBusy, _)
-                    )
-                });
-            if !in_use {
-                fs::remove_dir_all(entry.path())?;
-            }
-        }
-        Ok(())
-    }
-}
-
-/// One generation of the index, open for searching.
+/// One generation of the index, pinned at one commit: every search through
+/// it sees exactly that commit, and `progress` is that commit's payload.
+/// `refreshed` gives the same generation pinned at its latest commit.
 pub struct SearchIndex {
     index: Index,
     reader: IndexReader,
     fields: Fields,
+    dir: PathBuf,
     generation: String,
+    searcher: Searcher,
+    progress: Progress,
 }
 
 impl SearchIndex {
-    /// Opens a generation, creating an empty index there if the directory is empty.
+    /// Opens an existing generation at its latest commit. A missing
+    /// directory or one without a commit is an error, never a new index.
     pub fn open(root: &IndexRoot, generation: &str) -> Result<SearchIndex> {
         let dir = root.generation_dir(generation);
-        fs::create_dir_all(&dir)?;
-        let (schema, fields) = build_schema();
-        let directory = tantivy::directory::MmapDirectory::open(&dir)
-            .map_err(|e| Error::Io(std::io::Error::other(e.to_string())))?;
-        let index = Index::open_or_create(directory, schema.clone())?;
-        let progress = read_progress(&index)?;
-        if progress.schema_version != SCHEMA_VERSION && progress.last_seq != 0 {
+        if !dir.join("meta.json").is_file() {
+            return Err(Error::Missing(dir));
+        }
+        Self::with_index(Index::open(open_directory(&dir)?)?, dir, generation)
+    }
+
+    /// Creates an empty index in the new (empty) directory of `generation`.
+    pub fn create(root: &IndexRoot, generation: &str) -> Result<SearchIndex> {
+        let dir = root.generation_dir(generation);
+        let (schema, _) = build_schema();
+        let index = Index::create(open_directory(&dir)?, schema, Default::default())?;
+        Self::with_index(index, dir, generation)
+    }
+
+    fn with_index(index: Index, dir: PathBuf, generation: &str) -> Result<SearchIndex> {
+        let (_, fields) = build_schema();
+        let progress = read_progress(&index.load_metas()?);
+        if progress.schema_version != SCHEMA_VERSION {
             return Err(Error::WrongVersion(dir, progress.schema_version));
         }
         register_analyzers(&index);
-        let reader = index
+        let reader: IndexReader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
             .try_into()?;
+        let (searcher, progress) = pin(&index, &reader)?;
         Ok(SearchIndex {
             index,
             reader,
             fields,
+            dir,
             generation: generation.to_owned(),
+            searcher,
+            progress,
+        })
+    }
+
+    /// This generation pinned at its latest commit.
+    pub fn refreshed(&self) -> Result<SearchIndex> {
+        let (searcher, progress) = pin(&self.index, &self.reader)?;
+        Ok(SearchIndex {
+            index: self.index.clone(),
+            reader: self.reader.clone(),
+            fields: self.fields,
+            dir: self.dir.clone(),
+            generation: self.generation.clone(),
+            searcher,
+            progress,
         })
     }
 
@@ -316,38 +264,46 @@ impl SearchIndex {
         &self.generation
     }
 
-    /// How far into the change log the last commit got.
-    pub fn progress(&self) -> Result<Progress> {
-        read_progress(&self.index)
+    /// How far into the change log the pinned commit got.
+    pub fn progress(&self) -> Progress {
+        self.progress
     }
 
-    /// Takes the one writer of this index; `WriterBusy` when another process has it.
+    /// Takes the one writer of this generation; `WriterBusy` when another
+    /// process has it. Files a killed commit left behind (segments and
+    /// delete files no commit refers to) are removed first, so that they
+    /// can never stand in the new writer's way.
     pub fn writer(&self) -> Result<Writer> {
-        match self.index.writer(WRITER_MEMORY) {
-            Ok(writer) => Ok(Writer {
-                writer,
-                fields: self.fields,
-            }),
+        // A fresh handle: tantivy keeps its list of managed files in memory
+        // from the moment an index is opened, and a writer working from an
+        // old list would forget files other processes made since.
+        let index = Index::open(open_directory(&self.dir)?)?;
+        register_analyzers(&index);
+        let writer = match index.writer(WRITER_MEMORY) {
+            Ok(writer) => writer,
             Err(tantivy::TantivyError::LockFailure(LockError::LockBusy, _)) => {
-                Err(Error::WriterBusy)
+                return Err(Error::WriterBusy);
             }
-            Err(e) => Err(e.into()),
+            Err(e) => return Err(e.into()),
+        };
+        if let Err(e) = writer.garbage_collect_files().wait() {
+            tracing::warn!(error = %e, "collecting unused index files failed");
         }
+        remove_strays(&index, &self.dir)?;
+        Ok(Writer {
+            writer,
+            fields: self.fields,
+        })
     }
 
-    /// Makes the latest commit visible to searches.
-    pub fn reload(&self) -> Result<()> {
-        Ok(self.reader.reload()?)
-    }
-
-    /// Number of articles in the index (as of the last reload).
+    /// Number of articles in the pinned commit.
     pub fn article_count(&self) -> Result<u64> {
-        Ok(self.reader.searcher().num_docs())
+        Ok(self.searcher.num_docs())
     }
 
     /// Every indexed article's id and revision, by id (duplicates kept, so they show).
     pub fn revisions(&self) -> Result<Vec<(i64, i64)>> {
-        let searcher = self.reader.searcher();
+        let searcher = self.searcher.clone();
         let mut out = Vec::new();
         for segment in searcher.segment_readers() {
             let ids = segment.fast_fields().u64("id")?;
@@ -457,7 +413,7 @@ impl SearchIndex {
         if words.is_empty() {
             return Ok(None);
         }
-        let searcher = self.reader.searcher();
+        let searcher = self.searcher.clone();
         let fields = [self.fields.text_exact];
         let known = |term: &str| -> Result<u64> {
             let mut n = 0;
@@ -532,7 +488,7 @@ impl SearchIndex {
             (Occur::Must, Box::new(like) as Box<dyn Query>),
             (Occur::MustNot, Box::new(itself)),
         ]);
-        let searcher = self.reader.searcher();
+        let searcher = self.searcher.clone();
         let best = page::AfterCursor {
             sort: Sort::Relevance,
             after: None,
@@ -563,7 +519,7 @@ impl SearchIndex {
     }
 
     fn search_now(&self, query: &ParsedQuery, request: &Request) -> Result<Hits> {
-        let searcher = self.reader.searcher();
+        let searcher = self.searcher.clone();
         let strict = self.filtered(query.query.box_clone(), query, request);
         let (mut total, mut window, mut aggregated) =
             self.run(&searcher, strict.as_ref(), request)?;
@@ -976,16 +932,92 @@ fn histogram(asked: Interval, months: &[(u64, u64)], days: &[(u64, u64)]) -> His
     Histogram { interval, buckets }
 }
 
-fn read_progress(index: &Index) -> Result<Progress> {
-    let metas = index.load_metas()?;
-    Ok(metas
-        .payload
-        .as_deref()
-        .and_then(|p| serde_json::from_str(p).ok())
-        .unwrap_or(Progress {
+/// The progress a commit recorded; an index without commits yet has none
+/// and is of this version at the start of the log.
+fn read_progress(metas: &tantivy::IndexMeta) -> Progress {
+    match metas.payload.as_deref() {
+        None => Progress {
             schema_version: SCHEMA_VERSION,
             last_seq: 0,
-        }))
+        },
+        // A payload that does not read is from some other version.
+        Some(payload) => serde_json::from_str(payload).unwrap_or_default(),
+    }
+}
+
+fn open_directory(dir: &std::path::Path) -> Result<tantivy::directory::MmapDirectory> {
+    if !dir.is_dir() {
+        return Err(Error::Missing(dir.to_owned()));
+    }
+    tantivy::directory::MmapDirectory::open(dir)
+        .map_err(|e| Error::Io(std::io::Error::other(e.to_string())))
+}
+
+/// The latest commit and a searcher that shows exactly it. A commit that
+/// lands between the reload and reading its record is noticed (the segments
+/// differ) and read again; two records with the same segments and deletes
+/// hold the same documents, so the progress read is what the searcher shows.
+fn pin(index: &Index, reader: &IndexReader) -> Result<(Searcher, Progress)> {
+    let mut attempts = 0;
+    loop {
+        reader.reload()?;
+        let searcher = reader.searcher();
+        let metas = index.load_metas()?;
+        let committed: BTreeMap<_, _> = metas
+            .segments
+            .iter()
+            .map(|segment| (segment.id(), segment.delete_opstamp()))
+            .collect();
+        if &committed == searcher.generation().segments() {
+            return Ok((searcher, read_progress(&metas)));
+        }
+        attempts += 1;
+        if attempts >= 100 {
+            return Err(Error::Io(std::io::Error::other(
+                "the index kept changing while it was being read",
+            )));
+        }
+    }
+}
+
+/// Removes files named like a segment's (`<32 hex digits>.<kind>`) that the
+/// latest commit does not use: what a killed commit or merge left behind.
+/// Called with the writer held, so no commit is under way; tantivy's meta
+/// lock keeps readers that are opening segments safe meanwhile.
+fn remove_strays(index: &Index, dir: &std::path::Path) -> Result<()> {
+    let _meta_lock = index
+        .directory()
+        .acquire_lock(&tantivy::directory::META_LOCK)
+        .map_err(|e| Error::Io(std::io::Error::other(e.to_string())))?;
+    let metas = index.load_metas()?;
+    let mut living = std::collections::HashMap::new();
+    for segment in &metas.segments {
+        let delete = segment
+            .has_deletes()
+            .then(|| segment.relative_path(tantivy::index::SegmentComponent::Delete));
+        living.insert(segment.id().uuid_string(), delete);
+    }
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some((id, kind)) = name.split_once('.') else {
+            continue;
+        };
+        if id.len() != 32 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+            continue;
+        }
+        let stray = match living.get(id) {
+            None => true,
+            Some(delete) => {
+                kind.ends_with("del") && delete.as_deref() != Some(std::path::Path::new(&name))
+            }
+        };
+        if stray {
+            tracing::info!(file = %name, "removing a file no commit of the index uses");
+            fs::remove_file(entry.path())?;
+        }
+    }
+    Ok(())
 }
 
 /// A query ready to run, with what lenient parsing had to ignore.

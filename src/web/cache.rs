@@ -1,5 +1,5 @@
 //! The rendered-page cache: HTML pages and feeds kept in memory by the
-//! archive version they were rendered from, so a page read again before
+//! published version they were rendered from, so a page read again before
 //! anything changes is served without touching the database or the index.
 
 use axum::body::{Body, Bytes, HttpBody as _};
@@ -13,13 +13,13 @@ const MAX_PAGE_BYTES: u64 = 2 * 1024 * 1024;
 /// What one entry costs besides its body (key, headers, bookkeeping).
 const ENTRY_OVERHEAD: u64 = 1024;
 
-/// What a page's rendering depends on: the archive's content (the last
-/// change, searchable as well as stored), the host it is addressed by
-/// (canonical links use it when no public URL is set) and the path with
-/// its query string.
+/// What a page's rendering depends on: the archive's content (the
+/// published version it was rendered from: index generation and applied
+/// change), the host it is addressed by (canonical links use it when no
+/// public URL is set) and the path with its query string.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Key {
-    pub version: i64,
+    pub version: std::sync::Arc<str>,
     pub host: String,
     pub target: String,
 }

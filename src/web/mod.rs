@@ -317,24 +317,26 @@ async fn readable_errors(request: Request, next: Next) -> Response {
     readable
 }
 
-/// Pages depend only on the archive's content, so the last change names
-/// their version: a reload whose `If-None-Match` still matches gets a 304
-/// without rendering anything, and a page already rendered from this
-/// version is served from the page cache.
+/// Pages depend only on the archive's content, so the value the indexer
+/// publishes (generation and applied change) names their version. The
+/// request takes that value once and renders from it (searches in the
+/// handler use it too), so a page's ETag and cache key name exactly what it
+/// was rendered from: a reload whose `If-None-Match` still matches gets a
+/// 304 without rendering anything, and a page already rendered from this
+/// version is served from the page cache without touching the database.
+/// While the index has yet to apply a write this process made, the version
+/// also names this process's write count (so a writer sees its write at
+/// once); while searches wait for a start-up rebuild, pages are rendered
+/// afresh and carry no ETag.
 async fn conditional_get(State(state): State<AppState>, request: Request, next: Next) -> Response {
     if request.method() != Method::GET && request.method() != Method::HEAD {
         return next.run(request).await;
     }
-    let archive = &state.archive;
-    let last = match archive.store().last_change().await {
-        Ok(last) => last,
-        Err(e) => {
-            tracing::warn!(error = %e, "reading the last change failed; serving without an ETag");
-            return next.run(request).await;
-        }
+    let published = state.archive.published();
+    let Some(version) = state.archive.page_version(&published) else {
+        return crate::indexer::with_view(published, next.run(request)).await;
     };
-    let (seq, changed_at) = last.map_or((0, None), |(seq, at)| (seq, Some(at)));
-    let etag = format!("W/\"{seq}-{}\"", *BUILD_TAG);
+    let etag = format!("W/\"{version}-{}\"", *BUILD_TAG);
     let matches = request
         .headers()
         .get(header::IF_NONE_MATCH)
@@ -343,13 +345,8 @@ async fn conditional_get(State(state): State<AppState>, request: Request, next: 
     if matches {
         return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response();
     }
-    // Only a version the search index has caught up with, so that a
-    // search page is never kept with results older than its version.
-    let key = (request.method() == Method::GET
-        && state.pages.is_enabled()
-        && archive.is_searchable_through(seq))
-    .then(|| cache::Key {
-        version: seq,
+    let key = (request.method() == Method::GET && state.pages.is_enabled()).then(|| cache::Key {
+        version,
         host: request
             .headers()
             .get(header::HOST)
@@ -358,13 +355,17 @@ async fn conditional_get(State(state): State<AppState>, request: Request, next: 
             .to_owned(),
         target: request.uri().to_string(),
     });
-    let mut response = match key {
-        Some(key) => match state.pages.get(&key) {
-            Some(page) => page,
-            None => state.pages.keep(key, next.run(request).await).await,
-        },
-        None => next.run(request).await,
+    let changed_at = published.changed_at;
+    let render = async {
+        match key {
+            Some(key) => match state.pages.get(&key) {
+                Some(page) => page,
+                None => state.pages.keep(key, next.run(request).await).await,
+            },
+            None => next.run(request).await,
+        }
     };
+    let mut response = crate::indexer::with_view(published, render).await;
     if response.status() == StatusCode::OK {
         let headers = response.headers_mut();
         if let Ok(value) = HeaderValue::from_str(&etag) {

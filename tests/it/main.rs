@@ -11,6 +11,7 @@ mod faults;
 mod feeds;
 mod fuzz_corpus;
 mod helpers;
+mod indexer;
 mod openapi;
 mod operations;
 mod pages;
