@@ -170,7 +170,7 @@ pub fn router(archive: Archive, config: Config) -> Router {
             conditional_get,
         ))
         .layer(request_timeout(timeout));
-    Router::new()
+    let routes = Router::new()
         .merge(pages)
         .merge(api)
         .route(&STYLESHEET_PATH, get(stylesheet))
@@ -178,23 +178,31 @@ pub fn router(archive: Archive, config: Config) -> Router {
             state.clone(),
             limits::rate_limit,
         ))
-        .with_state(state)
-        .layer(RequestBodyTimeoutLayer::new(body_timeout))
-        .layer(CompressionLayer::new())
-        .layer(middleware::from_fn(readable_errors))
+        // Inside the routes, where the matched route is known for the log
+        // and the metrics' labels.
+        .layer(middleware::from_fn_with_state(archive, observe))
+        .with_state(state);
+    // What every answer gets, wrapped once around the whole router rather
+    // than around each route (`Router::layer` boxes every route again for
+    // each layer, and each request clones that stack).
+    let outer = tower::ServiceBuilder::new()
         .layer(SetResponseHeaderLayer::if_not_present(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("strict-origin-when-cross-origin"),
         ))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(CONTENT_SECURITY_POLICY),
         ))
         .layer(SetResponseHeaderLayer::if_not_present(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("strict-origin-when-cross-origin"),
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
         ))
-        .layer(middleware::from_fn_with_state(archive, observe))
+        .layer(middleware::from_fn(readable_errors))
+        .layer(CompressionLayer::new())
+        .layer(RequestBodyTimeoutLayer::new(body_timeout))
+        .service(routes);
+    Router::new().fallback_service(outer)
 }
 
 tokio::task_local! {
