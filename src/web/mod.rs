@@ -60,15 +60,67 @@ pub struct Config {
     pub page_cache_bytes: u64,
 }
 
-/// What every handler can reach. Cheap to clone.
-#[derive(Clone, FromRef)]
-pub struct AppState {
+/// What every handler can reach: one `Arc`, so the clone each middleware
+/// and handler takes per request is one counter, not one per part.
+#[derive(Clone)]
+pub struct AppState(Arc<Shared>);
+
+/// The parts of [`AppState`].
+pub struct Shared {
     pub archive: Archive,
-    pub config: Arc<Config>,
-    pub limits: Arc<RateLimits>,
+    pub config: Config,
+    pub limits: RateLimits,
     /// The API's OpenAPI document as JSON, for the API page.
     pub api_doc: Arc<serde_json::Value>,
-    pub pages: Arc<cache::PageCache>,
+    pub pages: cache::PageCache,
+    /// The `ETag` and `Last-Modified` of the last version pages were
+    /// served from, formatted once per version rather than per request.
+    validators: std::sync::Mutex<Option<Validators>>,
+}
+
+/// A page version's validators, as headers.
+#[derive(Clone)]
+struct Validators {
+    version: Arc<str>,
+    etag: HeaderValue,
+    last_modified: Option<HeaderValue>,
+}
+
+impl Shared {
+    fn validators(
+        &self,
+        version: &Arc<str>,
+        changed_at: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> Validators {
+        let mut last = self.validators.lock().expect("validators lock");
+        if let Some(v) = last.as_ref().filter(|v| v.version == *version) {
+            return v.clone();
+        }
+        let etag = format!("W/\"{version}-{}\"", *BUILD_TAG);
+        let made = Validators {
+            version: version.clone(),
+            etag: HeaderValue::from_str(&etag).expect("an ETag of digits, dots and hex"),
+            last_modified: changed_at.and_then(|at| {
+                HeaderValue::from_str(&at.format("%a, %d %b %Y %H:%M:%S GMT").to_string()).ok()
+            }),
+        };
+        *last = Some(made.clone());
+        made
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+impl FromRef<AppState> for Archive {
+    fn from_ref(state: &AppState) -> Archive {
+        state.archive.clone()
+    }
 }
 
 /// The stylesheet's path, named by its content hash (`/static/style.<hash>.css`)
@@ -124,13 +176,14 @@ pub fn router(archive: Archive, config: Config) -> Router {
         searches: limits::Limit::per_minute(config.search_rate_limit),
     };
     let (api, api_doc) = api::router(timeout);
-    let state = AppState {
+    let state = AppState(Arc::new(Shared {
         archive: archive.clone(),
-        pages: Arc::new(cache::PageCache::new(config.page_cache_bytes)),
-        config: Arc::new(config),
-        limits: Arc::new(limits),
+        pages: cache::PageCache::new(config.page_cache_bytes),
+        config,
+        limits,
         api_doc,
-    };
+        validators: std::sync::Mutex::new(None),
+    }));
     let pages = Router::new()
         .route("/", get(lists::home))
         .route("/articles/{id}", get(article::without_slug))
@@ -344,14 +397,15 @@ async fn conditional_get(State(state): State<AppState>, request: Request, next: 
     let Some(version) = state.archive.page_version(&published) else {
         return crate::indexer::with_view(published, next.run(request)).await;
     };
-    let etag = format!("W/\"{version}-{}\"", *BUILD_TAG);
+    let validators = state.validators(&version, published.changed_at);
+    let etag = validators.etag.to_str().unwrap_or_default();
     let matches = request
         .headers()
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
     if matches {
-        return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response();
+        return (StatusCode::NOT_MODIFIED, [(header::ETAG, validators.etag)]).into_response();
     }
     let key = (request.method() == Method::GET && state.pages.is_enabled()).then(|| cache::Key {
         version,
@@ -363,7 +417,6 @@ async fn conditional_get(State(state): State<AppState>, request: Request, next: 
             .to_owned(),
         target: request.uri().to_string(),
     });
-    let changed_at = published.changed_at;
     let render = async {
         match key {
             Some(key) => match state.pages.get(&key) {
@@ -376,13 +429,8 @@ async fn conditional_get(State(state): State<AppState>, request: Request, next: 
     let mut response = crate::indexer::with_view(published, render).await;
     if response.status() == StatusCode::OK {
         let headers = response.headers_mut();
-        if let Ok(value) = HeaderValue::from_str(&etag) {
-            headers.insert(header::ETAG, value);
-        }
-        if let Some(at) = changed_at
-            && let Ok(value) =
-                HeaderValue::from_str(&at.format("%a, %d %b %Y %H:%M:%S GMT").to_string())
-        {
+        headers.insert(header::ETAG, validators.etag);
+        if let Some(value) = validators.last_modified {
             headers.insert(header::LAST_MODIFIED, value);
         }
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
