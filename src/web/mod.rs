@@ -272,10 +272,17 @@ pub fn request_id() -> String {
         .unwrap_or_else(|_| "-".to_owned())
 }
 
+/// A request id: 16 hex digits, unique within a run of the server and
+/// unlikely to repeat across runs (a random start, then counting: no system
+/// call per request).
 fn new_request_id() -> String {
-    let mut bytes = [0u8; 8];
-    getrandom::fill(&mut bytes).expect("the operating system's random source works");
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    static NEXT: LazyLock<std::sync::atomic::AtomicU64> = LazyLock::new(|| {
+        let mut bytes = [0u8; 8];
+        getrandom::fill(&mut bytes).expect("the operating system's random source works");
+        std::sync::atomic::AtomicU64::new(u64::from_le_bytes(bytes))
+    });
+    let id = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{id:016x}")
 }
 
 /// One log line and one metrics sample per request: request id, method,
