@@ -102,6 +102,8 @@ pub struct Health {
     pub indexed_change: i64,
     /// Changes written to the database but not yet searchable.
     pub index_lag: i64,
+    /// What this process's indexer is doing.
+    pub indexer: indexer::Role,
 }
 
 /// What `check` found.
@@ -379,12 +381,14 @@ impl Archive {
     pub async fn health(&self) -> Result<Health> {
         let articles = self.inner.store.article_count().await?;
         let last_change = self.inner.store.last_change_seq().await?;
-        let indexed_change = self.published().applied;
+        let published = self.published();
+        let indexed_change = published.applied;
         Ok(Health {
             articles,
             last_change,
             indexed_change,
             index_lag: (last_change - indexed_change).max(0),
+            indexer: published.role,
         })
     }
 

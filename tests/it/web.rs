@@ -300,6 +300,10 @@ async fn healthz_reports_articles_and_index_lag() {
     assert_eq!(json["status"], "ok");
     assert_eq!(json["articles"], 1);
     assert_eq!(json["index_lag"], 0);
+    assert_eq!(
+        json["indexer"], "leading",
+        "this process holds the index writer"
+    );
 }
 
 #[tokio::test]

@@ -27,6 +27,11 @@ pub struct HealthJson {
     indexed_change: i64,
     /// Changes written to the database but not yet searchable.
     index_lag: i64,
+    /// What this process's indexer does: `leading` (it holds the index
+    /// writer and applies the change log), `following` (another process
+    /// does; it follows its commits) or `rebuilding`.
+    #[schema(value_type = String, pattern = "^(leading|following|rebuilding)$")]
+    indexer: crate::indexer::Role,
 }
 
 /// Whether the archive answers: its article count and how far the index lags the database.
@@ -47,6 +52,7 @@ pub async fn healthz(State(archive): State<Archive>) -> Result<Json<HealthJson>,
         last_change: health.last_change,
         indexed_change: health.indexed_change,
         index_lag: health.index_lag,
+        indexer: health.indexer,
     }))
 }
 
