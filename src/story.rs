@@ -231,6 +231,23 @@ const SEEDS: [u64; SIGNATURE_LEN] = {
     seeds
 };
 
+/// The story an article with `signature` joins among `candidates` (each an
+/// article's story and its signature): the story of the most similar one
+/// that tells the same story, the first such on a tie; None when none does.
+pub fn choose<'a>(
+    signature: &Signature,
+    candidates: impl IntoIterator<Item = (i64, &'a Signature)>,
+) -> Option<i64> {
+    let mut best: Option<(usize, i64)> = None;
+    for (story, theirs) in candidates {
+        let agreement = signature.agreement(theirs);
+        if signature.same_story(theirs) && best.is_none_or(|(b, _)| agreement > b) {
+            best = Some((agreement, story));
+        }
+    }
+    best.map(|(_, story)| story)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -304,5 +321,24 @@ mod tests {
     #[test]
     fn short_bodies_are_not_compared() {
         assert_eq!(Signature::of(&body("Too short to tell.")), None);
+    }
+
+    #[test]
+    fn an_article_joins_the_most_similar_story_that_tells_the_same() {
+        let mine = Signature([7; SIGNATURE_LEN]);
+        let mut close = mine.clone();
+        close.0[0] = 1;
+        let mut closer_still = mine.clone();
+        let mut far = Signature([9; SIGNATURE_LEN]);
+        far.0[0] = 7;
+        assert_eq!(choose(&mine, [(3, &far)]), None, "too different");
+        assert_eq!(choose(&mine, [(3, &close), (5, &far)]), Some(3));
+        closer_still.0[1] = 7;
+        assert_eq!(choose(&mine, [(3, &close), (4, &closer_still)]), Some(4));
+        assert_eq!(
+            choose(&mine, [(4, &closer_still), (6, &closer_still)]),
+            Some(4),
+            "the first on a tie"
+        );
     }
 }

@@ -124,21 +124,15 @@ pub(super) async fn choose_story(
     .bind(STORY_CANDIDATES)
     .fetch_all(&mut **tx)
     .await?;
-    let (mut story, mut best) = (id, 0);
-    for row in &candidates {
-        let Some(theirs) = row
-            .get::<Option<Vec<u8>>, _>(2)
-            .and_then(|b| Signature::from_bytes(&b))
-        else {
-            continue;
-        };
-        let agreement = signature.agreement(&theirs);
-        if signature.same_story(&theirs) && agreement > best {
-            best = agreement;
-            story = row.get(1);
-        }
-    }
-    Ok(story)
+    let candidates: Vec<(i64, Signature)> = candidates
+        .iter()
+        .filter_map(|row| {
+            let theirs = Signature::from_bytes(&row.get::<Option<Vec<u8>>, _>(2)?)?;
+            Some((row.get(1), theirs))
+        })
+        .collect();
+    let story = crate::story::choose(signature, candidates.iter().map(|(s, sig)| (*s, sig)));
+    Ok(story.unwrap_or(id))
 }
 
 /// Files article `id` under its signature's band keys (none without one),
