@@ -13,11 +13,15 @@ use crate::store::Outcome;
 /// One HTTP answer: the method, the route pattern (`/articles/{id}`, never
 /// the concrete path, so the label set stays small) and the status.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct RequestLabels {
-    pub method: String,
-    pub route: String,
-    pub status: String,
+struct RequestLabels {
+    method: &'static str,
+    route: String,
+    status: &'static str,
 }
+
+/// Every status code's label, made once: no allocation per request.
+static STATUS_LABELS: std::sync::LazyLock<Vec<String>> =
+    std::sync::LazyLock::new(|| (0..1000).map(|code| code.to_string()).collect());
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RouteLabels {
@@ -128,14 +132,25 @@ impl Default for Metrics {
 }
 
 impl Metrics {
-    /// Counts one HTTP answer and its duration.
-    pub fn record_request(&self, labels: RequestLabels, seconds: f64) {
+    /// Counts one HTTP answer (its method, one of the standard ones or
+    /// `OTHER`, and its route pattern) and its duration.
+    pub fn record_request(&self, method: &'static str, route: &str, status: u16, seconds: f64) {
+        let route = route.to_owned();
+        let status = STATUS_LABELS
+            .get(usize::from(status))
+            .map_or("other", String::as_str);
         self.request_duration
             .get_or_create(&RouteLabels {
-                route: labels.route.clone(),
+                route: route.clone(),
             })
             .observe(seconds);
-        self.requests.get_or_create(&labels).inc();
+        self.requests
+            .get_or_create(&RequestLabels {
+                method,
+                route,
+                status,
+            })
+            .inc();
     }
 
     /// Records how long one search took.
@@ -177,14 +192,7 @@ mod tests {
     #[test]
     fn the_exposition_names_every_metric_with_its_labels() {
         let metrics = Metrics::default();
-        metrics.record_request(
-            RequestLabels {
-                method: "GET".into(),
-                route: "/articles/{id}".into(),
-                status: "200".into(),
-            },
-            0.003,
-        );
+        metrics.record_request("GET", "/articles/{id}", 200, 0.003);
         metrics.record_search(0.01);
         metrics.record_saved([Outcome::Created, Outcome::Created, Outcome::Unchanged]);
         let text = metrics.encode(&Snapshot {

@@ -63,7 +63,7 @@ impl PageCache {
     /// The page rendered for `key`, if it is kept.
     pub fn get(&self, key: &Key) -> Option<Response> {
         let page = self.pages.as_ref()?.get(key)?;
-        let mut response = (StatusCode::OK, page.body).into_response();
+        let mut response = Response::new(Body::from(page.body));
         *response.headers_mut() = page.headers;
         Some(response)
     }

@@ -302,12 +302,9 @@ async fn observe(State(archive): State<Archive>, request: Request, next: Next) -
 async fn observed(archive: Archive, request: Request, next: Next, id: String) -> Response {
     let started = Instant::now();
     let method = request.method().clone();
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or("(no route)", |path| path.as_str())
-        .to_owned();
-    let path = request.uri().path().to_owned();
+    let matched = request.extensions().get::<MatchedPath>().cloned();
+    let route = matched.as_ref().map_or("(no route)", MatchedPath::as_str);
+    let uri = request.uri().clone();
     let response = next.run(request).await;
     let elapsed = started.elapsed();
     let status = response.status().as_u16();
@@ -316,30 +313,25 @@ async fn observed(archive: Archive, request: Request, next: Next, id: String) ->
         request_id = %id,
         method = %method,
         route = %route,
-        path = %path,
+        path = %uri.path(),
         status,
         duration_ms = elapsed.as_secs_f64() * 1_000.0,
         "request"
     );
     // Clients may invent methods; only the standard ones get their own series.
     let method_label = match method {
-        Method::GET
-        | Method::HEAD
-        | Method::POST
-        | Method::PUT
-        | Method::PATCH
-        | Method::DELETE
-        | Method::OPTIONS => method.as_str(),
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
         _ => "OTHER",
     };
-    archive.metrics().record_request(
-        crate::metrics::RequestLabels {
-            method: method_label.to_owned(),
-            route,
-            status: status.to_string(),
-        },
-        elapsed.as_secs_f64(),
-    );
+    archive
+        .metrics()
+        .record_request(method_label, route, status, elapsed.as_secs_f64());
     response
 }
 
