@@ -156,19 +156,16 @@ impl Follower {
                 match parsed {
                     Ok(items) => {
                         record.title = items.title.clone();
-                        let mut importer =
-                            Importer::new(&self.archive, Origin::Feed(feed.url.clone()));
-                        let mut saved = Ok(());
-                        for (n, item) in items.items.into_iter().enumerate() {
+                        let mut articles = Vec::new();
+                        for item in items.items {
                             match item {
-                                Ok(article) if saved.is_ok() => {
-                                    saved = importer.push(n + 1, article).await.map(drop);
-                                }
-                                Ok(_) => {}
+                                Ok(article) => articles.push(article),
                                 Err(e) => report.refused.push(e.to_string()),
                             }
                         }
-                        match saved.and(importer.flush().await.map(drop)) {
+                        let mut importer =
+                            Importer::new(&self.archive, Origin::Feed(feed.url.clone()));
+                        match importer.save_all(articles).await {
                             Ok(()) => {
                                 report.created = importer.counts.created;
                                 report.updated = importer.counts.updated;

@@ -54,6 +54,15 @@ impl Importer {
         }
     }
 
+    /// Saves `articles` (numbered from 1) and what was queued before them.
+    pub async fn save_all(&mut self, articles: Vec<NewArticle>) -> archive::Result<()> {
+        for (i, article) in articles.into_iter().enumerate() {
+            self.push(i + 1, article).await?;
+        }
+        self.flush().await?;
+        Ok(())
+    }
+
     /// Saves what is queued, in one transaction.
     pub async fn flush(&mut self) -> archive::Result<Vec<(usize, Saved)>> {
         if self.pending.is_empty() {
@@ -77,7 +86,7 @@ pub struct Counts {
 }
 
 impl Counts {
-    pub fn add(&mut self, saved: &[Saved]) {
+    fn add(&mut self, saved: &[Saved]) {
         for s in saved {
             match s.outcome {
                 Outcome::Created => self.created += 1,
@@ -202,16 +211,15 @@ async fn save_feed(
     origin: Origin,
 ) -> Result<FileReport, FileError> {
     let mut report = FileReport::default();
-    let mut importer = Importer::new(archive, origin);
-    for (i, item) in feed.items.into_iter().enumerate() {
+    let mut articles = Vec::new();
+    for item in feed.items {
         match item {
-            Ok(article) => {
-                importer.push(i + 1, article).await?;
-            }
+            Ok(article) => articles.push(article),
             Err(e) => report.refused.push(e),
         }
     }
-    importer.flush().await?;
+    let mut importer = Importer::new(archive, origin);
+    importer.save_all(articles).await?;
     report.counts = importer.counts;
     Ok(report)
 }
@@ -251,9 +259,7 @@ pub async fn import_file(
             } else {
                 ingest::parse_json(&content)?
             };
-            // One transaction for the file: all of it or none.
-            let saved = archive.save(&articles, &origin).await?;
-            importer.counts.add(&saved);
+            importer.save_all(articles).await?;
             progress(content.len() as u64);
         }
         Format::Ndjson => {

@@ -86,7 +86,7 @@ pub use articles::{Outcome, Saved};
 pub use changes::Change;
 pub use feeds::{FeedRecord, PollRecord};
 pub use lists::{ArticleFilter, NameCount, NameKind};
-pub use revisions::{ChangeEntry, RevisionInfo, RevisionRecord, Tombstone};
+pub use revisions::{ChangeEntry, RevisionInfo, RevisionRecord, Tombstone, summarise};
 pub use tokens::TokenInfo;
 use {articles::*, boilerplate::*, changes::*, revisions::*, stories::*};
 

@@ -62,35 +62,10 @@ pub struct ChangeEntry {
 }
 
 impl Store {
-    /// Every revision of article `id` the archive holds, oldest first
-    /// (deleted articles included); empty when there is no such article.
-    pub async fn article_revisions(&self, id: i64) -> Result<Vec<RevisionInfo>> {
-        let records = self.revision_records(id).await?;
-        let mut infos = Vec::with_capacity(records.len());
-        for (i, record) in records.iter().enumerate() {
-            let changed = i
-                .checked_sub(1)
-                .map(|before| revision::changed(&records[before].content, &record.content));
-            infos.push(RevisionInfo {
-                revision: record.revision,
-                made_at: record.made_at,
-                origin: record.origin.clone(),
-                changed,
-            });
-        }
-        Ok(infos)
-    }
-
-    /// Revision `revision` of article `id`, whole.
-    pub async fn article_revision(&self, id: i64, revision: i64) -> Result<Option<RevisionRecord>> {
-        Ok(self
-            .revision_records(id)
-            .await?
-            .into_iter()
-            .find(|r| r.revision == revision))
-    }
-
-    async fn revision_records(&self, id: i64) -> Result<Vec<RevisionRecord>> {
+    /// Every revision of article `id` the archive holds, whole, oldest first
+    /// (deleted articles included; the current one last, `current`); empty
+    /// when there is no such article. [`summarise`] lists them.
+    pub async fn article_history(&self, id: i64) -> Result<Vec<RevisionRecord>> {
         let mut conn = self.pool.acquire().await?;
         let rows = sqlx::query(
             "SELECT revision, made_at, origin, content FROM article_revisions \
@@ -173,6 +148,23 @@ impl Store {
             })
             .collect()
     }
+}
+
+/// The revisions of one history (oldest first) as lists show them: each
+/// with the fields it changed from the one before.
+pub fn summarise(records: &[RevisionRecord]) -> Vec<RevisionInfo> {
+    records
+        .iter()
+        .enumerate()
+        .map(|(i, record)| RevisionInfo {
+            revision: record.revision,
+            made_at: record.made_at,
+            origin: record.origin.clone(),
+            changed: i
+                .checked_sub(1)
+                .map(|before| revision::changed(&records[before].content, &record.content)),
+        })
+        .collect()
 }
 
 /// Keeps `article` as it is now among its revisions, before it is

@@ -10,7 +10,7 @@ use super::article_id;
 use super::openapi::problem;
 use crate::archive::Archive;
 use crate::article::{NewArticle, format_date};
-use crate::store::RevisionInfo;
+use crate::store::{RevisionRecord, summarise};
 use crate::web::ApiError;
 
 /// One revision of an article, as its history lists it.
@@ -58,16 +58,15 @@ pub struct RevisionArticleJson {
     pub article: NewArticle,
 }
 
-/// The revisions of `id`, or the 404 naming it.
-async fn history(archive: &Archive, id: i64) -> Result<(Vec<RevisionInfo>, bool), ApiError> {
-    let revisions = archive.store().article_revisions(id).await?;
-    let live = archive.store().article(id).await?.is_some();
-    if revisions.is_empty() {
+/// The revisions of `id`, whole, oldest first; or the 404 naming it.
+async fn history(archive: &Archive, id: i64) -> Result<Vec<RevisionRecord>, ApiError> {
+    let records = archive.store().article_history(id).await?;
+    if records.is_empty() {
         return Err(ApiError::not_found(format!(
             "there is no article with id `{id}`"
         )));
     }
-    Ok((revisions, !live))
+    Ok(records)
 }
 
 /// Every revision of an article, oldest first: when it was made, what made
@@ -88,11 +87,12 @@ pub async fn list(
     Path(id): Path<String>,
 ) -> Result<Json<RevisionsJson>, ApiError> {
     let id = article_id(&id)?;
-    let (revisions, deleted) = history(&archive, id).await?;
+    let records = history(&archive, id).await?;
     Ok(Json(RevisionsJson {
         article_id: id,
-        deleted,
-        revisions: revisions
+        // The live article is always the last, current, revision.
+        deleted: !records.last().is_some_and(|r| r.current),
+        revisions: summarise(&records)
             .into_iter()
             .map(|r| RevisionJson {
                 href: format!("/api/v1/articles/{id}/revisions/{}", r.revision),
@@ -125,19 +125,16 @@ pub async fn one(
     Path((id, revision)): Path<(String, String)>,
 ) -> Result<Json<RevisionArticleJson>, ApiError> {
     let id = article_id(&id)?;
-    let (revisions, _) = history(&archive, id).await?;
+    let mut records = history(&archive, id).await?;
     let wanted: Option<i64> = revision.parse().ok();
-    let record = match wanted {
-        Some(n) => archive.store().article_revision(id, n).await?,
-        None => None,
-    };
-    let Some(record) = record else {
-        let held: Vec<String> = revisions.iter().map(|r| r.revision.to_string()).collect();
+    let Some(at) = records.iter().position(|r| Some(r.revision) == wanted) else {
+        let held: Vec<String> = records.iter().map(|r| r.revision.to_string()).collect();
         return Err(ApiError::not_found(format!(
             "article {id} has no revision `{revision}`; it has {}",
             held.join(", ")
         )));
     };
+    let record = records.swap_remove(at);
     Ok(Json(RevisionArticleJson {
         article_id: id,
         revision: record.revision,

@@ -12,7 +12,7 @@ use super::{Layout, Params, render};
 use crate::archive::Archive;
 use crate::article::{NewArticle, article_path};
 use crate::revision::{self, Field, Piece};
-use crate::store::{RevisionInfo, RevisionRecord};
+use crate::store::{RevisionInfo, summarise};
 use crate::web::PageError;
 
 /// `?from=N&to=M`: the two revisions to compare.
@@ -86,18 +86,18 @@ pub async fn page(
     if slug != current_slug {
         return Ok(Redirect::permanent(&history_href).into_response());
     }
-    let infos = store.article_revisions(id).await?;
-    let Some(latest) = infos.last() else {
+    let records = store.article_history(id).await?;
+    let Some(latest) = records.last() else {
         return Err(missing());
     };
-    let revisions: Vec<i64> = infos.iter().map(|r| r.revision).collect();
+    let revisions: Vec<i64> = records.iter().map(|r| r.revision).collect();
     let difference = match (compare.from, compare.to) {
         (None, None) => None,
         (from, to) => {
             let to = to.unwrap_or(latest.revision);
             let from = from.unwrap_or(to - 1);
-            let record = async |n: i64| -> Result<RevisionRecord, PageError> {
-                store.article_revision(id, n).await?.ok_or_else(|| {
+            let record = |n: i64| {
+                records.iter().find(|r| r.revision == n).ok_or_else(|| {
                     PageError::bad_request(format!(
                         "Article {id} has no revision {n}; it has revisions {}.",
                         revisions
@@ -108,15 +108,12 @@ pub async fn page(
                     ))
                 })
             };
-            let (old, new) = (record(from).await?, record(to).await?);
+            let (old, new) = (record(from)?, record(to)?);
             Some(difference(from, &old.content, to, &new.content))
         }
     };
-    let headline = store
-        .article_revision(id, latest.revision)
-        .await?
-        .map(|r| r.content.headline)
-        .unwrap_or_default();
+    let headline = latest.content.headline.clone();
+    let infos = summarise(&records);
     let page = HistoryPage {
         layout: Layout::with_query(""),
         rows: infos
