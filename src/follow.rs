@@ -148,11 +148,10 @@ impl Follower {
             }) => {
                 validators = (etag, last_modified);
                 let base = feed.url.starts_with("http").then(|| feed.url.clone());
-                let parsed = tokio::task::spawn_blocking(move || {
+                let parsed = ingest::parse_apart(ingest::PARSE_BUDGET, move || {
                     ingest::parse_feed(&bytes, base.as_deref())
                 })
-                .await
-                .map_err(archive::Error::from)?;
+                .await;
                 match parsed {
                     Ok(items) => {
                         record.title = items.title.clone();

@@ -236,14 +236,22 @@ pub async fn import_file(
     match format {
         Format::Html => {
             let bytes = read_markup(path)?;
-            let article = ingest::parse_html(&String::from_utf8_lossy(&bytes), None)?;
+            let size = bytes.len() as u64;
+            let article = ingest::parse_apart(ingest::PARSE_BUDGET, move || {
+                ingest::parse_html(&String::from_utf8_lossy(&bytes), None)
+            })
+            .await?;
             importer.push(1, article).await?;
-            progress(bytes.len() as u64);
+            progress(size);
         }
         Format::Feed => {
             let bytes = read_markup(path)?;
-            let report = save_feed(archive, ingest::parse_feed(&bytes, None)?, origin).await?;
-            progress(bytes.len() as u64);
+            let size = bytes.len() as u64;
+            let feed =
+                ingest::parse_apart(ingest::PARSE_BUDGET, move || ingest::parse_feed(&bytes, None))
+                    .await?;
+            let report = save_feed(archive, feed, origin).await?;
+            progress(size);
             return Ok(report);
         }
         Format::Text | Format::Json => {

@@ -54,19 +54,17 @@ pub fn parse_feed(content: &[u8], feed_url: Option<&str>) -> Result<FeedItems, P
 }
 
 fn item_article(feed: &Feed, entry: &Entry, source: Option<&str>) -> Result<NewArticle, String> {
-    let summary = entry.summary.as_ref().map(paragraphs).unwrap_or_default();
-    let full = entry
-        .content
-        .as_ref()
-        .and_then(|c| {
-            let body = c.body.as_deref()?;
-            Some(if c.content_type.subty() == "plain" {
-                crate::article::split_paragraphs(body)
-            } else {
-                fragment_paragraphs(body)
-            })
-        })
-        .unwrap_or_default();
+    let summary = match &entry.summary {
+        Some(text) => paragraphs(text).map_err(|e| format!("its summary: {e}"))?,
+        None => Vec::new(),
+    };
+    let full = match entry.content.as_ref().and_then(|c| Some((c, c.body.as_deref()?))) {
+        Some((c, body)) if c.content_type.subty() == "plain" => {
+            crate::article::split_paragraphs(body)
+        }
+        Some((_, body)) => fragment_paragraphs(body).map_err(|e| format!("its content: {e}"))?,
+        None => Vec::new(),
+    };
     let summary_only = full.is_empty();
     let (body, subheading) = if summary_only {
         (summary, None)
@@ -128,16 +126,16 @@ fn item_article(feed: &Feed, entry: &Entry, source: Option<&str>) -> Result<NewA
     .map_err(|e| e.to_string())
 }
 
-/// A feed text (plain or HTML) as one line.
+/// A feed text (plain or HTML) as one line; empty when its HTML is refused.
 fn plain(text: &Text) -> String {
-    paragraphs(text).join(" ")
+    paragraphs(text).unwrap_or_default().join(" ")
 }
 
-fn paragraphs(text: &Text) -> Vec<String> {
+fn paragraphs(text: &Text) -> Result<Vec<String>, ParseError> {
     if text.content_type.subty() == "html" || text.content.contains('<') {
         fragment_paragraphs(&text.content)
     } else {
-        crate::article::split_paragraphs(&text.content)
+        Ok(crate::article::split_paragraphs(&text.content))
     }
 }
 

@@ -11,7 +11,7 @@ use dom_smoothie::{Config, Readability};
 use serde_json::Value;
 use url::Url;
 
-use super::ParseError;
+use super::{ParseError, markup};
 use super::text::strip_boilerplate;
 use crate::article::{ArticleInput, NewArticle, Source, SourceInput, format_date, parse_date};
 
@@ -63,6 +63,7 @@ pub fn parse_html(content: &str, page_url: Option<&str>) -> Result<NewArticle, P
     if !content.contains('<') {
         return Err(ParseError::whole("not an HTML page: it has no tags at all"));
     }
+    markup::check(content)?;
     let doc = Document::from(content);
     let ld = json_ld_article(&doc);
     let ld = ld.as_ref();
@@ -447,11 +448,13 @@ fn ld_authors(object: &Value) -> Vec<String> {
 }
 
 /// The paragraphs of an HTML fragment (a feed item's content): its blocks,
-/// or its whole text as one paragraph when it has none.
-pub(super) fn fragment_paragraphs(fragment: &str) -> Vec<String> {
+/// or its whole text as one paragraph when it has none. Refused, as a page
+/// is, when it nests too deep or has too many elements.
+pub(super) fn fragment_paragraphs(fragment: &str) -> Result<Vec<String>, ParseError> {
+    markup::check(fragment)?;
     let doc = Document::fragment(fragment);
     let found = blocks_in(&doc.select("html"));
-    if found.is_empty() {
+    Ok(if found.is_empty() {
         let text = clean(&doc.text());
         if text.is_empty() {
             Vec::new()
@@ -460,7 +463,7 @@ pub(super) fn fragment_paragraphs(fragment: &str) -> Vec<String> {
         }
     } else {
         strip_boilerplate(found)
-    }
+    })
 }
 
 #[cfg(test)]
@@ -471,7 +474,8 @@ mod tests {
     fn fragments_keep_each_paragraph() {
         let p = fragment_paragraphs(
             "<p>One two.</p><p>Three four.</p><div class=\"share\"><a href=\"#\">Share on Twitter</a></div>",
-        );
+        )
+        .unwrap();
         assert_eq!(p, ["One two.", "Three four."]);
     }
 }

@@ -5,14 +5,50 @@
 mod feed;
 mod html;
 mod json;
+mod markup;
 mod text;
 
 use std::path::Path;
+use std::time::Duration;
 
 pub use feed::{FeedItems, is_json_feed, parse_feed};
 pub use html::{MAX_PAGE_BYTES, parse_html};
 pub use json::{NdjsonReader, parse_json, parse_json_line};
 pub use text::parse_text;
+
+/// How long reading one page or one feed document may take before the
+/// reader gives up on it.
+pub const PARSE_BUDGET: Duration = Duration::from_secs(10);
+
+/// The stack each parse runs on. The markup check bounds nesting at 512
+/// levels, so the recursion in html5ever, dom_query and dom_smoothie stays
+/// far inside it; the default 2 MiB of a worker thread does not.
+const PARSE_STACK: usize = 256 * 1024 * 1024;
+
+/// Runs `parse` on a thread of its own with a deep stack and waits at most
+/// `budget` for it. The thread cannot be stopped: a parse given up on runs
+/// to its end, which the markup limits bound, and its result is dropped.
+pub async fn parse_apart<T: Send + 'static>(
+    budget: Duration,
+    parse: impl FnOnce() -> Result<T, ParseError> + Send + 'static,
+) -> Result<T, ParseError> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name("parse".into())
+        .stack_size(PARSE_STACK)
+        .spawn(move || {
+            let _ = tx.send(parse());
+        })
+        .map_err(|e| ParseError::whole(format!("could not start a thread to read it: {e}")))?;
+    match tokio::time::timeout(budget, rx).await {
+        Ok(Ok(result)) => result,
+        Ok(Err(_)) => Err(ParseError::whole("reading it failed unexpectedly (the reader panicked)")),
+        Err(_) => Err(ParseError::whole(format!(
+            "reading it took longer than {} s, so it was given up",
+            budget.as_secs()
+        ))),
+    }
+}
 
 /// A file format the importer reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

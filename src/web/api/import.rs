@@ -18,7 +18,9 @@ use super::articles::INDEX_WAIT;
 use super::auth::WriteAccess;
 use super::openapi::problem;
 use crate::archive::Archive;
-use crate::ingest::{MAX_PAGE_BYTES, ParseError, parse_feed, parse_html, parse_json_line};
+use crate::ingest::{
+    MAX_PAGE_BYTES, PARSE_BUDGET, ParseError, parse_feed, parse_html, parse_json_line,
+};
 use crate::revision::Origin;
 use crate::store::Outcome;
 use crate::web::ApiError;
@@ -210,15 +212,15 @@ async fn import_document(
     } else {
         // Parsing a large page takes a while: off the request threads.
         let url = page_url.map(str::to_owned);
-        tokio::task::spawn_blocking(move || {
-            if is_page {
+        crate::ingest::parse_apart(PARSE_BUDGET, move || {
+            Ok(if is_page {
                 vec![parse_html(&String::from_utf8_lossy(&bytes), url.as_deref())]
             } else {
                 parse_feed(&bytes, url.as_deref()).map_or_else(|e| vec![Err(e)], |feed| feed.items)
-            }
+            })
         })
         .await
-        .map_err(crate::archive::Error::from)?
+        .unwrap_or_else(|e| vec![Err(e)])
     };
     let mut importer = Importer::new(archive, origin);
     for (i, item) in items.into_iter().enumerate() {
