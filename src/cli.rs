@@ -37,6 +37,11 @@ pub struct Cli {
         default_value_t = crate::telemetry::LogFormat::Text
     )]
     pub log_format: crate::telemetry::LogFormat,
+    /// Let feeds be followed from private addresses (loopback, RFC 1918,
+    /// link-local, unique-local...): for feeds on an intranet. By default
+    /// only public addresses are fetched, at every redirect too.
+    #[arg(long, global = true, env = "NEWSARCHIVE_ALLOW_PRIVATE_FEEDS")]
+    pub allow_private_feeds: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -46,13 +51,21 @@ pub enum Command {
     /// Serve the web pages and the JSON API. The server also keeps the search
     /// index up to date with articles written by other processes (imports).
     Serve {
-        /// Address and port to listen on.
+        /// Address and port to listen on. Listening beyond loopback needs --public-url.
         #[arg(long, env = "NEWSARCHIVE_LISTEN", default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
         /// The archive's public address (e.g. https://news.example.org), used in
-        /// feeds, sitemaps and canonical links; default: the request's Host over http.
+        /// feeds, sitemaps and canonical links. Required when listening beyond
+        /// loopback; without it only loopback Host names (localhost,
+        /// 127.0.0.1, [::1]) are answered, over http.
         #[arg(long, env = "NEWSARCHIVE_PUBLIC_URL")]
         public_url: Option<String>,
+        /// A reverse proxy's address (repeat, or comma-separate in the
+        /// environment): requests from it are counted for rate limits by the
+        /// client address it puts in X-Forwarded-For, and it is not held to
+        /// --max-connections-per-address.
+        #[arg(long, env = "NEWSARCHIVE_TRUSTED_PROXIES", value_delimiter = ',')]
+        trusted_proxy: Vec<std::net::IpAddr>,
         /// API writes allowed per client address and minute (0: no limit).
         #[arg(long, env = "NEWSARCHIVE_WRITE_RATE_LIMIT", default_value_t = 300)]
         write_rate_limit: u32,
@@ -66,9 +79,20 @@ pub enum Command {
         /// Seconds a request body may stall before the request fails with 408.
         #[arg(long, env = "NEWSARCHIVE_BODY_TIMEOUT", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
         body_timeout: u64,
-        /// Most client connections open at once; more wait in the listen backlog.
+        /// Seconds a write to a client may stall (a client not reading its
+        /// answers) before its connection is closed.
+        #[arg(long, env = "NEWSARCHIVE_WRITE_TIMEOUT", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+        write_timeout: u64,
+        /// Seconds a connection may stay open, however busy.
+        #[arg(long, env = "NEWSARCHIVE_CONNECTION_MAX_LIFE", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+        connection_max_life: u64,
+        /// Most client connections open at once; more wait in the listen
+        /// backlog. Lowered to fit the open-file limit, which the log states.
         #[arg(long, env = "NEWSARCHIVE_MAX_CONNECTIONS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
         max_connections: u64,
+        /// Most connections open at once from one client address; more are closed.
+        #[arg(long, env = "NEWSARCHIVE_MAX_CONNECTIONS_PER_ADDRESS", default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+        max_connections_per_address: u64,
         /// Seconds that shutdown (SIGTERM, SIGINT) waits for in-flight requests.
         #[arg(long, env = "NEWSARCHIVE_SHUTDOWN_GRACE", default_value_t = 20, value_parser = clap::value_parser!(u64).range(0..=3600))]
         shutdown_grace: u64,
@@ -197,22 +221,45 @@ pub enum TokenAction {
 /// Runs a parsed command line.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let data = cli.data;
+    let reach = if cli.allow_private_feeds {
+        crate::follow::Reach::Private
+    } else {
+        crate::follow::Reach::Public
+    };
     match cli.command {
         Command::Serve {
             listen,
             public_url,
+            trusted_proxy,
             write_rate_limit,
             search_rate_limit,
             header_timeout,
             body_timeout,
+            write_timeout,
+            connection_max_life,
             max_connections,
+            max_connections_per_address,
             shutdown_grace,
             no_follow,
             page_cache_mb,
         } => {
+            if public_url.is_none() && !listen.ip().is_loopback() {
+                anyhow::bail!(
+                    "listening on {listen}, beyond loopback, needs --public-url (the address \
+                     readers use, e.g. https://news.example.org), so that no link the archive \
+                     writes comes from a request's Host header"
+                );
+            }
+            let wanted = usize::try_from(max_connections).unwrap_or(usize::MAX);
+            let (max_connections, open_files) = crate::web::fit_open_files(wanted);
+            tracing::info!(
+                max_connections,
+                open_files,
+                "at most {max_connections} connections at once (open-file limit {open_files})"
+            );
             let archive = open(&data).await?;
             let follower = (!no_follow)
-                .then(|| tokio::spawn(crate::follow::Follower::new(archive.clone()).run()));
+                .then(|| tokio::spawn(crate::follow::Follower::new(archive.clone(), reach).run()));
             let config = crate::web::Config {
                 public_url,
                 write_rate_limit,
@@ -220,9 +267,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 request_timeout: None,
                 body_timeout: Some(Duration::from_secs(body_timeout)),
                 page_cache_bytes: page_cache_mb * 1024 * 1024,
+                feed_reach: reach,
                 connections: crate::web::ConnectionLimits {
                     header_read_timeout: Duration::from_secs(header_timeout),
-                    max_connections: usize::try_from(max_connections).unwrap_or(usize::MAX),
+                    write_timeout: Duration::from_secs(write_timeout),
+                    max_life: Duration::from_secs(connection_max_life),
+                    max_connections,
+                    per_address: usize::try_from(max_connections_per_address).unwrap_or(usize::MAX),
+                    trusted_proxies: trusted_proxy,
                     shutdown_grace: Duration::from_secs(shutdown_grace),
                 },
             };
@@ -248,7 +300,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             location,
             minutes,
             no_poll,
-        } => follow(&data, &location, minutes, no_poll).await,
+        } => follow(&data, &location, minutes, no_poll, reach).await,
         Command::Feeds => {
             let store = open_store(&data).await?;
             let feeds = store.feeds().await;
@@ -450,9 +502,10 @@ async fn follow(
     location: &str,
     minutes: u64,
     no_poll: bool,
+    reach: crate::follow::Reach,
 ) -> anyhow::Result<ExitCode> {
     let archive = open(data).await?;
-    let follower = crate::follow::Follower::new(archive.clone());
+    let follower = crate::follow::Follower::new(archive.clone(), reach);
     let feed = match follower
         .follow(location, Duration::from_secs(minutes * 60))
         .await

@@ -247,9 +247,10 @@ pub async fn import_file(
         Format::Feed => {
             let bytes = read_markup(path)?;
             let size = bytes.len() as u64;
-            let feed =
-                ingest::parse_apart(ingest::PARSE_BUDGET, move || ingest::parse_feed(&bytes, None))
-                    .await?;
+            let feed = ingest::parse_apart(ingest::PARSE_BUDGET, move || {
+                ingest::parse_feed(&bytes, None)
+            })
+            .await?;
             let report = save_feed(archive, feed, origin).await?;
             progress(size);
             return Ok(report);

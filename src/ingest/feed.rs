@@ -58,7 +58,11 @@ fn item_article(feed: &Feed, entry: &Entry, source: Option<&str>) -> Result<NewA
         Some(text) => paragraphs(text).map_err(|e| format!("its summary: {e}"))?,
         None => Vec::new(),
     };
-    let full = match entry.content.as_ref().and_then(|c| Some((c, c.body.as_deref()?))) {
+    let full = match entry
+        .content
+        .as_ref()
+        .and_then(|c| Some((c, c.body.as_deref()?)))
+    {
         Some((c, body)) if c.content_type.subty() == "plain" => {
             crate::article::split_paragraphs(body)
         }

@@ -11,8 +11,8 @@ use dom_smoothie::{Config, Readability};
 use serde_json::Value;
 use url::Url;
 
-use super::{ParseError, markup};
 use super::text::strip_boilerplate;
+use super::{ParseError, markup};
 use crate::article::{ArticleInput, NewArticle, Source, SourceInput, format_date, parse_date};
 
 /// The largest page we parse, in bytes.

@@ -6,11 +6,9 @@
 
 use std::cell::{Cell, RefCell};
 
-use html5ever::tokenizer::states::RawKind;
-use html5ever::tokenizer::{
-    BufferQueue, TagKind, Token, TokenSink, TokenSinkResult, Tokenizer,
-};
 use html5ever::TokenizerResult;
+use html5ever::tokenizer::states::RawKind;
+use html5ever::tokenizer::{BufferQueue, TagKind, Token, TokenSink, TokenSinkResult, Tokenizer};
 use html5ever::{LocalName, local_name};
 
 use super::ParseError;
@@ -84,7 +82,12 @@ fn most_attributes(html: &[u8]) -> usize {
         if html[i] == b'<' && html.get(i + 1).is_some_and(u8::is_ascii_alphabetic) {
             // A tag: its name, then attributes until `>`, values quoted or not.
             i += 1;
-            while i < html.len() && !matches!(html[i], b'>' | b'/' | b'\t' | b'\n' | b'\x0c' | b'\r' | b' ') {
+            while i < html.len()
+                && !matches!(
+                    html[i],
+                    b'>' | b'/' | b'\t' | b'\n' | b'\x0c' | b'\r' | b' '
+                )
+            {
                 i += 1;
             }
             let mut count = 0;
@@ -93,7 +96,9 @@ fn most_attributes(html: &[u8]) -> usize {
                     b'\t' | b'\n' | b'\x0c' | b'\r' | b' ' | b'/' => i += 1,
                     b'=' => {
                         i += 1;
-                        while i < html.len() && matches!(html[i], b'\t' | b'\n' | b'\x0c' | b'\r' | b' ') {
+                        while i < html.len()
+                            && matches!(html[i], b'\t' | b'\n' | b'\x0c' | b'\r' | b' ')
+                        {
                             i += 1;
                         }
                         match html.get(i) {
@@ -105,7 +110,12 @@ fn most_attributes(html: &[u8]) -> usize {
                                 i += 1;
                             }
                             _ => {
-                                while i < html.len() && !matches!(html[i], b'>' | b'\t' | b'\n' | b'\x0c' | b'\r' | b' ') {
+                                while i < html.len()
+                                    && !matches!(
+                                        html[i],
+                                        b'>' | b'\t' | b'\n' | b'\x0c' | b'\r' | b' '
+                                    )
+                                {
                                     i += 1;
                                 }
                             }
@@ -113,7 +123,12 @@ fn most_attributes(html: &[u8]) -> usize {
                     }
                     _ => {
                         count += 1;
-                        while i < html.len() && !matches!(html[i], b'>' | b'=' | b'/' | b'\t' | b'\n' | b'\x0c' | b'\r' | b' ') {
+                        while i < html.len()
+                            && !matches!(
+                                html[i],
+                                b'>' | b'=' | b'/' | b'\t' | b'\n' | b'\x0c' | b'\r' | b' '
+                            )
+                        {
                             i += 1;
                         }
                     }
@@ -143,11 +158,7 @@ struct Shape {
 impl Shape {
     fn close_to(&self, name: &LocalName) {
         let mut open = self.open.borrow_mut();
-        let found = open
-            .iter()
-            .rev()
-            .take(LOOK_BACK)
-            .position(|n| n == name);
+        let found = open.iter().rev().take(LOOK_BACK).position(|n| n == name);
         if let Some(back) = found {
             let from = open.len() - back - 1;
             for closed in open.drain(from..) {
@@ -284,13 +295,18 @@ mod tests {
     #[test]
     fn attributes_are_counted_per_tag() {
         assert_eq!(most_attributes(b"<p>text</p>"), 0);
-        assert_eq!(most_attributes(b"<a href='x > y' class=c data-x = \"1\" hidden>x</a><br/>"), 4);
+        assert_eq!(
+            most_attributes(b"<a href='x > y' class=c data-x = \"1\" hidden>x</a><br/>"),
+            4
+        );
         assert_eq!(most_attributes(b"<img src=a.png alt=\"a b c\"/><i a b>"), 2);
         assert_eq!(most_attributes(b"a < b and c<d e f>"), 2);
         let many: String = (0..5_000).map(|i| format!(" a{i}")).collect();
         let err = check(&format!("<p{many}>x</p>")).unwrap_err();
         assert!(err.message.contains("5000 attributes"), "{err}");
-        let fine: String = (0..MAX_ATTRIBUTES).map(|i| format!(" a{i}=\"v\"")).collect();
+        let fine: String = (0..MAX_ATTRIBUTES)
+            .map(|i| format!(" a{i}=\"v\""))
+            .collect();
         check(&format!("<p{fine}>x</p>")).unwrap();
     }
 }

@@ -42,7 +42,9 @@ pub async fn parse_apart<T: Send + 'static>(
         .map_err(|e| ParseError::whole(format!("could not start a thread to read it: {e}")))?;
     match tokio::time::timeout(budget, rx).await {
         Ok(Ok(result)) => result,
-        Ok(Err(_)) => Err(ParseError::whole("reading it failed unexpectedly (the reader panicked)")),
+        Ok(Err(_)) => Err(ParseError::whole(
+            "reading it failed unexpectedly (the reader panicked)",
+        )),
         Err(_) => Err(ParseError::whole(format!(
             "reading it took longer than {} s, so it was given up",
             budget.as_secs()

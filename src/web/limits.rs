@@ -1,5 +1,8 @@
-//! Per-client rate limits for writes and for searches (GCRA from `governor`),
-//! announced in `RateLimit-*` headers; past the limit, 429 with `Retry-After`.
+//! Per-client rate limits for writes and for every route that runs a search
+//! (GCRA from `governor`), each route with its own bucket per client,
+//! announced in `RateLimit-*` headers; past the limit, 429 with
+//! `Retry-After`. Behind a trusted reverse proxy the client is the address
+//! it puts in `X-Forwarded-For`.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::num::NonZeroU32;
@@ -15,8 +18,44 @@ use governor::{Quota, RateLimiter};
 
 use super::{ApiError, AppState, PageError};
 
+/// A bucket: the route (or "writes") and the client's address.
+type Key = (&'static str, IpAddr);
 type Limiter =
-    RateLimiter<IpAddr, DefaultKeyedStateStore<IpAddr>, DefaultClock, StateInformationMiddleware>;
+    RateLimiter<Key, DefaultKeyedStateStore<Key>, DefaultClock, StateInformationMiddleware>;
+
+/// The routes that run a search, each limited on its own.
+const SEARCH_ROUTES: [&str; 4] = [
+    "/search",
+    "/search.atom",
+    "/search/histogram.csv",
+    "/api/v1/search",
+];
+
+/// The client a request comes from: the connection's peer or, when the
+/// peer is a trusted proxy, the last address in `X-Forwarded-For` that is
+/// not one of the trusted proxies.
+pub fn client_address(request: &Request, trusted_proxies: &[IpAddr]) -> IpAddr {
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
+    if !trusted_proxies.contains(&peer) {
+        return peer;
+    }
+    let forwarded: Vec<IpAddr> = request
+        .headers()
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|a| a.trim().parse().ok())
+        .collect();
+    forwarded
+        .into_iter()
+        .rev()
+        .find(|a| !trusted_proxies.contains(a))
+        .unwrap_or(peer)
+}
 
 /// Forget clients idle for a while once this many are remembered.
 const REMEMBERED_CLIENTS: usize = 10_000;
@@ -59,23 +98,20 @@ pub async fn rate_limit(State(state): State<AppState>, request: Request, next: N
     let is_write = path.starts_with("/api/")
         && request.method() != Method::GET
         && request.method() != Method::HEAD;
-    let is_search = path == "/search" || path == "/api/v1/search";
-    let limit = match (is_write, is_search) {
-        (true, _) => state.limits.writes.as_ref(),
-        (_, true) => state.limits.searches.as_ref(),
-        _ => None,
+    let search = SEARCH_ROUTES.iter().find(|r| **r == path);
+    let (limit, bucket) = match (is_write, search) {
+        (true, _) => (state.limits.writes.as_ref(), "writes"),
+        (_, Some(route)) => (state.limits.searches.as_ref(), *route),
+        _ => (None, ""),
     };
     let Some(limit) = limit else {
         return next.run(request).await;
     };
-    let client = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
+    let client = client_address(&request, &state.config.connections.trusted_proxies);
     if limit.limiter.len() > REMEMBERED_CLIENTS {
         limit.limiter.retain_recent();
     }
-    match limit.limiter.check_key(&client) {
+    match limit.limiter.check_key(&(bucket, client)) {
         Ok(snapshot) => {
             let mut response = next.run(request).await;
             for (name, value) in [

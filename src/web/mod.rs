@@ -29,7 +29,7 @@ use crate::archive::Archive;
 
 pub use error::{ApiError, PageError};
 pub use limits::RateLimits;
-pub use server::ConnectionLimits;
+pub use server::{ConnectionLimits, fit_open_files};
 
 /// How long one request may take before it is answered with 408.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -58,6 +58,8 @@ pub struct Config {
     pub connections: ConnectionLimits,
     /// Bytes of rendered pages kept in memory; 0: none.
     pub page_cache_bytes: u64,
+    /// Where feeds followed through the API may be fetched from.
+    pub feed_reach: crate::follow::Reach,
 }
 
 /// What every handler can reach: one `Arc`, so the clone each middleware
@@ -120,6 +122,12 @@ impl std::ops::Deref for AppState {
 impl FromRef<AppState> for Archive {
     fn from_ref(state: &AppState) -> Archive {
         state.archive.clone()
+    }
+}
+
+impl FromRef<AppState> for crate::follow::Reach {
+    fn from_ref(state: &AppState) -> crate::follow::Reach {
+        state.config.feed_reach
     }
 }
 

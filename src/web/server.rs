@@ -1,13 +1,16 @@
 //! The server loop: accepts TCP connections and serves each with hyper's
-//! HTTP/1.1 connection, with a deadline for every request head, a cap on open
-//! connections, and a graceful shutdown bounded in time.
+//! HTTP/1.1 connection, with a deadline for every request head and for
+//! every stalled write, a longest life per connection, caps on open
+//! connections in all and per client address, and a graceful shutdown
+//! bounded in time.
 //!
 //! `axum::serve` gives hyper no timer, so a client sending its request head a
 //! byte at a time would hold a connection forever; this loop configures one.
 
+use std::collections::HashMap;
 use std::future::Future;
-use std::net::SocketAddr;
-use std::sync::Arc;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
@@ -18,6 +21,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
+use tokio_io_timeout::TimeoutStream;
 use tower::ServiceExt as _;
 
 /// Deadlines and caps for client connections.
@@ -27,8 +31,19 @@ pub struct ConnectionLimits {
     /// moment the server starts waiting for it (so also how long an idle
     /// keep-alive connection stays open).
     pub header_read_timeout: Duration,
-    /// Most connections open at once; further clients wait in the listen backlog.
+    /// How long a write to a client may stall (a client that does not read
+    /// its answers) before the connection is closed.
+    pub write_timeout: Duration,
+    /// The longest a connection stays open, however busy.
+    pub max_life: Duration,
+    /// Most connections open at once; further clients wait in the listen
+    /// backlog. [`fit_open_files`] keeps it below the open-file limit.
     pub max_connections: usize,
+    /// Most connections open at once from one client address; more are
+    /// closed at once. Trusted proxies are not held to it.
+    pub per_address: usize,
+    /// Addresses of reverse proxies, which speak for many clients.
+    pub trusted_proxies: Vec<IpAddr>,
     /// How long shutdown waits for in-flight requests before closing their connections.
     pub shutdown_grace: Duration,
 }
@@ -37,8 +52,58 @@ impl Default for ConnectionLimits {
     fn default() -> Self {
         ConnectionLimits {
             header_read_timeout: Duration::from_secs(10),
+            write_timeout: Duration::from_secs(30),
+            max_life: Duration::from_secs(3600),
             max_connections: 10_000,
+            per_address: 256,
+            trusted_proxies: Vec::new(),
             shutdown_grace: Duration::from_secs(20),
+        }
+    }
+}
+
+/// File descriptors kept for the database, the index and the log.
+const RESERVED_FILES: u64 = 512;
+
+/// Raises the process's open-file limit as far as the system lets it and
+/// returns the connections that fit below it with [`RESERVED_FILES`] to
+/// spare: `wanted`, or fewer. Each connection holds one descriptor.
+pub fn fit_open_files(wanted: usize) -> (usize, u64) {
+    let limit = rlimit::increase_nofile_limit(u64::MAX).unwrap_or_else(|_| {
+        rlimit::getrlimit(rlimit::Resource::NOFILE).map_or(1024, |(soft, _)| soft)
+    });
+    let room = usize::try_from(limit.saturating_sub(RESERVED_FILES).max(16)).unwrap_or(usize::MAX);
+    (wanted.min(room), limit)
+}
+
+/// Open connections per client address.
+#[derive(Default)]
+struct PerAddress(Mutex<HashMap<IpAddr, usize>>);
+
+impl PerAddress {
+    /// Counts a new connection from `ip`, or refuses it past `cap`.
+    fn enter(self: &Arc<Self>, ip: IpAddr, cap: usize) -> Option<AddressSlot> {
+        let mut open = self.0.lock().expect("per-address lock");
+        let count = open.entry(ip).or_default();
+        if *count >= cap {
+            return None;
+        }
+        *count += 1;
+        Some(AddressSlot(self.clone(), ip))
+    }
+}
+
+/// One open connection from an address; dropping it frees the slot.
+struct AddressSlot(Arc<PerAddress>, IpAddr);
+
+impl Drop for AddressSlot {
+    fn drop(&mut self) {
+        let mut open = self.0.0.lock().expect("per-address lock");
+        if let Some(count) = open.get_mut(&self.1) {
+            *count -= 1;
+            if *count == 0 {
+                open.remove(&self.1);
+            }
         }
     }
 }
@@ -57,6 +122,7 @@ pub async fn run(
         .header_read_timeout(limits.header_read_timeout)
         .keep_alive(true);
     let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    let per_address = Arc::new(PerAddress::default());
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
@@ -76,7 +142,20 @@ pub async fn run(
             },
             () = &mut shutdown => break,
         };
+        let address_slot = if limits.trusted_proxies.contains(&remote.ip()) {
+            None
+        } else {
+            match per_address.enter(remote.ip(), limits.per_address) {
+                Some(slot) => Some(slot),
+                None => {
+                    tracing::debug!(%remote, "too many connections from one address; closed");
+                    continue;
+                }
+            }
+        };
         let _ = stream.set_nodelay(true);
+        let mut stream = TimeoutStream::new(stream);
+        stream.set_write_timeout(Some(limits.write_timeout));
         let app = app.clone();
         let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
             request
@@ -84,12 +163,18 @@ pub async fn run(
                 .insert(ConnectInfo::<SocketAddr>(remote));
             app.clone().oneshot(request)
         });
-        let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        let connection =
+            graceful.watch(http.serve_connection(TokioIo::new(Box::pin(stream)), service));
+        let max_life = limits.max_life;
         tokio::spawn(async move {
-            if let Err(e) = connection.await {
-                tracing::debug!(%remote, error = %e, "connection closed with an error");
+            match tokio::time::timeout(max_life, connection).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => {
+                    tracing::debug!(%remote, error = %e, "connection closed with an error")
+                }
+                Err(_) => tracing::debug!(%remote, "connection closed at the end of its life"),
             }
-            drop(permit);
+            drop((permit, address_slot));
         });
     }
     drop(listener);

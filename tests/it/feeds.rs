@@ -11,7 +11,7 @@ use axum::Router;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
-use newsarchive::follow::Follower;
+use newsarchive::follow::{Follower, Reach};
 use newsarchive::import::import_file;
 
 use crate::helpers::{TestApp, api_token, run, stdout};
@@ -192,7 +192,7 @@ async fn feed_server() -> FeedServer {
 async fn a_followed_feed_is_polled_with_conditional_requests() {
     let server = feed_server().await;
     let app = TestApp::new().await;
-    let follower = Follower::new(app.archive.clone());
+    let follower = Follower::new(app.archive.clone(), Reach::Private);
     let url = format!("{}/feed.rss", server.base);
     let feed = follower
         .follow(&url, Duration::from_secs(600))
@@ -236,7 +236,7 @@ async fn a_followed_feed_is_polled_with_conditional_requests() {
 async fn failing_feeds_back_off_and_say_why() {
     let server = feed_server().await;
     let app = TestApp::new().await;
-    let follower = Follower::new(app.archive.clone());
+    let follower = Follower::new(app.archive.clone(), Reach::Private);
     // A port nobody listens on: bind one, then free it.
     let closed = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -281,7 +281,18 @@ async fn the_cli_and_the_api_follow_list_and_unfollow_feeds() {
     let server = feed_server().await;
     let data = tempfile::tempdir().unwrap();
     let url = format!("{}/feed.rss", server.base);
+    // By default a feed on a private address is refused, and says how to allow it.
     let out = run(data.path(), &["follow", &url, "--minutes", "15"]);
+    let text = stdout(&out);
+    assert!(
+        text.contains("is a loopback address") && text.contains("--allow-private-feeds"),
+        "{text}"
+    );
+    run(data.path(), &["unfollow", &url]);
+    let out = run(
+        data.path(),
+        &["follow", &url, "--minutes", "15", "--allow-private-feeds"],
+    );
     let text = stdout(&out);
     // One item of the feed has no headline: it is refused, the rest saved.
     assert!(
@@ -303,7 +314,11 @@ async fn the_cli_and_the_api_follow_list_and_unfollow_feeds() {
     assert!(out.status.success(), "{}", stdout(&out));
     assert!(stdout(&run(data.path(), &["feeds"])).contains("No feeds are followed"));
 
-    let app = TestApp::new().await;
+    let app = TestApp::with_config(newsarchive::web::Config {
+        feed_reach: Reach::Private,
+        ..Default::default()
+    })
+    .await;
     let token = api_token(&app, "test").await;
     let post = |body: &str| {
         axum::http::Request::post("/api/v1/feeds")

@@ -50,13 +50,18 @@ impl Reply {
 
 impl TestApp {
     pub async fn new() -> TestApp {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let archive = Archive::open(dir.path()).await.expect("open archive");
         // As `serve` runs it: pages are cached.
-        let config = newsarchive::web::Config {
+        TestApp::with_config(newsarchive::web::Config {
             page_cache_bytes: 64 << 20,
             ..Default::default()
-        };
+        })
+        .await
+    }
+
+    /// A fresh archive behind the real router set up with `config`.
+    pub async fn with_config(config: newsarchive::web::Config) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let archive = Archive::open(dir.path()).await.expect("open archive");
         let router = newsarchive::web::router(archive.clone(), config);
         TestApp {
             dir,

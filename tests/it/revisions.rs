@@ -10,7 +10,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::http::{StatusCode, header};
 use axum::routing::get;
-use newsarchive::follow::Follower;
+use newsarchive::follow::{Follower, Reach};
 
 use crate::helpers::{SEED, TestApp, api_token, run, stdout, tamper, write};
 
@@ -341,7 +341,7 @@ async fn a_followed_feed_whose_item_is_edited_makes_a_revision() {
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
 
     let app = TestApp::new().await;
-    let follower = Follower::new(app.archive.clone());
+    let follower = Follower::new(app.archive.clone(), Reach::Private);
     let followed = follower
         .follow(&url, Duration::from_secs(600))
         .await

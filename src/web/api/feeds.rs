@@ -15,7 +15,7 @@ use super::auth::WriteAccess;
 use super::openapi::problem;
 use crate::archive::Archive;
 use crate::article::format_date;
-use crate::follow::{FollowError, MIN_INTERVAL, register};
+use crate::follow::{FollowError, MIN_INTERVAL, Reach, register};
 use crate::store::FeedRecord;
 use crate::web::ApiError;
 
@@ -117,6 +117,7 @@ pub async fn list(State(archive): State<Archive>) -> Result<Json<Vec<FeedJson>>,
 )]
 pub async fn follow(
     State(archive): State<Archive>,
+    State(reach): State<Reach>,
     access: WriteAccess,
     ApiJson(input): ApiJson<FollowInput>,
 ) -> Result<Response, ApiError> {
@@ -142,12 +143,17 @@ pub async fn follow(
         )));
     }
     let minutes = minutes as u64;
-    let feed = register(&archive, &input.url, Duration::from_secs(minutes * 60))
-        .await
-        .map_err(|e| match e {
-            FollowError::Archive(e) => ApiError::from(e),
-            other => invalid(other.to_string()),
-        })?;
+    let feed = register(
+        &archive,
+        &input.url,
+        Duration::from_secs(minutes * 60),
+        reach,
+    )
+    .await
+    .map_err(|e| match e {
+        FollowError::Archive(e) => ApiError::from(e),
+        other => invalid(other.to_string()),
+    })?;
     tracing::info!(feed = %feed.url, token = %access.token, "feed followed");
     Ok((StatusCode::CREATED, Json(FeedJson::from(&feed))).into_response())
 }

@@ -11,6 +11,10 @@ use chrono::{DateTime, Utc};
 use reqwest::StatusCode;
 use reqwest::header::{ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED, USER_AGENT};
 
+mod address;
+
+pub use address::{Reach, check_url, not_public};
+
 use crate::archive::{self, Archive};
 use crate::import::Importer;
 use crate::ingest;
@@ -23,6 +27,8 @@ pub const MAX_FEED_BYTES: usize = ingest::MAX_PAGE_BYTES;
 pub const FETCH_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long connecting may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How many feeds are polled at once.
+pub const CONCURRENT_POLLS: usize = 4;
 /// The shortest interval a feed may be polled at.
 pub const MIN_INTERVAL: Duration = Duration::from_secs(60);
 /// The longest a failing feed waits between polls.
@@ -35,6 +41,8 @@ const IDLE_CHECK: Duration = Duration::from_secs(30);
 pub enum FollowError {
     #[error("`{0}` is neither an http(s) URL nor a readable file: give a feed's address or a path")]
     BadLocation(String),
+    #[error("url: {0}")]
+    Refused(String),
     #[error("the interval must be at least {} minute(s)", MIN_INTERVAL.as_secs() / 60)]
     IntervalTooShort,
     #[error(transparent)]
@@ -82,16 +90,21 @@ fn file_location(path: &Path) -> Option<String> {
 }
 
 /// Registers a feed (location as [`location`] reads it) polled every
-/// `interval`; it is due at once. Needs no HTTP client: nothing is fetched.
+/// `interval`; it is due at once. An address the follower may not fetch
+/// from under `reach` is refused. Needs no HTTP client: nothing is fetched.
 pub async fn register(
     archive: &Archive,
     given: &str,
     interval: Duration,
+    reach: Reach,
 ) -> Result<FeedRecord, FollowError> {
     if interval < MIN_INTERVAL {
         return Err(FollowError::IntervalTooShort);
     }
     let url = location(given)?;
+    if let Some(parsed) = url::Url::parse(&url).ok().filter(|u| u.scheme() != "file") {
+        check_url(&parsed, reach).map_err(FollowError::Refused)?;
+    }
     let secs = i64::try_from(interval.as_secs()).unwrap_or(i64::MAX);
     Ok(archive
         .store()
@@ -105,33 +118,38 @@ pub async fn register(
 pub struct Follower {
     archive: Archive,
     client: reqwest::Client,
+    reach: Reach,
 }
 
 impl Follower {
-    pub fn new(archive: Archive) -> Follower {
-        let client = reqwest::Client::builder()
-            .timeout(FETCH_TIMEOUT)
-            .connect_timeout(CONNECT_TIMEOUT)
-            .redirect(reqwest::redirect::Policy::limited(5))
-            .build()
-            .expect("the HTTP client's settings are valid");
-        Follower { archive, client }
+    /// A follower fetching from the addresses `reach` allows.
+    pub fn new(archive: Archive, reach: Reach) -> Follower {
+        let client = address::client(reach, FETCH_TIMEOUT, CONNECT_TIMEOUT);
+        Follower {
+            archive,
+            client,
+            reach,
+        }
     }
 
     /// Registers a feed, as [`register`] does.
     pub async fn follow(&self, given: &str, interval: Duration) -> Result<FeedRecord, FollowError> {
-        register(&self.archive, given, interval).await
+        register(&self.archive, given, interval, self.reach).await
     }
 
-    /// Polls every feed that is due now, one after another.
+    /// Polls every feed that is due now, [`CONCURRENT_POLLS`] at a time, so
+    /// that one slow or hostile feed holds up no other.
     pub async fn poll_due(&self) -> archive::Result<Vec<(FeedRecord, PollReport)>> {
+        use futures_util::{StreamExt, TryStreamExt};
         let due = self.archive.store().due_feeds(Utc::now()).await?;
-        let mut reports = Vec::with_capacity(due.len());
-        for feed in due {
-            let report = self.poll(&feed).await?;
-            reports.push((feed, report));
-        }
-        Ok(reports)
+        futures_util::stream::iter(due)
+            .map(|feed| async move {
+                let report = self.poll(&feed).await?;
+                Ok((feed, report))
+            })
+            .buffer_unordered(CONCURRENT_POLLS)
+            .try_collect()
+            .await
     }
 
     /// Polls one feed now and records the outcome and the next poll time.
@@ -219,6 +237,11 @@ impl Follower {
     async fn fetch(&self, feed: &FeedRecord) -> Result<Fetched, String> {
         if feed.url.starts_with("file:") {
             return read_file(&feed.url);
+        }
+        // Checked at each poll too: the setting may have changed since the
+        // feed was followed.
+        if let Ok(url) = url::Url::parse(&feed.url) {
+            check_url(&url, self.reach).map_err(|why| format!("not fetched: {why}"))?;
         }
         let mut request = self.client.get(&feed.url).header(
             USER_AGENT,
