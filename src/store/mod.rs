@@ -87,7 +87,7 @@ pub use changes::Change;
 pub use feeds::{FeedRecord, PollRecord};
 pub use lists::{ArticleFilter, NameCount, NameKind};
 pub use revisions::{ChangeEntry, RevisionInfo, RevisionRecord, Tombstone, summarise};
-pub use tokens::TokenInfo;
+pub use tokens::{NewTokenRecord, TokenInfo, TokenRecord};
 use {articles::*, boilerplate::*, changes::*, revisions::*, stories::*};
 
 /// The files an SQLite database at `path` occupies in WAL mode: the database

@@ -15,7 +15,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::articles::INDEX_WAIT;
-use super::auth::WriteAccess;
+use super::auth::{TokenAccess, needs};
 use super::openapi::problem;
 use crate::archive::Archive;
 use crate::ingest::{MAX_PAGE_BYTES, ParseError, parse_feed, parse_html, parse_json_line};
@@ -259,7 +259,7 @@ fn too_large() -> ApiError {
     post,
     path = "/import",
     tag = "articles",
-    security(("token" = [])),
+    security(("token" = ["articles"])),
     params(ImportParams),
     request_body(
         content(
@@ -285,7 +285,7 @@ fn too_large() -> ApiError {
 )]
 pub async fn import(
     State(archive): State<Archive>,
-    access: WriteAccess,
+    access: TokenAccess<needs::Articles>,
     super::ApiQuery(params): super::ApiQuery<ImportParams>,
     headers: HeaderMap,
     body: Body,
