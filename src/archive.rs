@@ -145,7 +145,14 @@ impl Archive {
     }
 
     async fn open_with(data_dir: &Path, heal: bool) -> Result<Archive> {
-        std::fs::create_dir_all(data_dir).map_err(search::Error::Io)?;
+        if !crate::private::create_dir(data_dir).map_err(search::Error::Io)?
+            && crate::private::is_shared(data_dir).unwrap_or(false)
+        {
+            tracing::warn!(
+                data = %data_dir.display(),
+                "the data directory can be read by other users; `chmod 700` it to keep the archive's tokens and feeds private"
+            );
+        }
         let store = Store::open(&database_path(data_dir)).await?;
         let root = index_root(data_dir);
         let indexer = indexer::start(root.clone(), store.clone(), heal).await?;
