@@ -378,7 +378,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 
 /// The database alone, for commands that never touch the search index.
 async fn open_store(data: &std::path::Path) -> anyhow::Result<crate::store::Store> {
-    crate::private::create_dir(data)
+    crate::archive::prepare_data_dir(data)
         .with_context(|| format!("creating the data directory {}", data.display()))?;
     crate::store::Store::open(&crate::archive::database_path(data))
         .await
