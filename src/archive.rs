@@ -125,6 +125,18 @@ pub fn database_path(data_dir: &Path) -> PathBuf {
     data_dir.join("newsarchive.sqlite3")
 }
 
+/// Creates the data directory, its owner's alone (0700), or warns when one
+/// that already exists can be read by others.
+pub fn prepare_data_dir(data_dir: &Path) -> std::io::Result<()> {
+    if !crate::private::create_dir(data_dir)? && crate::private::is_shared(data_dir)? {
+        tracing::warn!(
+            data = %data_dir.display(),
+            "other users can read the data directory; `chmod -R go-rwx` it to keep the archive private"
+        );
+    }
+    Ok(())
+}
+
 fn index_root(data_dir: &Path) -> IndexRoot {
     IndexRoot::new(data_dir.join("index"))
 }
@@ -145,7 +157,7 @@ impl Archive {
     }
 
     async fn open_with(data_dir: &Path, heal: bool) -> Result<Archive> {
-        std::fs::create_dir_all(data_dir).map_err(search::Error::Io)?;
+        prepare_data_dir(data_dir).map_err(search::Error::Io)?;
         let store = Store::open(&database_path(data_dir)).await?;
         let root = index_root(data_dir);
         let indexer = indexer::start(root.clone(), store.clone(), heal).await?;

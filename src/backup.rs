@@ -1,7 +1,7 @@
 //! Backups, restores and exports: a consistent copy of the database taken
 //! while the archive keeps serving, its return into an empty data directory
 //! (the search index is rebuilt from it), and every article as NDJSON in the
-//! import format.
+//! import format. What it writes is the owner's alone (0600).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -38,6 +38,9 @@ pub async fn backup(data_dir: &Path, dest: &Path) -> anyhow::Result<BackupReport
     }
     let tmp = partial(dest);
     let _ = std::fs::remove_file(&tmp);
+    // Made 0600 first: `VACUUM INTO` fills an empty file and keeps its mode.
+    crate::private::create_file(&tmp)
+        .with_context(|| format!("creating the backup {}", tmp.display()))?;
     let store = Store::open(&database).await?;
     let result = store.backup_into(&tmp).await;
     store.close().await;
@@ -78,9 +81,15 @@ pub async fn restore(src: &Path, data_dir: &Path) -> anyhow::Result<i64> {
         .ok()
         .filter(|()| &header == b"SQLite format 3\0")
         .with_context(|| format!("{}: not an SQLite database", src.display()))?;
-    std::fs::create_dir_all(data_dir)?;
+    crate::private::create_dir(data_dir)
+        .with_context(|| format!("creating the data directory {}", data_dir.display()))?;
     let tmp = partial(&database);
-    std::fs::copy(src, &tmp).with_context(|| format!("copying {}", src.display()))?;
+    // Copied into a 0600 file (`fs::copy` would give it the backup's mode).
+    std::io::copy(
+        &mut std::fs::File::open(src)?,
+        &mut crate::private::create_file(&tmp)?,
+    )
+    .with_context(|| format!("copying {}", src.display()))?;
     let checked = async {
         let store = Store::open(&tmp).await?;
         let problems = store.integrity_problems().await?;
@@ -141,7 +150,7 @@ pub async fn export(data_dir: &Path, out: &mut dyn Write) -> anyhow::Result<u64>
 pub async fn export_to_file(data_dir: &Path, dest: &Path) -> anyhow::Result<u64> {
     let tmp = partial(dest);
     let mut file = std::io::BufWriter::new(
-        std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?,
+        crate::private::create_file(&tmp).with_context(|| format!("creating {}", tmp.display()))?,
     );
     let count = match export(data_dir, &mut file).await {
         Ok(count) => count,

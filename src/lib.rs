@@ -15,6 +15,7 @@ pub mod import;
 pub mod indexer;
 pub mod ingest;
 pub mod metrics;
+pub mod private;
 pub mod revision;
 pub mod search;
 pub mod store;

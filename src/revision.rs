@@ -25,10 +25,28 @@ impl fmt::Display for Origin {
         match self {
             Origin::File(name) => write!(f, "import of {name}"),
             Origin::Api { token } => write!(f, "API, token {token}"),
-            Origin::Feed(url) => write!(f, "feed {url}"),
+            Origin::Feed(url) => write!(f, "feed {}", public_address(url)),
             Origin::Archive(what) => f.write_str(what),
         }
     }
+}
+
+/// A feed's address as the public history may show it: without the user
+/// name, password and query string that can carry credentials
+/// (`https://user:key@example.org/rss?token=x` is `https://example.org/rss`).
+/// A path that is not a URL (a followed file) is shown as it is.
+pub fn public_address(address: &str) -> String {
+    let Ok(mut url) = url::Url::parse(address) else {
+        return address.to_owned();
+    };
+    if !url.has_host() {
+        return address.to_owned();
+    }
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+    url.set_query(None);
+    url.set_fragment(None);
+    url.to_string()
 }
 
 /// A field of an article, as revisions name it.
@@ -255,6 +273,20 @@ fn push(pieces: &mut Vec<Piece>, piece: Piece<&str>) {
 mod tests {
     use super::*;
     use crate::article::{ArticleInput, Source};
+
+    #[test]
+    fn a_feeds_origin_shows_no_credentials() {
+        let origin = |url: &str| Origin::Feed(url.to_owned()).to_string();
+        assert_eq!(
+            origin("https://desk:s3cret@example.org/rss?token=abc#x"),
+            "feed https://example.org/rss"
+        );
+        assert_eq!(
+            origin("http://example.org:8080/feed.xml"),
+            "feed http://example.org:8080/feed.xml"
+        );
+        assert_eq!(origin("/srv/feeds/saved.xml"), "feed /srv/feeds/saved.xml");
+    }
 
     fn article(json: serde_json::Value) -> NewArticle {
         serde_json::from_value::<ArticleInput>(json)

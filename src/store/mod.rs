@@ -36,6 +36,8 @@ pub enum Error {
     /// SQLite could not grow the database: the disk (or the size limit) is full.
     #[error("the database's disk is full; nothing of this write was saved")]
     Full,
+    #[error("could not create the database file: {0}")]
+    Create(#[source] std::io::Error),
     #[error("could not apply database migrations: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("the database holds a value it cannot read: {0}")]
@@ -87,7 +89,7 @@ pub use changes::Change;
 pub use feeds::{FeedRecord, PollRecord};
 pub use lists::{ArticleFilter, NameCount, NameKind};
 pub use revisions::{ChangeEntry, RevisionInfo, RevisionRecord, Tombstone, summarise};
-pub use tokens::TokenInfo;
+pub use tokens::{NewTokenRecord, TokenInfo, TokenRecord};
 use {articles::*, boilerplate::*, changes::*, revisions::*, stories::*};
 
 /// The files an SQLite database at `path` occupies in WAL mode: the database
@@ -152,8 +154,11 @@ fn json_list(value: &str, column: &str) -> Result<Vec<String>> {
 }
 
 impl Store {
-    /// Opens (creating if needed) the database file in WAL mode and applies migrations.
+    /// Opens (creating if needed) the database file in WAL mode and applies
+    /// migrations. A new database file is made 0600 before SQLite opens it,
+    /// and SQLite gives its `-wal` and `-shm` files the database's mode.
     pub async fn open(path: &Path) -> Result<Store> {
+        crate::private::create_file_if_missing(path).map_err(Error::Create)?;
         let options = SqliteConnectOptions::from_str("sqlite://")?
             .filename(path)
             .create_if_missing(true)

@@ -1,17 +1,21 @@
-//! API tokens: only their hashes are stored.
+//! API tokens: only their hashes are stored, with their scopes and expiry.
 
 use super::*;
+use crate::auth::Scopes;
 
 impl Store {
     /// Makes an API token record; the secret itself is never stored.
-    pub async fn create_token(&self, name: &str, prefix: &str, secret_hash: &str) -> Result<i64> {
+    pub async fn create_token(&self, token: &NewTokenRecord<'_>) -> Result<i64> {
         Ok(sqlx::query_scalar(
-            "INSERT INTO api_tokens (name, prefix, secret_hash, created_at) VALUES (?, ?, ?, ?) RETURNING id",
+            "INSERT INTO api_tokens (name, prefix, secret_hash, created_at, scopes, expires_at) \
+             VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
         )
-        .bind(name)
-        .bind(prefix)
-        .bind(secret_hash)
+        .bind(token.name)
+        .bind(token.prefix)
+        .bind(token.secret_hash)
         .bind(format_date(&Utc::now()))
+        .bind(token.scopes.to_string())
+        .bind(token.expires_at.as_ref().map(format_date))
         .fetch_one(&self.pool)
         .await?)
     }
@@ -19,37 +23,46 @@ impl Store {
     /// Every API token, oldest first.
     pub async fn tokens(&self) -> Result<Vec<TokenInfo>> {
         let rows = sqlx::query(
-            "SELECT id, name, prefix, created_at, revoked_at FROM api_tokens ORDER BY id",
+            "SELECT id, name, prefix, created_at, revoked_at, scopes, expires_at \
+             FROM api_tokens ORDER BY id",
         )
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
             .map(|r| {
-                let revoked: Option<String> = r.get(4);
                 Ok(TokenInfo {
                     id: r.get(0),
                     name: r.get(1),
                     prefix: r.get(2),
                     created_at: parse_ts(r.get(3), "created_at")?,
-                    revoked_at: revoked
-                        .as_deref()
-                        .map(|t| parse_ts(t, "revoked_at"))
-                        .transpose()?,
+                    revoked_at: optional_ts(r.get(4), "revoked_at")?,
+                    scopes: parse_scopes(r.get(5))?,
+                    expires_at: optional_ts(r.get(6), "expires_at")?,
                 })
             })
             .collect()
     }
 
-    /// The stored hash of the token with this prefix, whether it was
-    /// revoked, and its name.
-    pub async fn token_hash(&self, prefix: &str) -> Result<Option<(String, bool, String)>> {
+    /// What the request checking a token presented with this prefix needs:
+    /// its stored hash, whether it was revoked, its name, scopes and expiry.
+    pub async fn token_record(&self, prefix: &str) -> Result<Option<TokenRecord>> {
         let row = sqlx::query(
-            "SELECT secret_hash, revoked_at IS NOT NULL, name FROM api_tokens WHERE prefix = ?",
+            "SELECT secret_hash, revoked_at IS NOT NULL, name, scopes, expires_at \
+             FROM api_tokens WHERE prefix = ?",
         )
         .bind(prefix)
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row.map(|r| (r.get(0), r.get(1), r.get(2))))
+        row.map(|r| {
+            Ok(TokenRecord {
+                secret_hash: r.get(0),
+                revoked: r.get(1),
+                name: r.get(2),
+                scopes: parse_scopes(r.get(3))?,
+                expires_at: optional_ts(r.get(4), "expires_at")?,
+            })
+        })
+        .transpose()
     }
 
     /// Revokes the token with this id, prefix or name; false when there is none (or it was revoked).
@@ -66,6 +79,38 @@ impl Store {
     }
 }
 
+fn parse_scopes(value: &str) -> Result<Scopes> {
+    value
+        .parse()
+        .map_err(|e| Error::Corrupt(format!("api_tokens.scopes: {e}")))
+}
+
+fn optional_ts(value: Option<&str>, column: &str) -> Result<Option<DateTime<Utc>>> {
+    value.map(|t| parse_ts(t, column)).transpose()
+}
+
+/// A token to store: the public prefix and the secret's hash, never the secret.
+#[derive(Debug, Clone)]
+pub struct NewTokenRecord<'a> {
+    pub name: &'a str,
+    pub prefix: &'a str,
+    pub secret_hash: &'a str,
+    pub scopes: &'a Scopes,
+    /// None: the token does not expire.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// A stored token, as a request presenting it is checked against.
+#[derive(Debug, Clone)]
+pub struct TokenRecord {
+    /// sha256 of the whole token, hex.
+    pub secret_hash: String,
+    pub revoked: bool,
+    pub name: String,
+    pub scopes: Scopes,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
 /// An API token as `token list` shows it (never its secret).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenInfo {
@@ -74,4 +119,7 @@ pub struct TokenInfo {
     pub prefix: String,
     pub created_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
+    pub scopes: Scopes,
+    /// None: the token does not expire.
+    pub expires_at: Option<DateTime<Utc>>,
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Fuzzes the JSON API with schemathesis (every operation in
-# /api/openapi.json, every check, a token for the writes) against a real
+# /api/openapi.json, every check, an admin token for the writes, the feed
+# list and /metrics) against a real
 # server on 127.0.0.1 with the sample articles, built by `cargo test`.
 # Fails on any schemathesis failure or error, and on any panic the server logs.
 # Usage: bash tests/api/run.sh [more schemathesis options]
@@ -18,7 +19,7 @@ cleanup() {
 trap cleanup EXIT
 
 "$binary" --data "$work/data" import samples >/dev/null
-token=$("$binary" --data "$work/data" token create --name schemathesis 2>/dev/null | head -n 1)
+token=$("$binary" --data "$work/data" token create --name schemathesis --scope admin 2>/dev/null | head -n 1)
 # No rate limits: schemathesis sends thousands of requests a minute.
 "$binary" --data "$work/data" serve --listen 127.0.0.1:0 \
   --write-rate-limit 0 --search-rate-limit 0 --no-follow >"$work/server.log" 2>&1 &

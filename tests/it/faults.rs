@@ -154,7 +154,13 @@ async fn an_api_write_onto_a_full_disk_is_a_507_and_works_again_with_space() {
     let token = auth::new_token();
     archive
         .store()
-        .create_token("faults", &token.prefix, &token.hash)
+        .create_token(&newsarchive::store::NewTokenRecord {
+            name: "faults",
+            prefix: &token.prefix,
+            secret_hash: &token.hash,
+            scopes: &auth::Scopes::admin(),
+            expires_at: None,
+        })
         .await
         .unwrap();
     let post = |n: usize| {

@@ -14,7 +14,7 @@ use axum::routing::get;
 use newsarchive::follow::{Follower, Reach};
 use newsarchive::import::import_file;
 
-use crate::helpers::{TestApp, api_token, run, stdout};
+use crate::helpers::{TestApp, api_token, get_with, run, stdout};
 
 fn fixture(name: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -345,10 +345,12 @@ async fn the_cli_and_the_api_follow_list_and_unfollow_feeds() {
         )))
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let listed = app.get("/api/v1/feeds").await.json();
+    let listed = app.request(get_with("/api/v1/feeds", &token)).await.json();
     assert_eq!(listed.as_array().unwrap().len(), 1);
     assert_eq!(
-        app.get(&format!("/api/v1/feeds/{id}")).await.json()["url"],
+        app.request(get_with(&format!("/api/v1/feeds/{id}"), &token))
+            .await
+            .json()["url"],
         url
     );
     let anonymous = app
@@ -369,7 +371,9 @@ async fn the_cli_and_the_api_follow_list_and_unfollow_feeds() {
         .await;
     assert_eq!(deleted.status, StatusCode::NO_CONTENT);
     assert_eq!(
-        app.get(&format!("/api/v1/feeds/{id}")).await.status,
+        app.request(get_with(&format!("/api/v1/feeds/{id}"), &token))
+            .await
+            .status,
         StatusCode::NOT_FOUND
     );
 }

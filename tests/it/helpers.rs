@@ -159,15 +159,39 @@ pub fn write(
     request.body(Body::from(body.to_string())).unwrap()
 }
 
-/// A new API token's secret.
+/// A new API token's secret, with the `admin` scope (it may do everything).
 pub async fn api_token(app: &TestApp, name: &str) -> String {
+    scoped_token(app, name, "admin", None).await
+}
+
+/// A new API token's secret, with these scopes (`"articles feeds"`) and expiry.
+pub async fn scoped_token(
+    app: &TestApp,
+    name: &str,
+    scopes: &str,
+    expires_at: Option<chrono::DateTime<chrono::Utc>>,
+) -> String {
     let token = newsarchive::auth::new_token();
     app.archive
         .store()
-        .create_token(name, &token.prefix, &token.hash)
+        .create_token(&newsarchive::store::NewTokenRecord {
+            name,
+            prefix: &token.prefix,
+            secret_hash: &token.hash,
+            scopes: &scopes.parse().expect("scope names"),
+            expires_at,
+        })
         .await
         .unwrap();
     token.secret
+}
+
+/// A GET request with the token.
+pub fn get_with(uri: &str, token: &str) -> Request<Body> {
+    Request::get(uri)
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(Body::empty())
+        .unwrap()
 }
 
 /// A valid article built from JSON in the import format.

@@ -57,14 +57,20 @@ async fn the_document_describes_every_route_it_lists_and_each_answer() {
                 operation["responses"].get(status).is_some(),
                 "{method} {path} answered {status}, which the document does not list"
             );
-            let writes = method != "get";
+            // Writes, the followed feeds and the metrics need a token.
+            let private =
+                method != "get" || path.starts_with("/api/v1/feeds") || path == "/metrics";
             assert_eq!(
                 operation["security"].is_array(),
-                writes,
-                "{method} {path}: only writes need a token"
+                private,
+                "{method} {path}: only writes, feeds and metrics need a token"
             );
-            if writes {
+            if private {
                 assert_eq!(status, "401", "{method} {path} without a token");
+                assert!(
+                    operation["responses"].get("403").is_some(),
+                    "{method} {path} can answer 403 (a token without the scope)"
+                );
             }
         }
     }

@@ -345,7 +345,10 @@ async fn metrics_count_requests_searches_and_saves() {
         .body(axum::body::Body::empty())
         .unwrap();
     assert_eq!(app.request(odd).await.status, 405);
-    let reply = app.get("/metrics").await;
+    let token = crate::helpers::scoped_token(&app, "scraper", "metrics", None).await;
+    let reply = app
+        .request(crate::helpers::get_with("/metrics", &token))
+        .await;
     assert_eq!(reply.status, 200);
     assert!(
         reply

@@ -59,7 +59,13 @@ impl Server {
         let token = auth::new_token();
         self.archive
             .store()
-            .create_token("test", &token.prefix, &token.hash)
+            .create_token(&newsarchive::store::NewTokenRecord {
+                name: "test",
+                prefix: &token.prefix,
+                secret_hash: &token.hash,
+                scopes: &auth::Scopes::admin(),
+                expires_at: None,
+            })
             .await
             .unwrap();
         token.secret

@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use utoipa::PartialSchema as _;
 use utoipa::openapi::{RefOr, Schema};
 
-use super::auth::WriteAccess;
+use super::auth::{TokenAccess, needs};
 use super::openapi::{ArticlePatch, problem};
 use super::schemas::ArticleInputDoc;
 use super::{ArticleJson, article_id, article_response};
@@ -167,7 +167,7 @@ async fn written(
     post,
     path = "/articles",
     tag = "articles",
-    security(("token" = [])),
+    security(("token" = ["articles"])),
     request_body = ArticleInputDoc,
     responses(
         (status = 201, description = "Created", body = ArticleJson, headers(
@@ -187,7 +187,7 @@ async fn written(
 )]
 pub async fn create(
     State(archive): State<Archive>,
-    access: WriteAccess,
+    access: TokenAccess<needs::Articles>,
     ApiJson(input): ApiJson<ArticleInput>,
 ) -> Result<Response, ApiError> {
     let article = input.validate().map_err(|e| invalid(e.to_string()))?;
@@ -202,7 +202,7 @@ pub async fn create(
     put,
     path = "/articles/{id}",
     tag = "articles",
-    security(("token" = [])),
+    security(("token" = ["articles"])),
     params(("id" = i64, Path, description = "The article's id")),
     request_body = ArticleInputDoc,
     responses(
@@ -225,7 +225,7 @@ pub async fn create(
 )]
 pub async fn replace(
     State(archive): State<Archive>,
-    access: WriteAccess,
+    access: TokenAccess<needs::Articles>,
     Path(id): Path<String>,
     headers: HeaderMap,
     ApiJson(input): ApiJson<ArticleInput>,
@@ -246,7 +246,7 @@ pub async fn replace(
     patch,
     path = "/articles/{id}",
     tag = "articles",
-    security(("token" = [])),
+    security(("token" = ["articles"])),
     params(("id" = i64, Path, description = "The article's id")),
     request_body(content(
         (ArticlePatch = "application/merge-patch+json"),
@@ -272,7 +272,7 @@ pub async fn replace(
 )]
 pub async fn patch(
     State(archive): State<Archive>,
-    access: WriteAccess,
+    access: TokenAccess<needs::Articles>,
     Path(id): Path<String>,
     headers: HeaderMap,
     ApiJson(patch): ApiJson<serde_json::Value>,
@@ -333,7 +333,7 @@ pub async fn patch(
     delete,
     path = "/articles/{id}",
     tag = "articles",
-    security(("token" = [])),
+    security(("token" = ["articles"])),
     params(("id" = i64, Path, description = "The article's id")),
     responses(
         (status = 204, description = "Deleted"),
@@ -348,7 +348,7 @@ pub async fn patch(
 )]
 pub async fn delete(
     State(archive): State<Archive>,
-    access: WriteAccess,
+    access: TokenAccess<needs::Articles>,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {

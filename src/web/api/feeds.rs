@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::articles::ApiJson;
-use super::auth::WriteAccess;
+use super::auth::{TokenAccess, needs};
 use super::openapi::problem;
 use crate::archive::Archive;
 use crate::article::format_date;
@@ -80,17 +80,25 @@ impl From<&FeedRecord> for FeedJson {
     }
 }
 
-/// The followed feeds, oldest first.
+/// The followed feeds, oldest first. Needs a token with the `read` or
+/// `feeds` scope: feed addresses may carry credentials, and poll errors
+/// name hosts and ports inside the network.
 #[utoipa::path(
     get,
     path = "/feeds",
     tag = "feeds",
+    security(("token" = ["read"]), ("token" = ["feeds"])),
     responses(
         (status = 200, description = "The followed feeds", body = Vec<FeedJson>),
+        (status = 401, response = problem::Unauthorized),
+        (status = 403, response = problem::Forbidden),
         (status = 503, response = problem::Unavailable),
     )
 )]
-pub async fn list(State(archive): State<Archive>) -> Result<Json<Vec<FeedJson>>, ApiError> {
+pub async fn list(
+    State(archive): State<Archive>,
+    _access: TokenAccess<needs::FeedList>,
+) -> Result<Json<Vec<FeedJson>>, ApiError> {
     let feeds = archive.store().feeds().await?;
     Ok(Json(feeds.iter().map(FeedJson::from).collect()))
 }
@@ -101,7 +109,7 @@ pub async fn list(State(archive): State<Archive>) -> Result<Json<Vec<FeedJson>>,
     post,
     path = "/feeds",
     tag = "feeds",
-    security(("token" = [])),
+    security(("token" = ["feeds"])),
     request_body = FollowInput,
     responses(
         (status = 201, description = "Followed; polled within half a minute", body = FeedJson),
@@ -118,7 +126,7 @@ pub async fn list(State(archive): State<Archive>) -> Result<Json<Vec<FeedJson>>,
 pub async fn follow(
     State(archive): State<Archive>,
     State(reach): State<Reach>,
-    access: WriteAccess,
+    access: TokenAccess<needs::Feeds>,
     ApiJson(input): ApiJson<FollowInput>,
 ) -> Result<Response, ApiError> {
     let invalid = |detail: String| {
@@ -158,21 +166,25 @@ pub async fn follow(
     Ok((StatusCode::CREATED, Json(FeedJson::from(&feed))).into_response())
 }
 
-/// One followed feed.
+/// One followed feed. Needs a token with the `read` or `feeds` scope.
 #[utoipa::path(
     get,
     path = "/feeds/{id}",
     tag = "feeds",
+    security(("token" = ["read"]), ("token" = ["feeds"])),
     params(("id" = i64, Path, description = "The feed's id")),
     responses(
         (status = 200, description = "The feed", body = FeedJson),
         (status = 400, response = problem::BadRequest),
+        (status = 401, response = problem::Unauthorized),
+        (status = 403, response = problem::Forbidden),
         (status = 404, response = problem::NotFound),
         (status = 503, response = problem::Unavailable),
     )
 )]
 pub async fn feed(
     State(archive): State<Archive>,
+    _access: TokenAccess<needs::FeedList>,
     Path(id): Path<String>,
 ) -> Result<Json<FeedJson>, ApiError> {
     let numeric = feed_id(&id)?;
@@ -188,7 +200,7 @@ pub async fn feed(
     delete,
     path = "/feeds/{id}",
     tag = "feeds",
-    security(("token" = [])),
+    security(("token" = ["feeds"])),
     params(("id" = i64, Path, description = "The feed's id")),
     responses(
         (status = 204, description = "No longer followed"),
@@ -202,7 +214,7 @@ pub async fn feed(
 )]
 pub async fn unfollow(
     State(archive): State<Archive>,
-    access: WriteAccess,
+    access: TokenAccess<needs::Feeds>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let numeric = feed_id(&id)?;

@@ -15,7 +15,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::articles::INDEX_WAIT;
-use super::auth::WriteAccess;
+use super::auth::{TokenAccess, needs};
 use super::openapi::problem;
 use crate::archive::Archive;
 use crate::ingest::{
@@ -261,7 +261,7 @@ fn too_large() -> ApiError {
     post,
     path = "/import",
     tag = "articles",
-    security(("token" = [])),
+    security(("token" = ["articles"])),
     params(ImportParams),
     request_body(
         content(
@@ -287,7 +287,7 @@ fn too_large() -> ApiError {
 )]
 pub async fn import(
     State(archive): State<Archive>,
-    access: WriteAccess,
+    access: TokenAccess<needs::Articles>,
     super::ApiQuery(params): super::ApiQuery<ImportParams>,
     headers: HeaderMap,
     body: Body,

@@ -23,7 +23,8 @@ pub mod problem {
     #[response(content_type = "application/problem+json")]
     pub struct BadRequest(ApiError);
 
-    /// No valid token: send `Authorization: Bearer <token>`.
+    /// No valid token, or an expired one (`detail` says when it expired):
+    /// send `Authorization: Bearer <token>` with a current token.
     #[derive(ToResponse)]
     #[response(
         content_type = "application/problem+json",
@@ -31,7 +32,8 @@ pub mod problem {
     )]
     pub struct Unauthorized(ApiError);
 
-    /// The token was revoked.
+    /// The token was revoked (`token-revoked`), or lacks the scope this
+    /// operation needs (`missing-scope`; `detail` names the scope).
     #[derive(ToResponse)]
     #[response(content_type = "application/problem+json")]
     pub struct Forbidden(ApiError);
@@ -95,9 +97,12 @@ pub mod problem {
     info(
         title = "newsarchive",
         description = "A news archive's articles: read, search and list them without a token; \
-            create, change, delete and import them with `Authorization: Bearer <token>` \
-            (make one with `newsarchive token create --name NAME`). Errors are RFC 9457 \
-            problem details (`application/problem+json`).",
+            create, change, delete and import them, follow feeds, list the followed feeds \
+            and read `/metrics` with `Authorization: Bearer <token>` and a token whose \
+            scope allows it (make one with `newsarchive token create --name NAME --scope \
+            SCOPE`; the scopes are `read`, `articles`, `feeds`, `metrics` and `admin`). A \
+            token without the scope gets 403 naming it; an expired one 401. Errors are RFC \
+            9457 problem details (`application/problem+json`).",
         license(name = "MIT", identifier = "MIT"),
     ),
     tags(
@@ -128,7 +133,7 @@ pub mod problem {
 )]
 struct ApiDoc;
 
-/// Writes carry `Authorization: Bearer <token>`.
+/// Writes, the feed list and `/metrics` carry `Authorization: Bearer <token>`.
 struct BearerToken;
 
 impl Modify for BearerToken {
@@ -139,7 +144,11 @@ impl Modify for BearerToken {
             SecurityScheme::Http(
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
-                    .description(Some("A token from `newsarchive token create --name NAME`"))
+                    .description(Some(
+                        "A token from `newsarchive token create --name NAME --scope SCOPE`. \
+                         Each operation's security requirement names the scopes of which \
+                         the token needs one; `admin` allows every operation.",
+                    ))
                     .build(),
             ),
         );

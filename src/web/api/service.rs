@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::auth::{TokenAccess, needs};
 use super::problem;
 use crate::archive::Archive;
 use crate::web::ApiError;
@@ -115,17 +116,24 @@ pub async fn readyz(State(archive): State<Archive>) -> Result<Json<ReadyJson>, A
 
 /// Metrics in the Prometheus/OpenMetrics text format: requests by route and
 /// status, request and search latency histograms, articles saved by outcome,
-/// article count, index lag, and database and index size on disk.
+/// article count, index lag, and database and index size on disk. Needs a
+/// token with the `metrics` scope (a scraper's token need do nothing else).
 #[utoipa::path(
     get,
     path = "/metrics",
     tag = "service",
+    security(("token" = ["metrics"])),
     responses(
         (status = 200, description = "The metrics", content_type = "application/openmetrics-text", body = String),
+        (status = 401, response = problem::Unauthorized),
+        (status = 403, response = problem::Forbidden),
         (status = 503, response = problem::Unavailable),
     )
 )]
-pub async fn metrics(State(archive): State<Archive>) -> Result<Response, ApiError> {
+pub async fn metrics(
+    State(archive): State<Archive>,
+    _access: TokenAccess<needs::Metrics>,
+) -> Result<Response, ApiError> {
     let now = archive.metrics_snapshot().await?;
     Ok((
         [(

@@ -32,7 +32,9 @@ struct Operation {
     method: String,
     path: String,
     summary: String,
-    needs_token: bool,
+    /// The scopes of which a token needs one (`admin` always does), when
+    /// the operation needs a token.
+    token_scopes: Option<Vec<String>>,
     params: Vec<Field>,
     body: Option<String>,
     responses: Vec<Field>,
@@ -167,7 +169,14 @@ fn operation(doc: &Value, path: &str, method: &str, op: &Value) -> Operation {
         method: method.to_ascii_uppercase(),
         path: path.to_owned(),
         summary: text(&op["summary"]),
-        needs_token: op["security"].is_array(),
+        token_scopes: op["security"].as_array().map(|alternatives| {
+            alternatives
+                .iter()
+                .filter_map(|requirement| requirement["token"].as_array())
+                .flatten()
+                .filter_map(|scope| scope.as_str().map(str::to_owned))
+                .collect()
+        }),
         params,
         body,
         responses,
