@@ -32,6 +32,9 @@ impl Server {
                 header_read_timeout: Duration::from_secs(1),
                 max_connections: 5_000,
                 shutdown_grace: Duration::from_secs(10),
+                // Every test client comes from 127.0.0.1.
+                per_address: 100_000,
+                ..ConnectionLimits::default()
             },
             ..Config::default()
         };

@@ -31,6 +31,12 @@ pub const IMPORT_BODY_LIMIT: u64 = 256 * 1024 * 1024;
 pub const IMPORT_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 /// Longest single line.
 const LINE_LIMIT: usize = 4 * 1024 * 1024;
+/// Most failed lines, and most saved lines, the report names one by one;
+/// past them lines are only counted, so the report stays small whatever
+/// the body holds.
+pub const MAX_RESULTS: usize = 1_000;
+/// Longest reason given for one failed line, in characters.
+const MAX_REASON_CHARS: usize = 500;
 const NDJSON_TYPES: &[&str] = &[
     "application/x-ndjson",
     "application/ndjson",
@@ -89,6 +95,9 @@ struct Summary {
     updated: usize,
     unchanged: usize,
     failed: usize,
+    /// Lines counted here but left out of `results`: past the first 1,000
+    /// failed lines and the first 1,000 saved ones.
+    omitted: usize,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -101,6 +110,17 @@ struct ImportReport {
 struct Importer {
     batches: crate::import::Importer,
     report: ImportReport,
+    /// Lines saved so far, named in the report or not.
+    saved_results: usize,
+}
+
+/// A reason cut to [`MAX_REASON_CHARS`]: a reason may quote the line.
+fn shorten(mut reason: String) -> String {
+    if let Some((cut, _)) = reason.char_indices().nth(MAX_REASON_CHARS) {
+        reason.truncate(cut);
+        reason.push('…');
+    }
+    reason
 }
 
 impl Importer {
@@ -111,6 +131,7 @@ impl Importer {
                 summary: Summary::default(),
                 results: Vec::new(),
             },
+            saved_results: 0,
         }
     }
 
@@ -133,12 +154,16 @@ impl Importer {
 
     fn fail(&mut self, line: usize, reason: String) {
         self.report.summary.failed += 1;
+        if self.report.summary.failed > MAX_RESULTS {
+            self.report.summary.omitted += 1;
+            return;
+        }
         self.report.results.push(LineResult {
             line,
             status: LineStatus::Failed,
             id: None,
             revision: None,
-            reason: Some(reason),
+            reason: Some(shorten(reason)),
         });
     }
 
@@ -150,6 +175,11 @@ impl Importer {
 
     fn saved(&mut self, saved: Vec<(usize, crate::store::Saved)>) {
         for (line, s) in saved {
+            self.saved_results += 1;
+            if self.saved_results > MAX_RESULTS {
+                self.report.summary.omitted += 1;
+                continue;
+            }
             let status = match s.outcome {
                 Outcome::Created => LineStatus::Created,
                 Outcome::Updated => LineStatus::Updated,
@@ -248,8 +278,10 @@ fn too_large() -> ApiError {
 
 /// Imports NDJSON, one article per line (the fields of `ArticleInput`),
 /// matched like the command-line import: by URL, then by content. A bad
-/// line fails alone; the answer has one result per line and a summary.
-/// The body is streamed: up to 256 MiB, each line up to 4 MiB.
+/// line fails alone; the answer has a summary counting every line and a
+/// result per line for the first 1,000 failed and the first 1,000 saved
+/// lines (`summary.omitted` counts the rest; a reason is at most 500
+/// characters). The body is streamed: up to 256 MiB, each line up to 4 MiB.
 ///
 /// Also takes one saved web page (`text/html`: the story is extracted as a
 /// reader view does) or one feed (`application/rss+xml`,
