@@ -12,8 +12,9 @@ pub const MAX_PARAGRAPHS: usize = 10_000;
 /// Longest language tag (BCP 47 allows 35 characters).
 const MAX_LANGUAGE_CHARS: usize = 35;
 
-/// The characters the archive treats as blank: Unicode white space and
-/// control characters. Runs of them collapse to one space, and a value made
+/// The characters the archive treats as blank: Unicode white space,
+/// control characters and the two noncharacters XML forbids (U+FFFE,
+/// U+FFFF). Runs of them collapse to one space, and a value made
 /// only of them is empty. Kept as ranges so that the API schema's patterns
 /// (built from the same table) say exactly what the validation does.
 const BLANK: &[(char, char)] = &[
@@ -25,6 +26,7 @@ const BLANK: &[(char, char)] = &[
     ('\u{202f}', '\u{202f}'),
     ('\u{205f}', '\u{205f}'),
     ('\u{3000}', '\u{3000}'),
+    ('\u{fffe}', '\u{ffff}'),
 ];
 
 /// Whether `c` is white space or a control character.

@@ -47,6 +47,15 @@ impl PageError {
         }
     }
 
+    pub fn misdirected(detail: String) -> Self {
+        Self {
+            status: StatusCode::MISDIRECTED_REQUEST,
+            title: "This archive does not answer for that address",
+            detail,
+            query: String::new(),
+        }
+    }
+
     pub fn method_not_allowed() -> Self {
         Self {
             status: StatusCode::METHOD_NOT_ALLOWED,

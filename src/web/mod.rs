@@ -9,6 +9,7 @@ mod error;
 mod limits;
 mod pages;
 mod server;
+pub mod xml;
 
 use std::sync::{Arc, LazyLock};
 use std::time::{Duration, Instant};
@@ -174,6 +175,55 @@ impl FromRequestParts<AppState> for BaseUrl {
     }
 }
 
+/// Whether a `Host` header names this machine's loopback (`localhost`,
+/// `127.0.0.1`, `[::1]`, with or without a port).
+fn is_loopback_host(host: &str) -> bool {
+    let name = match host.strip_prefix('[') {
+        Some(rest) => match rest.split_once(']') {
+            Some((name, _)) => name,
+            None => return false,
+        },
+        None => host.rsplit_once(':').map_or(host, |(name, _)| name),
+    };
+    name.eq_ignore_ascii_case("localhost")
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Without `--public-url`, links are written with the request's `Host`, so
+/// only loopback names are answered: any other (a proxy passing a client's
+/// `Host: evil.example`, say) gets 421 saying to set `--public-url`.
+async fn check_host(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if state.config.public_url.is_some() {
+        return next.run(request).await;
+    }
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .map(|h| String::from_utf8_lossy(h.as_bytes()).into_owned());
+    match host {
+        Some(host) if !is_loopback_host(&host) => {
+            let detail = format!(
+                "this archive answers only for localhost: it was started without --public-url, \
+                 so it will not write links to `{host}`; its operator can set --public-url"
+            );
+            if request.uri().path().starts_with("/api/") {
+                ApiError::new(
+                    StatusCode::MISDIRECTED_REQUEST,
+                    "unknown-host",
+                    "Unknown host",
+                    detail,
+                )
+                .into_response()
+            } else {
+                PageError::misdirected(detail).into_response()
+            }
+        }
+        _ => next.run(request).await,
+    }
+}
+
 /// The whole application: pages, feeds, API, static files and middleware.
 pub fn router(archive: Archive, config: Config) -> Router {
     use pages::{archive as dates, article, feeds, history, lists, search};
@@ -239,6 +289,7 @@ pub fn router(archive: Archive, config: Config) -> Router {
             state.clone(),
             limits::rate_limit,
         ))
+        .layer(middleware::from_fn_with_state(state.clone(), check_host))
         // Inside the routes, where the matched route is known for the log
         // and the metrics' labels.
         .layer(middleware::from_fn_with_state(archive, observe))

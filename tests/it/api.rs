@@ -562,7 +562,11 @@ async fn searches_and_writes_are_rate_limited_per_client() {
     let router = newsarchive::web::router(app.archive.clone(), config);
     let get = |uri: &str| Request::get(uri).body(Body::empty()).unwrap();
     for n in 0..3 {
-        let reply = router.clone().oneshot(get("/api/v1/search?q=x")).await.unwrap();
+        let reply = router
+            .clone()
+            .oneshot(get("/api/v1/search?q=x"))
+            .await
+            .unwrap();
         assert_eq!(reply.status(), 200);
         assert_eq!(reply.headers()["ratelimit-limit"], "3");
         assert_eq!(
@@ -587,7 +591,11 @@ async fn searches_and_writes_are_rate_limited_per_client() {
         .unwrap();
     assert!((1..=60).contains(&retry), "{retry}");
     // Every route that runs a search is limited, each in its own bucket.
-    for uri in ["/search?q=x", "/search.atom?q=x", "/search/histogram.csv?q=x"] {
+    for uri in [
+        "/search?q=x",
+        "/search.atom?q=x",
+        "/search/histogram.csv?q=x",
+    ] {
         for _ in 0..3 {
             let reply = router.clone().oneshot(get(uri)).await.unwrap();
             assert_eq!(reply.status(), 200, "{uri}");
