@@ -161,7 +161,8 @@ pub fn client(
         match check_url(attempt.url(), reach) {
             Ok(()) => attempt.follow(),
             Err(why) => {
-                let to = attempt.url().to_string();
+                let mut to = attempt.url().clone();
+                let _ = (to.set_username(""), to.set_password(None));
                 attempt.error(format!("a redirect to {to} was refused: {why}"))
             }
         }

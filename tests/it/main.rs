@@ -19,6 +19,7 @@ mod reindex;
 mod revisions;
 mod search;
 mod search_fuzz;
+mod security;
 mod security_tokens;
 mod seed;
 mod server;
