@@ -3,7 +3,7 @@
 #![allow(dead_code)] // each fuzz target uses only its own part
 
 use newsarchive::article::NewArticle;
-use newsarchive::ingest::{NdjsonReader, parse_json_line, parse_text};
+use newsarchive::ingest::{NdjsonReader, parse_feed, parse_html, parse_json_line, parse_text};
 use newsarchive::search::{IndexRoot, Request, SearchIndex};
 
 /// A plain-text article (headline, paragraphs, optional front matter):
@@ -30,6 +30,34 @@ pub fn ndjson_import(data: &[u8]) {
                 e.to_string().contains(&format!("line {line}")),
                 "the error names its line: {e}"
             ),
+        }
+    }
+}
+
+/// Hostile HTML (deep nesting, huge attribute lists, broken encodings) as
+/// a saved page and as a feed item's content: never a panic or a stack
+/// overflow, and what is accepted exports and re-imports unchanged.
+pub fn html_page(data: &[u8]) {
+    // On the deep stack every caller of the extraction gives it.
+    newsarchive::ingest::on_parse_stack(|| html_page_here(data));
+}
+
+fn html_page_here(data: &[u8]) {
+    let html = String::from_utf8_lossy(data);
+    if let Ok(article) = parse_html(&html, Some("https://example.org/story")) {
+        round_trips(&article);
+    }
+    let escaped = html
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
+    let feed = format!(
+        "<rss version=\"2.0\"><channel><title>F</title><item><title>Item</title>\
+         <description>{escaped}</description></item></channel></rss>"
+    );
+    if let Ok(items) = parse_feed(feed.as_bytes(), None) {
+        for article in items.items.into_iter().flatten() {
+            round_trips(&article);
         }
     }
 }

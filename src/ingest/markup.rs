@@ -142,9 +142,55 @@ fn most_attributes(html: &[u8]) -> usize {
 }
 
 /// How far down the open elements an end tag or a self-closing sibling
-/// looks for its match: a tree builder looks further, but a stray end tag
-/// is then ignored, which can only over-count depth, never under-count it.
+/// looks for its match. Past it, or past a boundary, nothing is closed:
+/// the count can then only be too deep, never too shallow.
 const LOOK_BACK: usize = 16;
+
+/// Elements an end tag or a sibling never closes across (the HTML
+/// standard's scope boundaries, roughly), because a tree builder does not.
+fn is_boundary(name: &LocalName) -> bool {
+    matches!(
+        *name,
+        local_name!("html")
+            | local_name!("table")
+            | local_name!("td")
+            | local_name!("th")
+            | local_name!("caption")
+            | local_name!("template")
+            | local_name!("select")
+            | local_name!("object")
+            | local_name!("applet")
+            | local_name!("marquee")
+            | local_name!("svg")
+            | local_name!("math")
+            | local_name!("button")
+            | local_name!("ul")
+            | local_name!("ol")
+            | local_name!("dl")
+    )
+}
+
+/// Inline elements a starting sibling may close across (`<p><b>x<p>`).
+fn is_inline(name: &LocalName) -> bool {
+    matches!(
+        *name,
+        local_name!("a")
+            | local_name!("b")
+            | local_name!("i")
+            | local_name!("u")
+            | local_name!("s")
+            | local_name!("em")
+            | local_name!("strong")
+            | local_name!("span")
+            | local_name!("small")
+            | local_name!("big")
+            | local_name!("code")
+            | local_name!("font")
+            | local_name!("tt")
+            | local_name!("strike")
+            | local_name!("nobr")
+    )
+}
 
 #[derive(Default)]
 struct Shape {
@@ -156,9 +202,21 @@ struct Shape {
 }
 
 impl Shape {
-    fn close_to(&self, name: &LocalName) {
+    /// Closes the nearest open `name` and everything opened after it, if
+    /// it is found before a boundary (or, for a starting sibling, before
+    /// anything but an inline element).
+    fn close_to(&self, name: &LocalName, sibling: bool) {
         let mut open = self.open.borrow_mut();
-        let found = open.iter().rev().take(LOOK_BACK).position(|n| n == name);
+        let mut found = None;
+        for (back, n) in open.iter().rev().take(LOOK_BACK).enumerate() {
+            if n == name {
+                found = Some(back);
+                break;
+            }
+            if is_boundary(n) || (sibling && !is_inline(n)) {
+                break;
+            }
+        }
         if let Some(back) = found {
             let from = open.len() - back - 1;
             for closed in open.drain(from..) {
@@ -178,7 +236,7 @@ impl TokenSink for Shape {
             return TokenSinkResult::Continue;
         };
         if tag.kind == TagKind::EndTag {
-            self.close_to(&tag.name);
+            self.close_to(&tag.name, false);
             return TokenSinkResult::Continue;
         }
         self.elements.set(self.elements.get() + 1);
@@ -186,7 +244,7 @@ impl TokenSink for Shape {
             return TokenSinkResult::Continue;
         }
         if closes_its_kind(&tag.name) {
-            self.close_to(&tag.name);
+            self.close_to(&tag.name, true);
         }
         // The text inside these is not markup: tell the tokenizer, as a
         // tree builder would.
@@ -276,6 +334,12 @@ mod tests {
         assert!(check(&"<div>".repeat(1_000)).is_err());
         assert!(check(&"<div/>".repeat(1_000)).is_err());
         assert!(check(&"<svg>".repeat(1_000)).is_err());
+        // Tables, lists and formatting nest even where their end tags or
+        // siblings would close them elsewhere.
+        assert!(check(&"<table><tr><td>".repeat(300)).is_err());
+        assert!(check(&"<ul><li>".repeat(300)).is_err());
+        assert!(check(&"<div><table></div>".repeat(600)).is_err());
+        assert!(check(&"<b><i><u><font>".repeat(200)).is_err());
     }
 
     #[test]

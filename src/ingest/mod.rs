@@ -25,6 +25,21 @@ pub const PARSE_BUDGET: Duration = Duration::from_secs(10);
 /// far inside it; the default 2 MiB of a worker thread does not.
 const PARSE_STACK: usize = 256 * 1024 * 1024;
 
+/// Runs `parse` at once on a thread of its own with the deep stack
+/// [`parse_apart`] gives, and returns its result (for checks and tools
+/// that have no budget to keep).
+pub fn on_parse_stack<T: Send>(parse: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("parse".into())
+            .stack_size(PARSE_STACK)
+            .spawn_scoped(scope, parse)
+            .expect("a parse thread starts")
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
+}
+
 /// Runs `parse` on a thread of its own with a deep stack and waits at most
 /// `budget` for it. The thread cannot be stopped: a parse given up on runs
 /// to its end, which the markup limits bound, and its result is dropped.
