@@ -62,6 +62,9 @@ impl Default for ConnectionLimits {
     }
 }
 
+/// Bytes the kernel may hold for one connection's unsent answers.
+const SEND_BUFFER: usize = 256 * 1024;
+
 /// File descriptors kept for the database, the index and the log.
 const RESERVED_FILES: u64 = 512;
 
@@ -154,6 +157,10 @@ pub async fn run(
             }
         };
         let _ = stream.set_nodelay(true);
+        // A bounded send buffer: a client that does not read fills it with
+        // a few pages' worth, so its writes stall and the write timeout
+        // drops it, rather than the kernel buffering megabytes for it.
+        let _ = socket2::SockRef::from(&stream).set_send_buffer_size(SEND_BUFFER);
         let mut stream = TimeoutStream::new(stream);
         stream.set_write_timeout(Some(limits.write_timeout));
         let app = app.clone();
