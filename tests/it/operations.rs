@@ -411,7 +411,7 @@ fn the_server_logs_json_lines_without_secrets_and_exits_cleanly_on_sigterm() {
         }
     };
     let request = format!(
-        "POST /api/v1/articles HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer {token}\r\n\
+        "POST /api/v1/articles HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\n\
          Content-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{{}}"
     );
     let mut stream = std::net::TcpStream::connect(&addr).unwrap();

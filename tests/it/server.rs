@@ -88,7 +88,7 @@ async fn read_all(stream: &mut TcpStream) -> String {
     String::from_utf8_lossy(&bytes).into_owned()
 }
 
-const GET_HOME: &str = "GET / HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n";
+const GET_HOME: &str = "GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
 
 /// True once the server has closed the connection (reads end or fail).
 async fn closed_by_server(stream: &mut TcpStream) -> bool {
@@ -106,7 +106,7 @@ async fn closed_by_server(stream: &mut TcpStream) -> bool {
 async fn a_client_sending_its_head_a_byte_at_a_time_is_cut_off_and_others_are_served() {
     let server = Server::start().await;
     let mut slow = TcpStream::connect(server.addr).await.unwrap();
-    let head = b"GET / HTTP/1.1\r\nHost: test\r\nX-Padding: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n";
+    let head = b"GET / HTTP/1.1\r\nHost: localhost\r\nX-Padding: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n";
     let mut sent = 0;
     let mut cut_off = false;
     for byte in head {
@@ -157,7 +157,7 @@ async fn a_body_that_never_finishes_gets_a_408_problem() {
     let token = server.token().await;
     let mut stream = TcpStream::connect(server.addr).await.unwrap();
     let head = format!(
-        "POST /api/v1/articles HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer {token}\r\n\
+        "POST /api/v1/articles HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\n\
          Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{{\"headline\": "
     );
     stream.write_all(head.as_bytes()).await.unwrap();
@@ -178,7 +178,7 @@ async fn shutdown_stops_accepting_and_finishes_in_flight_requests() {
     let body = r#"{"headline": "Finished during shutdown", "body": "The request was in flight when the server was told to stop."}"#;
     let mut stream = TcpStream::connect(server.addr).await.unwrap();
     let head = format!(
-        "POST /api/v1/articles HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer {token}\r\n\
+        "POST /api/v1/articles HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\n\
          Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
     );

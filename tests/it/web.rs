@@ -410,7 +410,7 @@ async fn pages_are_served_from_the_cache_until_the_archive_changes() {
 #[tokio::test]
 async fn cached_pages_are_kept_apart_by_host() {
     let app = TestApp::with_seed().await;
-    for host in ["news.example", "mirror.example", "news.example"] {
+    for host in ["localhost:8080", "127.0.0.1:8080", "localhost:8080"] {
         let request = Request::get(SEED_PATH)
             .header(header::HOST, host)
             .body(Body::empty())

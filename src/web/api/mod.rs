@@ -267,7 +267,7 @@ struct SearchParams {
     #[param(
         required = true,
         max_length = 1000,
-        pattern = r"[^\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028-\u2029\u202f\u205f\u3000]"
+        pattern = r"[^\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028-\u2029\u202f\u205f\u3000\ufffe-\uffff]"
     )]
     q: Option<String>,
     #[param(schema_with = lists::from_schema)]
