@@ -25,14 +25,19 @@ pub const PARSE_BUDGET: Duration = Duration::from_secs(10);
 /// far inside it; the default 2 MiB of a worker thread does not.
 const PARSE_STACK: usize = 256 * 1024 * 1024;
 
+/// A thread for one parse, with [`PARSE_STACK`].
+fn parse_thread() -> std::thread::Builder {
+    std::thread::Builder::new()
+        .name("parse".into())
+        .stack_size(PARSE_STACK)
+}
+
 /// Runs `parse` at once on a thread of its own with the deep stack
 /// [`parse_apart`] gives, and returns its result (for checks and tools
 /// that have no budget to keep).
 pub fn on_parse_stack<T: Send>(parse: impl FnOnce() -> T + Send) -> T {
     std::thread::scope(|scope| {
-        std::thread::Builder::new()
-            .name("parse".into())
-            .stack_size(PARSE_STACK)
+        parse_thread()
             .spawn_scoped(scope, parse)
             .expect("a parse thread starts")
             .join()
@@ -48,9 +53,7 @@ pub async fn parse_apart<T: Send + 'static>(
     parse: impl FnOnce() -> Result<T, ParseError> + Send + 'static,
 ) -> Result<T, ParseError> {
     let (tx, rx) = tokio::sync::oneshot::channel();
-    std::thread::Builder::new()
-        .name("parse".into())
-        .stack_size(PARSE_STACK)
+    parse_thread()
         .spawn(move || {
             let _ = tx.send(parse());
         })

@@ -9,6 +9,29 @@ use serde::Serialize;
 
 use crate::archive;
 
+/// An error in the form the path's readers expect: problem+json under
+/// `/api/`, a readable page elsewhere (for middleware, which answers
+/// before any handler chooses).
+pub fn error_for(
+    path: &str,
+    status: StatusCode,
+    slug: &str,
+    title: &'static str,
+    detail: String,
+) -> Response {
+    if path.starts_with("/api/") {
+        ApiError::new(status, slug, title, detail).into_response()
+    } else {
+        PageError {
+            status,
+            title,
+            detail,
+            query: String::new(),
+        }
+        .into_response()
+    }
+}
+
 /// An error shown to a person in the browser.
 #[derive(Debug)]
 pub struct PageError {
@@ -34,24 +57,6 @@ impl PageError {
             status: StatusCode::BAD_REQUEST,
             title: "That request could not be understood",
             detail: detail.into(),
-            query: String::new(),
-        }
-    }
-
-    pub fn too_many_requests(detail: String) -> Self {
-        Self {
-            status: StatusCode::TOO_MANY_REQUESTS,
-            title: "Too many requests",
-            detail,
-            query: String::new(),
-        }
-    }
-
-    pub fn misdirected(detail: String) -> Self {
-        Self {
-            status: StatusCode::MISDIRECTED_REQUEST,
-            title: "This archive does not answer for that address",
-            detail,
             query: String::new(),
         }
     }

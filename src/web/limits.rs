@@ -10,13 +10,13 @@ use std::num::NonZeroU32;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use governor::clock::{Clock, DefaultClock};
 use governor::middleware::StateInformationMiddleware;
 use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
 
-use super::{ApiError, AppState, PageError};
+use super::AppState;
 
 /// A bucket: the route (or "writes") and the client's address.
 type Key = (&'static str, IpAddr);
@@ -135,17 +135,13 @@ pub async fn rate_limit(State(state): State<AppState>, request: Request, next: N
                 "this client may make {} such requests a minute; try again in {seconds} s",
                 limit.per_minute
             );
-            let mut response = if path.starts_with("/api/") {
-                ApiError::new(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "rate-limited",
-                    "Too many requests",
-                    detail,
-                )
-                .into_response()
-            } else {
-                PageError::too_many_requests(detail).into_response()
-            };
+            let mut response = super::error::error_for(
+                path,
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate-limited",
+                "Too many requests",
+                detail,
+            );
             response.headers_mut().extend(headers);
             response
         }

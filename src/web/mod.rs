@@ -198,29 +198,26 @@ async fn check_host(State(state): State<AppState>, request: Request, next: Next)
     if state.config.public_url.is_some() {
         return next.run(request).await;
     }
-    let host = request
+    let foreign = request
         .headers()
         .get(header::HOST)
-        .map(|h| String::from_utf8_lossy(h.as_bytes()).into_owned());
-    match host {
-        Some(host) if !is_loopback_host(&host) => {
+        .filter(|h| !h.to_str().is_ok_and(is_loopback_host));
+    match foreign {
+        Some(host) => {
             let detail = format!(
                 "this archive answers only for localhost: it was started without --public-url, \
-                 so it will not write links to `{host}`; its operator can set --public-url"
+                 so it will not write links to `{}`; its operator can set --public-url",
+                String::from_utf8_lossy(host.as_bytes())
             );
-            if request.uri().path().starts_with("/api/") {
-                ApiError::new(
-                    StatusCode::MISDIRECTED_REQUEST,
-                    "unknown-host",
-                    "Unknown host",
-                    detail,
-                )
-                .into_response()
-            } else {
-                PageError::misdirected(detail).into_response()
-            }
+            error::error_for(
+                request.uri().path(),
+                StatusCode::MISDIRECTED_REQUEST,
+                "unknown-host",
+                "This archive does not answer for that address",
+                detail,
+            )
         }
-        _ => next.run(request).await,
+        None => next.run(request).await,
     }
 }
 
@@ -402,7 +399,7 @@ pub fn request_timeout(limit: Duration) -> TimeoutLayer {
 /// Error answers made by middleware (a timeout, say) come without a body:
 /// give them the same readable page or problem+json as every other error.
 async fn readable_errors(request: Request, next: Next) -> Response {
-    let api = request.uri().path().starts_with("/api/");
+    let path = request.uri().path().to_owned();
     let response = next.run(request).await;
     let status = response.status();
     if !(status.is_client_error() || status.is_server_error())
@@ -416,18 +413,8 @@ async fn readable_errors(request: Request, next: Next) -> Response {
     } else {
         title.to_owned()
     };
-    let mut readable = if api {
-        let slug = title.to_ascii_lowercase().replace(' ', "-");
-        ApiError::new(status, &slug, title, detail).into_response()
-    } else {
-        PageError {
-            status,
-            title,
-            detail,
-            query: String::new(),
-        }
-        .into_response()
-    };
+    let slug = title.to_ascii_lowercase().replace(' ', "-");
+    let mut readable = error::error_for(&path, status, &slug, title, detail);
     for (name, value) in response.headers() {
         if !readable.headers().contains_key(name) {
             readable.headers_mut().insert(name.clone(), value.clone());

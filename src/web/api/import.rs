@@ -114,15 +114,6 @@ struct Importer {
     saved_results: usize,
 }
 
-/// A reason cut to [`MAX_REASON_CHARS`]: a reason may quote the line.
-fn shorten(mut reason: String) -> String {
-    if let Some((cut, _)) = reason.char_indices().nth(MAX_REASON_CHARS) {
-        reason.truncate(cut);
-        reason.push('…');
-    }
-    reason
-}
-
 impl Importer {
     fn new(archive: &Archive, origin: &Origin) -> Self {
         Importer {
@@ -163,7 +154,8 @@ impl Importer {
             status: LineStatus::Failed,
             id: None,
             revision: None,
-            reason: Some(shorten(reason)),
+            // A reason may quote the line.
+            reason: Some(crate::web::pages::shorten(&reason, MAX_REASON_CHARS)),
         });
     }
 
