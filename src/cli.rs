@@ -200,6 +200,17 @@ pub enum Command {
         #[arg(long)]
         repair: bool,
     },
+    /// Read a page or feed from standard input and write what the importer
+    /// would take from it as JSON: how `serve` reads each document in a
+    /// process of its own.
+    #[command(hide = true)]
+    ReadDocument {
+        #[arg(long, value_enum)]
+        kind: crate::ingest::Kind,
+        /// The address the document came from, to resolve relative links.
+        #[arg(long)]
+        url: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -271,6 +282,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 max_connections,
                 open_files,
                 "at most {max_connections} connections at once (open-file limit {open_files})"
+            );
+            // Each page and feed is read by a child process of this binary:
+            // a crash in the parsing libraries ends the child, not the server.
+            crate::ingest::read_in_children(
+                std::env::current_exe().context("finding this program's own path")?,
             );
             let archive = open(&data).await?;
             let follower = (!no_follow)
@@ -396,6 +412,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Token { action } => token(&data, action).await,
         Command::Check { repair } => check(&data, repair).await,
+        Command::ReadDocument { kind, url } => {
+            crate::ingest::serve_child(kind, url.as_deref())?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Backup { dest } => {
             let report = crate::backup::backup(&data, &dest).await?;
             println!(

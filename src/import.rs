@@ -237,20 +237,19 @@ pub async fn import_file(
         Format::Html => {
             let bytes = read_markup(path)?;
             let size = bytes.len() as u64;
-            let article = ingest::parse_apart(ingest::PARSE_BUDGET, move || {
-                ingest::parse_html(&String::from_utf8_lossy(&bytes), None)
-            })
-            .await?;
+            let article = ingest::read_apart(ingest::Kind::Page, bytes, None, ingest::PARSE_BUDGET)
+                .await?
+                .items
+                .pop()
+                .unwrap_or_else(|| Err(ParseError::whole("no article found in the page")))?;
             importer.push(1, article).await?;
             progress(size);
         }
         Format::Feed => {
             let bytes = read_markup(path)?;
             let size = bytes.len() as u64;
-            let feed = ingest::parse_apart(ingest::PARSE_BUDGET, move || {
-                ingest::parse_feed(&bytes, None)
-            })
-            .await?;
+            let feed =
+                ingest::read_apart(ingest::Kind::Feed, bytes, None, ingest::PARSE_BUDGET).await?;
             let report = save_feed(archive, feed, origin).await?;
             progress(size);
             return Ok(report);

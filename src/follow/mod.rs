@@ -166,10 +166,8 @@ impl Follower {
             }) => {
                 validators = (etag, last_modified);
                 let base = feed.url.starts_with("http").then(|| feed.url.clone());
-                let parsed = ingest::parse_apart(ingest::PARSE_BUDGET, move || {
-                    ingest::parse_feed(&bytes, base.as_deref())
-                })
-                .await;
+                let parsed =
+                    ingest::read_apart(ingest::Kind::Feed, bytes, base, ingest::PARSE_BUDGET).await;
                 match parsed {
                     Ok(items) => {
                         record.title = items.title.clone();

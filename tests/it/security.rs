@@ -440,3 +440,85 @@ async fn characters_xml_forbids_never_reach_a_feed() {
         );
     }
 }
+
+/// Sends `request` to `addr` on a new connection and returns the answer.
+fn exchange(addr: &str, request: &[u8]) -> String {
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    std::io::Write::write_all(&mut stream, request).unwrap();
+    let mut reply = Vec::new();
+    std::io::Read::read_to_end(&mut stream, &mut reply).unwrap();
+    String::from_utf8_lossy(&reply).into_owned()
+}
+
+/// `newsarchive serve` on `data` with `stack_kb` for each page reader;
+/// the server and its address.
+fn serve(data: &std::path::Path, stack_kb: Option<&str>) -> (std::process::Child, String) {
+    use std::io::BufRead as _;
+    let mut command = crate::helpers::binary();
+    if let Some(kb) = stack_kb {
+        command.env("NEWSARCHIVE_PARSE_STACK_KB", kb);
+    }
+    let mut server = command
+        .env("RUST_LOG", "info")
+        .arg("--data")
+        .arg(data)
+        .args(["serve", "--listen", "127.0.0.1:0", "--no-follow"])
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut log = std::io::BufReader::new(server.stderr.take().unwrap());
+    let mut line = String::new();
+    let addr = loop {
+        line.clear();
+        assert!(log.read_line(&mut line).unwrap() > 0, "the server exited");
+        if let Some((_, rest)) = line.split_once("listening on http://") {
+            break rest.split_whitespace().next().unwrap().to_owned();
+        }
+    };
+    // Keep reading the log, so that the server never blocks writing it.
+    std::thread::spawn(move || std::io::copy(&mut log, &mut std::io::sink()));
+    (server, addr)
+}
+
+fn post_page(addr: &str, token: &str, page: &str) -> String {
+    let request = format!(
+        "POST /api/v1/import HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{page}",
+        page.len()
+    );
+    exchange(addr, request.as_bytes())
+}
+
+// The server reads each page in a child process. Given a stack far too
+// small (16 KiB), reading a page overflows it: a stack overflow aborts the
+// process it happens in, which before this change was the server.
+#[test]
+fn a_page_that_crashes_its_reader_is_refused_and_the_server_goes_on() {
+    let data = tempfile::tempdir().unwrap();
+    let token = crate::helpers::stdout(&crate::helpers::run(
+        data.path(),
+        &["token", "create", "--name", "t", "--scope", "admin"],
+    ))
+    .trim()
+    .to_owned();
+    let (mut server, addr) = serve(data.path(), Some("16"));
+    let reply = post_page(&addr, &token, &page(&nested("div", 300)));
+    assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+    assert!(reply.contains("crashed the page reader"), "{reply}");
+    assert!(server.try_wait().unwrap().is_none(), "the server died");
+    let health = exchange(
+        &addr,
+        b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+    );
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+    server.kill().unwrap();
+    server.wait().unwrap();
+
+    // With the stack it has by default, the child reads the same page.
+    let (mut server, addr) = serve(data.path(), None);
+    let reply = post_page(&addr, &token, &page(&nested("div", 300)));
+    assert!(reply.contains("\"created\":1"), "{reply}");
+    server.kill().unwrap();
+    server.wait().unwrap();
+}

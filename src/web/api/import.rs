@@ -18,9 +18,7 @@ use super::articles::INDEX_WAIT;
 use super::auth::{TokenAccess, needs};
 use super::openapi::problem;
 use crate::archive::Archive;
-use crate::ingest::{
-    MAX_PAGE_BYTES, PARSE_BUDGET, ParseError, parse_feed, parse_html, parse_json_line,
-};
+use crate::ingest::{Kind, MAX_PAGE_BYTES, PARSE_BUDGET, ParseError, parse_json_line, read_apart};
 use crate::revision::Origin;
 use crate::store::Outcome;
 use crate::web::ApiError;
@@ -234,15 +232,10 @@ async fn import_document(
     } else {
         // Parsing a large page takes a while: off the request threads.
         let url = page_url.map(str::to_owned);
-        crate::ingest::parse_apart(PARSE_BUDGET, move || {
-            Ok(if is_page {
-                vec![parse_html(&String::from_utf8_lossy(&bytes), url.as_deref())]
-            } else {
-                parse_feed(&bytes, url.as_deref()).map_or_else(|e| vec![Err(e)], |feed| feed.items)
-            })
-        })
-        .await
-        .unwrap_or_else(|e| vec![Err(e)])
+        let kind = if is_page { Kind::Page } else { Kind::Feed };
+        read_apart(kind, bytes, url, PARSE_BUDGET)
+            .await
+            .map_or_else(|e| vec![Err(e)], |read| read.items)
     };
     let mut importer = Importer::new(archive, origin);
     for (i, item) in items.into_iter().enumerate() {
