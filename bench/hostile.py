@@ -3,11 +3,12 @@
 hurt the server costs it, measured against a real server on 127.0.0.1.
 
 It starts `newsarchive serve` on an empty archive with a token and sends:
+  ordinary-page a small article page, for what reading any page costs
   deep-page     a 440 KB page of 40,000 nested <div> to POST /api/v1/import
   deep-quote    an RSS item of 32,000 nested <blockquote>
   many-divs     an RSS item of 150,000 nested <div>
   bad-ndjson    2 MB of NDJSON lines that are not articles
-  non-readers   50 clients pipelining requests and never reading the answers
+  non-readers   50 clients sending a request every 50 ms, never reading
 and prints, for each, the status, the time taken, the answer's size, the
 server's peak memory, whether it is still alive and, for the non-readers,
 how many of them the server still holds after `--hold` seconds. Nothing is
@@ -75,28 +76,36 @@ def rss(item_html):
 
 
 def non_readers(address, clients, hold):
+    """Opens `clients` connections that each send a request for the search
+    help page (an 11 KB page) every 50 ms, whole, and never read an answer;
+    returns how many the server still holds after `hold` seconds."""
     host, port = address.removeprefix("http://").rsplit(":", 1)
-    request = f"GET /api/v1/search?q=story HTTP/1.1\r\nHost: {host}\r\n\r\n".encode()
+    request = f"GET /search/help HTTP/1.1\r\nHost: {host}\r\n\r\n".encode()
     sockets = []
     for _ in range(clients):
         s = socket.create_connection((host, int(port)))
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         s.setblocking(False)
-        sockets.append(s)
+        sockets.append([s, b""])
     deadline = time.time() + hold
     while time.time() < deadline:
-        for s in sockets:
+        for entry in sockets:
+            s, outbox = entry
+            if not outbox:
+                outbox = request
             try:
-                s.send(request * 50)
+                sent = s.send(outbox)
+                outbox = outbox[sent:]
             except (BlockingIOError, OSError):
                 pass
-        time.sleep(0.5)
+            entry[1] = outbox
+        time.sleep(0.05)
     # The server's side of each connection, as the kernel sees it: those
     # it still holds open are established (the client never closed any).
     out = subprocess.run(["ss", "-Htn", "state", "established", f"( sport = :{port} )"],
                          capture_output=True, text=True, check=True).stdout
     held = len([line for line in out.splitlines() if line.strip()])
-    for s in sockets:
+    for s, _ in sockets:
         s.close()
     return held
 
@@ -109,6 +118,7 @@ def main():
     args = ap.parse_args()
 
     cases = [
+        ("ordinary-page", page("<p>One more paragraph.</p>").encode(), "text/html"),
         ("deep-page", page(nested("div", 40_000)).encode(), "text/html"),
         ("deep-quote", rss(nested("blockquote", 32_000)), "application/rss+xml"),
         ("many-divs", rss(nested("div", 150_000)), "application/rss+xml"),
@@ -144,7 +154,7 @@ def main():
                                             args.binary, extra)
             held = non_readers(base, 50, args.hold)
             print(f"\nnon-readers: {held} of 50 clients still held after {args.hold} s of "
-                  "pipelining without reading")
+                  "sending requests without reading")
         finally:
             server.terminate()
             server.wait()
