@@ -203,7 +203,7 @@ pub fn serve_child(kind: Kind, url: Option<&str>) -> std::io::Result<()> {
 
 /// In a child process, killed when the budget runs out.
 async fn read_in_child(
-    binary: &PathBuf,
+    binary: &std::path::Path,
     kind: Kind,
     bytes: Vec<u8>,
     url: Option<String>,
