@@ -1,6 +1,8 @@
 //! Security issue 23 through the real router and a real server on
 //! 127.0.0.1: hostile pages and feed items are refused before a tree is
-//! built, feeds on private addresses are refused by default at every step,
+//! built, a page that crashes its reader costs the server nothing, a slow
+//! feed holds up no other, feeds on private addresses are refused by
+//! default at every step,
 //! the import report stays small, clients that never read are dropped,
 //! connections per address are capped, every search route is rate limited
 //! per client (behind a trusted proxy too), foreign Host names get 421 and
@@ -521,4 +523,56 @@ fn a_page_that_crashes_its_reader_is_refused_and_the_server_goes_on() {
     assert!(reply.contains("\"created\":1"), "{reply}");
     server.kill().unwrap();
     server.wait().unwrap();
+}
+
+// Before: feeds were polled one after another, so a feed that answers
+// slowly (or is slow to read) held up every feed after it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_feed_holds_up_no_other() {
+    let app = TestApp::new().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let feed = rss("<p>A fine first story about the harbour.</p>");
+    let server =
+        Router::new()
+            .route(
+                "/slow.rss",
+                get(|| async {
+                    tokio::time::sleep(Duration::from_secs(25)).await;
+                    "too late"
+                }),
+            )
+            .route(
+                "/fast.rss",
+                get(move || {
+                    let feed = feed.clone();
+                    async move {
+                        ([(header::CONTENT_TYPE, "application/rss+xml")], feed).into_response()
+                    }
+                }),
+            );
+    tokio::spawn(async move { axum::serve(listener, server).await });
+    let follower = Follower::new(app.archive.clone(), Reach::Private);
+    // The slow feed is followed first, so it is polled first.
+    for name in ["slow", "fast"] {
+        let url = format!("http://127.0.0.1:{port}/{name}.rss");
+        follower
+            .follow(&url, Duration::from_secs(600))
+            .await
+            .unwrap();
+    }
+    let polling = tokio::spawn({
+        let follower = follower.clone();
+        async move { follower.poll_due().await }
+    });
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    while app.archive.store().article_count().await.unwrap() == 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the fast feed waited for the slow one"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(!polling.is_finished(), "the slow feed was not slow");
+    polling.abort();
 }
