@@ -787,7 +787,7 @@ impl Indexer {
             match outcome {
                 Ok(index) => {
                     self.work = Some(Arc::new(index));
-                    self.publish().await;
+                    self.publish_as(Role::Leading).await;
                 }
                 Err(e) => break Err(e.into()),
             }
@@ -805,15 +805,21 @@ impl Indexer {
     /// generation that holds less than the one served: then the old one is
     /// served until the new one catches up, so results never go missing.
     async fn publish(&mut self) {
-        let Some(work) = self.work.clone() else {
-            return;
-        };
-        let current = self.published();
         let role = if self.writer.is_some() {
             Role::Leading
         } else {
             Role::Following
         };
+        self.publish_as(role).await;
+    }
+
+    /// [`Self::publish`], saying `role`: while a batch is applied the
+    /// writer is out on a blocking thread, yet this process still leads.
+    async fn publish_as(&mut self, role: Role) {
+        let Some(work) = self.work.clone() else {
+            return;
+        };
+        let current = self.published();
         let applied = work.progress().last_seq;
         if let Some(served) = &current.index
             && served.generation() != work.generation()
