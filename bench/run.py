@@ -292,7 +292,71 @@ def by_kind(queries, times):
     return result
 
 
-def import_both(binary, corpus, data, peer_db, facts):
+class ImportWatcher:
+    """Watches `newsarchive import` while it runs, every 100 ms: the peak of
+    its anonymous resident memory (`RssAnon`: the heap, apart from the index
+    files it maps), and when the articles saved (the database's last id, read
+    with a read-only connection) crossed each multiple of `slice`."""
+
+    def __init__(self, pid, data, slice_size):
+        self.pid, self.slice, self.running = pid, slice_size, True
+        self.database = os.path.join(data, "newsarchive.sqlite3")
+        self.started = time.monotonic()
+        self.peak_anon_mib, self.crossed = 0.0, []
+        self.thread = threading.Thread(target=self.watch, daemon=True)
+        self.thread.start()
+
+    def saved(self):
+        try:
+            with sqlite3.connect(f"file:{self.database}?mode=ro", uri=True, timeout=1) as db:
+                return db.execute("SELECT last_id FROM article_ids").fetchone()[0]
+        except (sqlite3.Error, TypeError):
+            return 0
+
+    def watch(self):
+        ticks = 0
+        while self.running:
+            self.peak_anon_mib = max(self.peak_anon_mib, rss_mib(self.pid, "RssAnon"))
+            ticks += 1
+            if ticks % 10 == 0:  # the database once a second
+                saved = self.saved()
+                while saved >= (len(self.crossed) + 1) * self.slice:
+                    self.crossed.append(time.monotonic() - self.started)
+            time.sleep(0.1)
+
+    def stop(self, seconds, articles):
+        """The figures, given the import's wall time and articles: the last
+        slice ends when the import returns (everything searchable)."""
+        self.running = False
+        self.thread.join()
+        ends = self.crossed[:max(0, -(-articles // self.slice) - 1)] + [seconds]
+        slices, begun = [], 0.0
+        for i, end in enumerate(ends):
+            size = min(self.slice, articles - i * self.slice)
+            slices.append({"first": i * self.slice + 1, "last": i * self.slice + size,
+                           "seconds": end - begun,
+                           "articles_per_second": size / max(end - begun, 1e-9)})
+            begun = end
+        return {"peak_heap_mib": self.peak_anon_mib, "slices": slices}
+
+
+def import_ours(binary, corpus, data, facts, slice_size):
+    """`newsarchive import` of the corpus into a fresh data directory, watched."""
+    started = time.monotonic()
+    process = subprocess.Popen([binary, "--data", data, "import", "--quiet", corpus],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    watcher = ImportWatcher(process.pid, data, slice_size)
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.monotonic() - started
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"newsarchive import exited with {os.waitstatus_to_exitcode(status)}")
+    figures = {"seconds": wall, "cpu_seconds": usage.ru_utime + usage.ru_stime,
+               "peak_rss_mib": usage.ru_maxrss / 1024}
+    figures.update(watcher.stop(wall, facts["articles"]))
+    return figures
+
+
+def import_both(binary, corpus, data, peer_db, facts, slice_size=100_000):
     """Imports the corpus into a fresh archive and into the peer's database;
     returns both sides' figures."""
     shutil.rmtree(data, ignore_errors=True)
@@ -300,8 +364,7 @@ def import_both(binary, corpus, data, peer_db, facts):
         if os.path.exists(stale):
             os.remove(stale)
     log("importing with newsarchive")
-    ours = timed([binary, "--data", data, "import", corpus],
-                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    ours = import_ours(binary, corpus, data, facts, slice_size)
     ours["bytes_on_disk"] = size_of(data)
     log("importing with sqlite-utils insert + enable-fts")
     insert = timed([sys.executable, "-m", "sqlite_utils", "insert", peer_db, "articles",
@@ -473,6 +536,10 @@ def main():
     parser.add_argument("--reuse", action="store_true",
                         help="skip the import: use the archive and peer database an earlier "
                              "run left in --work (its import figures are not measured again)")
+    parser.add_argument("--import-only", action="store_true",
+                        help="measure the import (both sides) and stop")
+    parser.add_argument("--slice", type=int, default=100_000,
+                        help="report newsarchive's import rate per this many articles")
     parser.add_argument("--results", help="write every figure here as JSON")
     parser.add_argument("--markdown", help="write the tables here")
     args = parser.parse_args()
@@ -517,7 +584,12 @@ def main():
             figures["bytes_on_disk"] = size_of(path)
             figures["disk_to_text"] = figures["bytes_on_disk"] / facts["text_bytes"]
     else:
-        results["import"] = import_both(binary, corpus, data, peer_db, facts)
+        results["import"] = import_both(binary, corpus, data, peer_db, facts, args.slice)
+    if args.import_only:
+        finish(args, results, commands)
+        if not args.work:
+            shutil.rmtree(work, ignore_errors=True)
+        return
     with sqlite3.connect(peer_db) as db:
         columns = {row[1] for row in db.execute("PRAGMA table_info(articles)")}
 
@@ -635,17 +707,7 @@ def main():
         # The same articles must come back whichever way the index is asked.
         search[f"raw_{variant}"]["totals"] = {q["id"]: q["total"] for q in report["queries"]}
     results["search"] = search
-    results["commands"] = commands
-
-    if args.results:
-        with open(args.results, "w", encoding="utf-8") as f:
-            json.dump(results, f, indent=1)
-            f.write("\n")
-    tables = markdown(results)
-    if args.markdown:
-        with open(args.markdown, "w", encoding="utf-8") as f:
-            f.write(tables)
-    print(tables)
+    finish(args, results, commands)
     if not args.work:
         shutil.rmtree(work, ignore_errors=True)
     if errors:
@@ -655,6 +717,36 @@ def main():
 
 
 # --- the report ----------------------------------------------------------
+
+def finish(args, results, commands):
+    """Writes the figures as JSON and the tables as Markdown, and prints the tables."""
+    results["commands"] = commands
+    if args.results:
+        with open(args.results, "w", encoding="utf-8") as f:
+            json.dump(results, f, indent=1)
+            f.write("\n")
+    tables = markdown(results)
+    if args.markdown:
+        with open(args.markdown, "w", encoding="utf-8") as f:
+            f.write(tables)
+    print(tables)
+
+
+def slice_table(ours):
+    """newsarchive's import rate per slice of the corpus."""
+    slices = ours.get("slices") or []
+    if not slices:
+        return []
+    first = slices[0]["articles_per_second"]
+    out = ["", "**Import rate per slice** (articles saved, from the database's last id "
+           "read once a second; the last slice ends when everything is searchable):", "",
+           "| articles | seconds | articles/s | against the first slice |", "| --- | --- | --- | --- |"]
+    for part in slices:
+        out.append(f"| {part['first']:,}–{part['last']:,} | {part['seconds']:.1f} | "
+                   f"{part['articles_per_second']:,.0f} | "
+                   f"{part['articles_per_second'] / first:.2f}× |")
+    return out
+
 
 def ms(value):
     return f"{value:.2f} ms" if value < 10 else f"{value:.1f} ms"
@@ -695,8 +787,13 @@ def markdown(r):
         f"| MB/s | {ours['mb_per_second']:.1f} | {peer['mb_per_second']:.1f} | |",
         f"| CPU time | {ours['cpu_seconds']:.1f} s | {peer['cpu_seconds']:.1f} s | |",
         f"| peak RSS | {ours['peak_rss_mib']:.0f} MiB | {peer['peak_rss_mib']:.0f} MiB | |",
+        f"| peak heap (anonymous RSS) | {ours.get('peak_heap_mib', 0):.0f} MiB | | |",
         f"| on disk | {ours['bytes_on_disk'] / 2**20:,.0f} MiB ({ours['disk_to_text']:.2f}× the text) | "
         f"{peer['bytes_on_disk'] / 2**20:,.0f} MiB ({peer['disk_to_text']:.2f}× the text) | |"]
+    if ours is not None:
+        out += slice_table(ours)
+    if "search" not in r:
+        return "\n".join(out) + "\n"
     out += [
         "", "**Search, one client** (every search timed; ratio = Datasette's time ÷ ours, "
         "ours ÷ raw engine):", "",

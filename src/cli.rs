@@ -114,10 +114,17 @@ pub enum Command {
     /// already in the archive by URL (normalised), otherwise by content;
     /// re-importing changes nothing. A file that fails writes nothing; a bad
     /// feed item fails alone. Exits non-zero if any file or item failed.
+    ///
+    /// On a terminal a progress bar shows the bytes read, the articles saved
+    /// per second and the time left.
     Import {
         /// Files or directories to import.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
+        /// No progress bar and no line per imported file: print only what
+        /// failed (and the closing summary), for scripts.
+        #[arg(long, short)]
+        quiet: bool,
     },
     /// Follow a feed (RSS, Atom or JSON Feed; a URL or a file): `serve` polls
     /// it every interval and archives each new item. Polls it once now.
@@ -326,7 +333,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             tracing::info!("the search index is committed; goodbye");
             Ok(ExitCode::SUCCESS)
         }
-        Command::Import { paths } => import(&data, &paths).await,
+        Command::Import { paths, quiet } => import(&data, &paths, quiet).await,
         Command::Follow {
             location,
             minutes,
@@ -463,7 +470,11 @@ async fn open(data: &std::path::Path) -> anyhow::Result<Archive> {
         .with_context(|| format!("opening the archive in {}", data.display()))
 }
 
-async fn import(data: &std::path::Path, paths: &[PathBuf]) -> anyhow::Result<ExitCode> {
+async fn import(
+    data: &std::path::Path,
+    paths: &[PathBuf],
+    quiet: bool,
+) -> anyhow::Result<ExitCode> {
     let files = import::collect_files(paths)
         .map_err(|(path, e)| anyhow::anyhow!("{}: {e}", path.display()))?;
     let archive = open(data).await?;
@@ -472,17 +483,30 @@ async fn import(data: &std::path::Path, paths: &[PathBuf]) -> anyhow::Result<Exi
         .filter_map(|f| std::fs::metadata(f).ok())
         .map(|m| m.len())
         .sum();
-    let bar = ProgressBar::new(total_bytes);
+    let bar = if quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(total_bytes)
+    };
     bar.set_style(
-        ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
-            .expect("valid template"),
+        ProgressStyle::with_template(
+            "{bar:30} {bytes}/{total_bytes} {msg} {elapsed_precise} elapsed, {eta_precise} left",
+        )
+        .expect("valid template"),
     );
+    let saved = std::sync::atomic::AtomicU64::new(0);
     let mut totals = Counts::default();
     let mut failed = 0;
     let mut refused_items = 0;
     for file in &files {
-        let tick = |bytes: u64| bar.inc(bytes);
-        let line = match import::import_file(&archive, file, &tick).await {
+        let tick = |tick: import::Tick| {
+            use std::sync::atomic::Ordering::Relaxed;
+            let articles = saved.fetch_add(tick.articles, Relaxed) + tick.articles;
+            let rate = articles as f64 / bar.elapsed().as_secs_f64().max(0.001);
+            bar.set_message(format!("{articles} articles, {rate:.0}/s,"));
+            bar.inc(tick.bytes);
+        };
+        let (ok, line) = match import::import_file(&archive, file, &tick).await {
             Ok(report) => {
                 totals.merge(report.counts);
                 let mut line = format!("{}: {}", file.display(), report.counts);
@@ -490,13 +514,16 @@ async fn import(data: &std::path::Path, paths: &[PathBuf]) -> anyhow::Result<Exi
                     refused_items += 1;
                     line.push_str(&format!("\n{}: failed: {refused}", file.display()));
                 }
-                line
+                (report.refused.is_empty(), line)
             }
             Err(e) => {
                 failed += 1;
-                format!("{}: failed: {e}", file.display())
+                (false, format!("{}: failed: {e}", file.display()))
             }
         };
+        if quiet && ok {
+            continue;
+        }
         bar.suspend(|| println!("{line}"));
     }
     bar.finish_and_clear();

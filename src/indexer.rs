@@ -28,7 +28,7 @@ use crate::search::{self, IndexRoot, RebuildLock, SCHEMA_VERSION, SearchIndex};
 use crate::store::Store;
 
 /// Most change-log entries applied in one index commit.
-const INDEX_BATCH: i64 = 5_000;
+const INDEX_BATCH: i64 = 20_000;
 /// Articles added to a rebuilt generation between progress reports.
 const REBUILD_BATCH: i64 = 1_000;
 /// How often the indexer looks for changes written by other processes.

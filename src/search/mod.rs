@@ -64,7 +64,7 @@ pub use writer::Writer;
 use {facets::*, parse::*, relax::*, schema::*};
 
 /// Bumped whenever the schema or analyzers change; an index of another version is rebuilt.
-pub const SCHEMA_VERSION: u32 = 5;
+pub const SCHEMA_VERSION: u32 = 6;
 /// Longest query accepted, in characters.
 pub const MAX_QUERY_CHARS: usize = 1_000;
 /// Deepest parenthesis nesting accepted in a query.
@@ -72,7 +72,7 @@ pub const MAX_QUERY_DEPTH: usize = 20;
 
 const STEMMED: &str = "news_stemmed";
 const EXACT: &str = "news_exact";
-const WRITER_MEMORY: usize = 64_000_000;
+const WRITER_MEMORY: usize = 256_000_000;
 
 /// Errors from the search index.
 #[derive(Debug, thiserror::Error)]
@@ -220,7 +220,7 @@ impl SearchIndex {
         let c = &article.content;
         let text = |s: &str| tantivy::schema::OwnedValue::Str(s.to_owned());
         let mut fields = vec![(f.headline, vec![text(&c.headline)])];
-        fields.push((f.body, c.paragraphs.iter().map(|p| text(p)).collect()));
+        fields.push((f.text, c.paragraphs.iter().map(|p| text(p)).collect()));
         let like = MoreLikeThisQuery::builder()
             .with_min_doc_frequency(2)
             .with_min_term_frequency(1)

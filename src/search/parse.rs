@@ -50,17 +50,9 @@ impl SearchIndex {
             if field == f.headline {
                 Some(HEADLINE_BOOST)
             } else {
-                [
-                    f.text,
-                    f.text_exact,
-                    f.body,
-                    f.author,
-                    f.source,
-                    f.section,
-                    f.tag,
-                ]
-                .contains(&field)
-                .then_some(1.0)
+                [f.text, f.text_exact, f.author, f.source, f.section, f.tag]
+                    .contains(&field)
+                    .then_some(1.0)
             }
         };
         let retune = |query| bm25::retune(query, &weight);

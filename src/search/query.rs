@@ -9,8 +9,8 @@ use chrono::{DateTime, Months, NaiveDate, TimeDelta, Utc};
 const ALIASES: &[(&str, &str)] = &[
     ("headline", "headline"),
     ("title", "headline"),
-    ("body", "body"),
-    ("text", "body"),
+    ("body", "text"),
+    ("text", "text"),
     ("author", "author"),
     ("byline", "author"),
     ("by", "author"),

@@ -10,10 +10,11 @@ pub struct Fields {
     pub revision: Field,
     /// For `headline:` and a headline match's small extra weight.
     pub headline: Field,
-    /// For `body:` and related articles.
-    pub body: Field,
     /// Headline, subheading and body as one text: what plain words are
-    /// ranked against, so a short headline does not add a score of its own.
+    /// ranked against (so a short headline does not add a score of its
+    /// own), what `body:` and `text:` ask and what related articles share.
+    /// The body is analysed once with positions here and once exact in
+    /// `text_exact`, not a third time in a field of its own.
     pub text: Field,
     pub text_exact: Field,
     pub author: Field,
@@ -47,7 +48,6 @@ pub(super) fn build_schema() -> (Schema, Fields) {
         id: b.add_u64_field("id", INDEXED | FAST | STORED),
         revision: b.add_u64_field("revision", FAST),
         headline: b.add_text_field("headline", text(STEMMED)),
-        body: b.add_text_field("body", text(STEMMED)),
         text: b.add_text_field("text", text(STEMMED)),
         text_exact: b.add_text_field("text_exact", text(EXACT)),
         author: b.add_text_field("author", text(EXACT)),

@@ -94,9 +94,6 @@ impl Writer {
         doc.add_u64(f.story, article.story_id as u64);
         doc.add_u64(f.revision, article.revision as u64);
         doc.add_text(f.headline, &c.headline);
-        for p in &c.paragraphs {
-            doc.add_text(f.body, p);
-        }
         for part in std::iter::once(&c.headline)
             .chain(&c.subheading)
             .chain(&c.paragraphs)

@@ -376,18 +376,25 @@ pub(super) async fn write_article(
     } else {
         Outcome::Created
     };
-    sqlx::query(
-        "INSERT INTO article_authors (article_id, position, name) SELECT ?, key, value FROM json_each(?)",
-    )
-    .bind(id)
-    .bind(serde_json::to_string(&article.authors).expect("strings serialise"))
-    .execute(&mut **tx)
-    .await?;
-    sqlx::query("INSERT INTO article_tags (article_id, position, tag) SELECT ?, key, value FROM json_each(?)")
+    // Most articles have no tags, many no byline: no statement for those.
+    if !article.authors.is_empty() {
+        sqlx::query(
+            "INSERT INTO article_authors (article_id, position, name) SELECT ?, key, value FROM json_each(?)",
+        )
+        .bind(id)
+        .bind(serde_json::to_string(&article.authors).expect("strings serialise"))
+        .execute(&mut **tx)
+        .await?;
+    }
+    if !article.tags.is_empty() {
+        sqlx::query(
+            "INSERT INTO article_tags (article_id, position, tag) SELECT ?, key, value FROM json_each(?)",
+        )
         .bind(id)
         .bind(serde_json::to_string(&article.tags).expect("strings serialise"))
         .execute(&mut **tx)
         .await?;
+    }
     log_change(tx, id, revision, "upsert", now).await?;
     Ok(Saved {
         id,

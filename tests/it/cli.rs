@@ -117,6 +117,34 @@ fn a_failed_file_writes_nothing_names_the_line_and_fails_the_exit_code() {
 }
 
 #[test]
+fn quiet_imports_print_only_what_failed_and_the_summary() {
+    let data = tempfile::tempdir().unwrap();
+    let files = tempfile::tempdir().unwrap();
+    let lines: String = (1..=7)
+        .map(|n| format!("{{\"headline\": \"Story {n}\", \"paragraphs\": [\"Body {n}.\"]}}\n"))
+        .collect();
+    temp_file(files.path(), "a.ndjson", &lines);
+    temp_file(files.path(), "b.json", "{\"headline\": \"\"}");
+
+    let out = run(
+        data.path(),
+        &["import", "--quiet", files.path().to_str().unwrap()],
+    );
+    let text = stdout(&out);
+    assert!(!out.status.success(), "{text}");
+    assert!(
+        !text.contains("a.ndjson"),
+        "a file that worked is not listed: {text}"
+    );
+    assert!(text.contains("b.json: failed: "), "{text}");
+    assert!(
+        text.contains("2 file(s), 1 failed; articles: 7 imported"),
+        "{text}"
+    );
+    assert_eq!(text.lines().count(), 2, "{text}");
+}
+
+#[test]
 fn missing_paths_and_bad_queries_get_clear_messages() {
     let data = tempfile::tempdir().unwrap();
     let out = run(data.path(), &["import", "/no/such/file.txt"]);

@@ -72,7 +72,8 @@ async fn killing_an_import_midway_loses_nothing_and_duplicates_nothing() {
     write_ndjson(&first, ARTICLES, 1);
     write_ndjson(&second, ARTICLES, 2); // same URLs, new text: every article gets revision 2
 
-    // Killed early, while batches are still being written and indexed.
+    // Killed early, while batches are still being written and indexed: an
+    // NDJSON file takes the bulk path (a reader thread, large batches).
     kill_import_midway(data.path(), &first, 0, 2_500).await;
     let count = assert_exact_after_restart(data.path()).await;
     assert!(
