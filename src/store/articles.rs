@@ -19,11 +19,7 @@ impl Store {
         let origin = origin.to_string();
         self.write(async |tx| {
             let now = format_date(&Utc::now());
-            let mut saved = Vec::with_capacity(articles.len());
-            for article in articles {
-                saved.push(save_one(tx, article, &origin, &now).await?);
-            }
-            Ok(saved)
+            save_batch(tx, articles, &origin, &now).await
         })
         .await
     }

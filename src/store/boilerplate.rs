@@ -22,9 +22,11 @@ pub(super) async fn learn_boilerplate(
     let candidate_keys: Vec<i64> = candidates.iter().map(|(k, _)| *k).collect();
     let all_keys: Vec<i64> = paragraphs.iter().map(|p| rules::key(p)).collect();
     let json = |keys: &[i64]| serde_json::to_string(keys).expect("numbers serialise");
+    // A paragraph already learned needs no more counting.
     sqlx::query(
         "INSERT OR IGNORE INTO source_paragraphs (source_name, paragraph_key, story_id) \
-         SELECT ?1, value, ?2 FROM json_each(?3)",
+         SELECT ?1, value, ?2 FROM json_each(?3) WHERE NOT EXISTS (SELECT 1 FROM \
+         source_boilerplate b WHERE b.source_name = ?1 AND b.paragraph_key = value)",
     )
     .bind(source)
     .bind(story)

@@ -77,6 +77,7 @@ macro_rules! select_articles {
 }
 
 mod articles;
+mod batch;
 mod boilerplate;
 mod changes;
 mod feeds;
@@ -91,7 +92,7 @@ pub use feeds::{FeedRecord, PollRecord};
 pub use lists::{ArticleFilter, NameCount, NameKind};
 pub use revisions::{ChangeEntry, RevisionInfo, RevisionRecord, Tombstone, summarise};
 pub use tokens::{NewTokenRecord, TokenInfo, TokenRecord};
-use {articles::*, boilerplate::*, changes::*, revisions::*, stories::*};
+use {articles::*, batch::*, boilerplate::*, changes::*, revisions::*, stories::*};
 
 /// The files an SQLite database at `path` occupies in WAL mode: the database
 /// itself, its write-ahead log and its shared-memory index.

@@ -1,0 +1,526 @@
+//! Saving a batch of articles with a few set-based statements. Articles that
+//! may match one already in the archive go the one-by-one way (`save_one`);
+//! each run of new articles between them is a *segment*: what its stories
+//! and boilerplate depend on is read in three statements, the decisions are
+//! made in memory by the same rules (`crate::story`, `crate::boilerplate`),
+//! and the rows are written in seven, whatever the segment's length. The
+//! result is what saving them one by one gives; only the change log's
+//! order inside one transaction may differ, which nothing reads.
+
+use std::collections::{HashMap, HashSet};
+
+use serde::Serialize;
+
+use super::*;
+use crate::boilerplate as rules;
+
+/// Saves `articles` in order inside `tx` (see the module's note).
+pub(super) async fn save_batch(
+    tx: &mut Transaction<'_, Sqlite>,
+    articles: &[NewArticle],
+    origin: &str,
+    now: &str,
+) -> Result<Vec<Saved>> {
+    let flagged = may_match(tx, articles).await?;
+    let mut saved = Vec::with_capacity(articles.len());
+    let mut start = 0;
+    while start < articles.len() {
+        if flagged[start] {
+            saved.push(save_one(tx, &articles[start], origin, now).await?);
+            start += 1;
+            continue;
+        }
+        let end = (start..articles.len())
+            .find(|&i| flagged[i])
+            .unwrap_or(articles.len());
+        let segment = &articles[start..end];
+        let signatures: Vec<Option<Signature>> = segment
+            .iter()
+            .map(|a| Signature::of(&a.paragraphs))
+            .collect();
+        let mut writer = Segment::read(tx, segment, &signatures, origin, now).await?;
+        for (article, signature) in segment.iter().zip(signatures) {
+            saved.push(writer.add(tx, article, signature).await?);
+        }
+        writer.flush(tx).await?;
+        start = end;
+    }
+    Ok(saved)
+}
+
+/// For each article, whether it may match one saved before it: an article
+/// in the archive or earlier in the batch sharing its URL key, body hash or
+/// headline key. A false alarm only costs the one-by-one way, which decides
+/// exactly (see `find_existing`); an article not flagged matches nothing.
+async fn may_match(tx: &mut Transaction<'_, Sqlite>, articles: &[NewArticle]) -> Result<Vec<bool>> {
+    let keys: Vec<[Option<String>; 3]> = articles
+        .iter()
+        .map(|a| {
+            [
+                a.url_key(),
+                (!a.paragraphs.is_empty()).then(|| a.body_hash()),
+                Some(a.headline_key()),
+            ]
+        })
+        .collect();
+    let column = |kind: usize| {
+        let values: Vec<&str> = keys.iter().filter_map(|k| k[kind].as_deref()).collect();
+        serde_json::to_string(&values).expect("strings serialise")
+    };
+    let rows = sqlx::query(
+        "SELECT 0, url_key FROM articles WHERE url_key IN (SELECT value FROM json_each(?1)) \
+         UNION ALL SELECT 1, body_hash FROM articles WHERE body_hash IN (SELECT value FROM json_each(?2)) \
+         UNION ALL SELECT 2, headline_key FROM articles WHERE headline_key IN (SELECT value FROM json_each(?3))",
+    )
+    .bind(column(0))
+    .bind(column(1))
+    .bind(column(2))
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut seen: [HashSet<String>; 3] = Default::default();
+    for row in &rows {
+        seen[row.get::<i64, _>(0) as usize].insert(row.get(1));
+    }
+    Ok(keys
+        .into_iter()
+        .map(|article| {
+            let mut flagged = false;
+            for (kind, key) in article.into_iter().enumerate() {
+                if let Some(key) = key {
+                    flagged |= !seen[kind].insert(key);
+                }
+            }
+            flagged
+        })
+        .collect())
+}
+
+/// An article another one may join the story of.
+struct Candidate {
+    story: i64,
+    signature: Signature,
+}
+
+/// One segment of new articles being saved: what the archive held when it
+/// began, what the segment added so far, and the rows still to write.
+struct Segment<'a> {
+    origin: &'a str,
+    now: &'a str,
+    next_id: i64,
+    /// Per band key, the newest articles filed under it, newest first: the
+    /// archive's (at most `STORY_CANDIDATES` each), then the segment's.
+    bands: HashMap<i64, Vec<i64>>,
+    candidates: HashMap<i64, Candidate>,
+    /// Paragraphs each source has learned as boilerplate.
+    learned: HashSet<(String, i64)>,
+    /// The stories each source's not yet learned paragraphs were seen in.
+    carriers: HashMap<(String, i64), HashSet<i64>>,
+    rows: Rows,
+}
+
+/// Rows waiting to be written, each table's as one JSON array.
+#[derive(Default)]
+struct Rows {
+    articles: Vec<ArticleRow>,
+    bands: Vec<(i64, i64)>,
+    paragraphs: Vec<(String, i64, i64)>,
+    authors: Vec<(i64, usize, String)>,
+    tags: Vec<(i64, usize, String)>,
+    changes: Vec<i64>,
+    last_id: Option<i64>,
+}
+
+#[derive(Serialize)]
+struct ArticleRow {
+    id: i64,
+    slug: String,
+    headline: String,
+    subheading: Option<String>,
+    source_name: Option<String>,
+    source_site: Option<String>,
+    url: Option<String>,
+    published_at: Option<String>,
+    section: Option<String>,
+    language: Option<String>,
+    paragraphs: String,
+    word_count: i64,
+    content_hash: String,
+    body_hash: String,
+    headline_key: String,
+    modified_at: Option<String>,
+    summary_only: bool,
+    url_key: Option<String>,
+    story_id: i64,
+    /// Hexadecimal: JSON has no bytes.
+    signature: Option<String>,
+    boilerplate: Option<String>,
+}
+
+impl<'a> Segment<'a> {
+    /// Reads what the segment's stories and boilerplate depend on.
+    async fn read(
+        tx: &mut Transaction<'_, Sqlite>,
+        articles: &[NewArticle],
+        signatures: &[Option<Signature>],
+        origin: &'a str,
+        now: &'a str,
+    ) -> Result<Segment<'a>> {
+        let next_id: i64 = sqlx::query_scalar("SELECT last_id FROM article_ids")
+            .fetch_one(&mut **tx)
+            .await?;
+        let mut segment = Segment {
+            origin,
+            now,
+            next_id,
+            bands: HashMap::new(),
+            candidates: HashMap::new(),
+            learned: HashSet::new(),
+            carriers: HashMap::new(),
+            rows: Rows::default(),
+        };
+        segment.read_bands(tx, signatures).await?;
+        segment.read_boilerplate(tx, articles).await?;
+        Ok(segment)
+    }
+
+    async fn read_bands(
+        &mut self,
+        tx: &mut Transaction<'_, Sqlite>,
+        signatures: &[Option<Signature>],
+    ) -> Result<()> {
+        let keys: HashSet<i64> = signatures
+            .iter()
+            .flatten()
+            .flat_map(|s| s.band_keys())
+            .collect();
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let keys: Vec<i64> = keys.into_iter().collect();
+        let rows = sqlx::query(
+            "SELECT b.band_key, a.id, COALESCE(a.story_id, a.id), a.signature FROM \
+             (SELECT band_key, article_id, \
+              ROW_NUMBER() OVER (PARTITION BY band_key ORDER BY article_id DESC) AS newest \
+              FROM story_bands WHERE band_key IN (SELECT value FROM json_each(?1))) b \
+             JOIN articles a ON a.id = b.article_id WHERE b.newest <= ?2 \
+             ORDER BY b.band_key, a.id DESC",
+        )
+        .bind(serde_json::to_string(&keys).expect("numbers serialise"))
+        .bind(STORY_CANDIDATES)
+        .fetch_all(&mut **tx)
+        .await?;
+        for row in &rows {
+            let id: i64 = row.get(1);
+            self.bands.entry(row.get(0)).or_default().push(id);
+            let signature = row
+                .get::<Option<Vec<u8>>, _>(3)
+                .and_then(|bytes| Signature::from_bytes(&bytes));
+            if let Some(signature) = signature {
+                self.candidates.insert(
+                    id,
+                    Candidate {
+                        story: row.get(2),
+                        signature,
+                    },
+                );
+            }
+        }
+        Ok(())
+    }
+
+    async fn read_boilerplate(
+        &mut self,
+        tx: &mut Transaction<'_, Sqlite>,
+        articles: &[NewArticle],
+    ) -> Result<()> {
+        let mut all = HashSet::new();
+        let mut candidates = HashSet::new();
+        for article in articles {
+            let Some(source) = &article.source else {
+                continue;
+            };
+            for paragraph in &article.paragraphs {
+                all.insert((source.name.as_str(), rules::key(paragraph)));
+            }
+            for (key, _) in rules::candidates(&article.paragraphs) {
+                candidates.insert((source.name.as_str(), key));
+            }
+        }
+        if all.is_empty() {
+            return Ok(());
+        }
+        let pairs = |set: &HashSet<(&str, i64)>| {
+            serde_json::to_string(&set.iter().collect::<Vec<_>>()).expect("pairs serialise")
+        };
+        let learned = sqlx::query(
+            "SELECT b.source_name, b.paragraph_key FROM json_each(?1) j \
+             JOIN source_boilerplate b ON b.source_name = j.value->>0 AND b.paragraph_key = j.value->>1",
+        )
+        .bind(pairs(&all))
+        .fetch_all(&mut **tx)
+        .await?;
+        for row in &learned {
+            self.learned.insert((row.get(0), row.get(1)));
+        }
+        // A paragraph carried by enough stories is learned as it gets
+        // there, so one not learned yet has only a few carriers to read.
+        candidates.retain(|(source, key)| !self.learned.contains(&(source.to_string(), *key)));
+        let carriers = sqlx::query(
+            "SELECT p.source_name, p.paragraph_key, p.story_id FROM json_each(?1) j \
+             JOIN source_paragraphs p ON p.source_name = j.value->>0 AND p.paragraph_key = j.value->>1",
+        )
+        .bind(pairs(&candidates))
+        .fetch_all(&mut **tx)
+        .await?;
+        for row in &carriers {
+            self.carriers
+                .entry((row.get(0), row.get(1)))
+                .or_default()
+                .insert(row.get(2));
+        }
+        Ok(())
+    }
+
+    /// Decides a new article's id, story and hidden boilerplate, and queues
+    /// its rows; a paragraph it makes boilerplate is learned at once.
+    async fn add(
+        &mut self,
+        tx: &mut Transaction<'_, Sqlite>,
+        article: &NewArticle,
+        signature: Option<Signature>,
+    ) -> Result<Saved> {
+        self.next_id += 1;
+        let id = self.next_id;
+        self.rows.last_id = Some(id);
+        let story = match &signature {
+            Some(signature) => self.choose_story(signature).unwrap_or(id),
+            None => id,
+        };
+        if let Some(signature) = &signature {
+            for key in signature.band_keys() {
+                self.bands.entry(key).or_default().insert(0, id);
+            }
+            self.candidates.insert(
+                id,
+                Candidate {
+                    story,
+                    signature: signature.clone(),
+                },
+            );
+        }
+        let hidden = match &article.source {
+            Some(source) => {
+                self.boilerplate(tx, id, &source.name, article, story)
+                    .await?
+            }
+            None => Vec::new(),
+        };
+        // Queued after the boilerplate, which may write the queue (the
+        // bands refer to the article's row).
+        if let Some(signature) = &signature {
+            self.rows
+                .bands
+                .extend(signature.band_keys().map(|key| (key, id)));
+        }
+        let (source_name, source_site) = match &article.source {
+            Some(Source { name, site }) => (Some(name.clone()), site.clone()),
+            None => (None, None),
+        };
+        let word_count = if hidden.is_empty() {
+            article.word_count()
+        } else {
+            word_count(&rules::shown(&article.paragraphs, &hidden))
+        };
+        self.rows.articles.push(ArticleRow {
+            id,
+            slug: article.slug(),
+            headline: article.headline.clone(),
+            subheading: article.subheading.clone(),
+            source_name,
+            source_site,
+            url: article.url.clone(),
+            published_at: article.published_at.as_ref().map(format_date),
+            section: article.section.clone(),
+            language: article.language.clone(),
+            paragraphs: serde_json::to_string(&article.paragraphs).expect("strings serialise"),
+            word_count,
+            content_hash: article.content_hash(),
+            body_hash: article.body_hash(),
+            headline_key: article.headline_key(),
+            modified_at: article.modified_at.as_ref().map(format_date),
+            summary_only: article.summary_only,
+            url_key: article.url_key(),
+            story_id: story,
+            signature: signature.as_ref().map(|s| hex::encode(s.to_bytes())),
+            boilerplate: (!hidden.is_empty())
+                .then(|| serde_json::to_string(&hidden).expect("numbers serialise")),
+        });
+        for (position, name) in article.authors.iter().enumerate() {
+            self.rows.authors.push((id, position, name.clone()));
+        }
+        for (position, tag) in article.tags.iter().enumerate() {
+            self.rows.tags.push((id, position, tag.clone()));
+        }
+        self.rows.changes.push(id);
+        Ok(Saved {
+            id,
+            revision: 1,
+            outcome: Outcome::Created,
+            changed: revision::Fields::default(),
+        })
+    }
+
+    /// The story of the most similar article among the newest sharing a
+    /// band (as `choose_story` picks it), if one tells the same story.
+    fn choose_story(&self, signature: &Signature) -> Option<i64> {
+        let mut sharing: Vec<i64> = signature
+            .band_keys()
+            .iter()
+            .filter_map(|key| self.bands.get(key))
+            .flat_map(|ids| ids.iter().take(STORY_CANDIDATES as usize).copied())
+            .collect::<HashSet<i64>>()
+            .into_iter()
+            .collect();
+        sharing.sort_unstable_by(|a, b| b.cmp(a));
+        sharing.truncate(STORY_CANDIDATES as usize);
+        sharing.sort_unstable();
+        let candidates = sharing
+            .iter()
+            .filter_map(|id| self.candidates.get(id))
+            .map(|c| (c.story, &c.signature));
+        crate::story::choose(signature, candidates)
+    }
+
+    /// Counts the article's boilerplate candidates as carried by `story` of
+    /// `source` (see `learn_boilerplate`), learns those that now reach
+    /// enough stories, and returns the paragraphs to hide in it.
+    async fn boilerplate(
+        &mut self,
+        tx: &mut Transaction<'_, Sqlite>,
+        id: i64,
+        source: &str,
+        article: &NewArticle,
+        story: i64,
+    ) -> Result<Vec<usize>> {
+        let candidates = rules::candidates(&article.paragraphs);
+        let mut reached = Vec::new();
+        for (key, text) in &candidates {
+            let pair = (source.to_owned(), *key);
+            if self.learned.contains(&pair) {
+                continue;
+            }
+            let stories = self.carriers.entry(pair).or_default();
+            if stories.insert(story) {
+                self.rows.paragraphs.push((source.to_owned(), *key, story));
+            }
+            if stories.len() as i64 >= rules::STORIES && !reached.iter().any(|(k, _)| k == key) {
+                reached.push((*key, *text));
+            }
+        }
+        // Learned in key order, as `learn_boilerplate` does.
+        reached.sort_unstable_by_key(|(key, _)| *key);
+        for (key, text) in reached {
+            // Hiding it in the source's other articles reads them from the
+            // database: write what is queued first.
+            self.flush(tx).await?;
+            sqlx::query(
+                "INSERT OR IGNORE INTO source_boilerplate (source_name, paragraph_key, paragraph, learned_at) \
+                 VALUES (?, ?, ?, ?)",
+            )
+            .bind(source)
+            .bind(key)
+            .bind(text)
+            .bind(self.now)
+            .execute(&mut **tx)
+            .await?;
+            leave_out(tx, source, id, text, self.now).await?;
+            self.learned.insert((source.to_owned(), key));
+            self.carriers.remove(&(source.to_owned(), key));
+        }
+        Ok(rules::hidden(&article.paragraphs, |key| {
+            self.learned.contains(&(source.to_owned(), key))
+        }))
+    }
+
+    /// Writes the queued rows, a statement per table.
+    async fn flush(&mut self, tx: &mut Transaction<'_, Sqlite>) -> Result<()> {
+        let rows = std::mem::take(&mut self.rows);
+        if !rows.articles.is_empty() {
+            sqlx::query(
+                "INSERT INTO articles (id, slug, headline, subheading, source_name, source_site, url, \
+                 published_at, section, language, paragraphs, word_count, content_hash, body_hash, \
+                 headline_key, updated_at, ingested_at, modified_at, summary_only, url_key, story_id, \
+                 signature, origin, boilerplate, revision) \
+                 SELECT r->>'id', r->>'slug', r->>'headline', r->>'subheading', r->>'source_name', \
+                 r->>'source_site', r->>'url', r->>'published_at', r->>'section', r->>'language', \
+                 r->>'paragraphs', r->>'word_count', r->>'content_hash', r->>'body_hash', \
+                 r->>'headline_key', ?2, ?2, r->>'modified_at', r->>'summary_only', r->>'url_key', \
+                 r->>'story_id', unhex(r->>'signature'), ?3, r->>'boilerplate', 1 \
+                 FROM (SELECT value AS r FROM json_each(?1) ORDER BY key)",
+            )
+            .bind(json(&rows.articles))
+            .bind(self.now)
+            .bind(self.origin)
+            .execute(&mut **tx)
+            .await?;
+        }
+        if !rows.bands.is_empty() {
+            sqlx::query(
+                "INSERT OR IGNORE INTO story_bands (band_key, article_id) \
+                 SELECT value->>0, value->>1 FROM json_each(?1)",
+            )
+            .bind(json(&rows.bands))
+            .execute(&mut **tx)
+            .await?;
+        }
+        if !rows.paragraphs.is_empty() {
+            sqlx::query(
+                "INSERT OR IGNORE INTO source_paragraphs (source_name, paragraph_key, story_id) \
+                 SELECT value->>0, value->>1, value->>2 FROM json_each(?1)",
+            )
+            .bind(json(&rows.paragraphs))
+            .execute(&mut **tx)
+            .await?;
+        }
+        if !rows.authors.is_empty() {
+            sqlx::query(
+                "INSERT INTO article_authors (article_id, position, name) \
+                 SELECT value->>0, value->>1, value->>2 FROM json_each(?1)",
+            )
+            .bind(json(&rows.authors))
+            .execute(&mut **tx)
+            .await?;
+        }
+        if !rows.tags.is_empty() {
+            sqlx::query(
+                "INSERT INTO article_tags (article_id, position, tag) \
+                 SELECT value->>0, value->>1, value->>2 FROM json_each(?1)",
+            )
+            .bind(json(&rows.tags))
+            .execute(&mut **tx)
+            .await?;
+        }
+        if !rows.changes.is_empty() {
+            sqlx::query(
+                "INSERT INTO changes (article_id, revision, kind, changed_at) \
+                 SELECT value, 1, 'upsert', ?2 FROM json_each(?1) ORDER BY key",
+            )
+            .bind(json(&rows.changes))
+            .bind(self.now)
+            .execute(&mut **tx)
+            .await?;
+        }
+        if let Some(last_id) = rows.last_id {
+            sqlx::query("UPDATE article_ids SET last_id = ?")
+                .bind(last_id)
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+/// Rows of one table as one JSON array.
+fn json<T: Serialize>(rows: &[T]) -> String {
+    serde_json::to_string(rows).expect("rows serialise")
+}
