@@ -506,3 +506,94 @@ async fn paging_through_search_shows_each_story_once() {
         }
     }
 }
+
+/// A batch is saved with set-based statements; one article at a time takes
+/// the one-by-one way. Both must leave the same record: ids, revisions,
+/// stories, hidden boilerplate and word counts, authors and tags.
+#[tokio::test]
+async fn a_batch_saves_exactly_what_saving_one_by_one_saves() {
+    let footer = "Subscribe to the Ledger’s morning briefing for the day’s top stories.";
+    let mut articles = Vec::new();
+    for n in 0..40usize {
+        let source = ["Ledger", "Gazette", "Courier"][n % 3];
+        let mut paragraphs = vec![
+            format!("The council met on day {n} to discuss the harbour budget and the ferry timetable."),
+            format!("Councillors voted {n} to {} on the proposal after a long debate.", n + 3),
+        ];
+        if source == "Ledger" {
+            paragraphs.push(footer.to_owned()); // learned mid-batch, hidden in earlier ones too
+        }
+        let mut value = json!({
+            "headline": format!("Story number {n}"),
+            "source": source,
+            "url": format!("https://{}.example/{n}", source.to_lowercase()),
+            "authors": if n % 4 == 0 { json!([]) } else { json!([format!("Writer {}", n % 5), "Desk"]) },
+            "tags": if n % 2 == 0 { json!(["harbour"]) } else { json!([]) },
+            "published_at": format!("2022-05-{:02}", n % 28 + 1),
+            "paragraphs": paragraphs,
+        });
+        if n % 7 == 3 {
+            // A wire copy at another outlet's URL: joins that story.
+            value = copy("Wire", &format!("Wire copy {n}"), &format!("https://wire.example/{n}"), wire());
+        }
+        if n % 11 == 5 {
+            // The same URL again with new text: an update inside the batch.
+            value = json!({
+                "headline": "Story number 1, corrected",
+                "source": "Gazette",
+                "url": "https://gazette.example/1",
+                "paragraphs": ["The council met on day 1 and corrected its harbour figures."],
+            });
+        }
+        if n % 13 == 6 {
+            // No source, no URL, the body of an earlier article: matched by body.
+            value = json!({
+                "headline": "Untitled",
+                "paragraphs": ["The council met on day 0 to discuss the harbour budget and the ferry timetable."],
+            });
+        }
+        articles.push(article(value));
+    }
+
+    let batched = TestApp::new().await;
+    let all = batched
+        .archive
+        .save(&articles, &crate::helpers::TESTS)
+        .await
+        .unwrap();
+    let single = TestApp::new().await;
+    let mut one_by_one = Vec::new();
+    for a in &articles {
+        one_by_one.extend(
+            single
+                .archive
+                .save(std::slice::from_ref(a), &crate::helpers::TESTS)
+                .await
+                .unwrap(),
+        );
+    }
+    assert_eq!(all, one_by_one);
+    assert!(all.iter().any(|s| s.outcome == Outcome::Updated), "{all:?}");
+
+    let record = |app: &TestApp| {
+        let store = app.archive.store().clone();
+        async move {
+            let ids: Vec<i64> = (1..=50).collect();
+            store
+                .articles_by_ids(&ids)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|a| (a.id, a.revision, a.content, a.story_id, a.captured, a.word_count))
+                .collect::<Vec<_>>()
+        }
+    };
+    let (batch_record, single_record) = (record(&batched).await, record(&single).await);
+    assert_eq!(batch_record, single_record);
+    assert!(
+        batch_record.iter().filter(|r| r.4.is_some()).count() >= 3,
+        "the footer was learned and hidden"
+    );
+    let stories: std::collections::HashSet<i64> = batch_record.iter().map(|r| r.3).collect();
+    assert!(stories.len() < batch_record.len(), "wire copies share a story");
+}
