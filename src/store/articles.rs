@@ -24,6 +24,27 @@ impl Store {
         .await
     }
 
+    /// [`Self::save_articles`] the slow way, each article by itself through
+    /// the one-by-one path (`save_one`): the reference the set-based batch
+    /// path is tested against. Not for use beyond tests.
+    #[doc(hidden)]
+    pub async fn save_articles_one_by_one(
+        &self,
+        articles: &[NewArticle],
+        origin: &Origin,
+    ) -> Result<Vec<Saved>> {
+        let origin = origin.to_string();
+        self.write(async |tx| {
+            let now = format_date(&Utc::now());
+            let mut saved = Vec::with_capacity(articles.len());
+            for article in articles {
+                saved.push(save_one(tx, article, &origin, &now).await?);
+            }
+            Ok(saved)
+        })
+        .await
+    }
+
     /// Creates a new article (never matching an existing one); its URL must be free.
     pub async fn create_article(&self, article: &NewArticle, origin: &Origin) -> Result<Saved> {
         let origin = origin.to_string();

@@ -507,8 +507,8 @@ async fn paging_through_search_shows_each_story_once() {
     }
 }
 
-/// A batch is saved with set-based statements; one article at a time takes
-/// the one-by-one way. Both must leave the same record: ids, revisions,
+/// A batch is saved with set-based statements; the reference saves each
+/// article the one-by-one way. Both must leave the same record: ids, revisions,
 /// stories, hidden boilerplate and word counts, authors and tags.
 #[tokio::test]
 async fn a_batch_saves_exactly_what_saving_one_by_one_saves() {
@@ -517,8 +517,13 @@ async fn a_batch_saves_exactly_what_saving_one_by_one_saves() {
     for n in 0..40usize {
         let source = ["Ledger", "Gazette", "Courier"][n % 3];
         let mut paragraphs = vec![
-            format!("The council met on day {n} to discuss the harbour budget and the ferry timetable."),
-            format!("Councillors voted {n} to {} on the proposal after a long debate.", n + 3),
+            format!(
+                "The council met on day {n} to discuss the harbour budget and the ferry timetable."
+            ),
+            format!(
+                "Councillors voted {n} to {} on the proposal after a long debate.",
+                n + 3
+            ),
         ];
         if source == "Ledger" {
             paragraphs.push(footer.to_owned()); // learned mid-batch, hidden in earlier ones too
@@ -533,8 +538,15 @@ async fn a_batch_saves_exactly_what_saving_one_by_one_saves() {
             "paragraphs": paragraphs,
         });
         if n % 7 == 3 {
-            // A wire copy at another outlet's URL: joins that story.
-            value = copy("Wire", &format!("Wire copy {n}"), &format!("https://wire.example/{n}"), wire());
+            // A lightly edited wire copy at another outlet's URL: joins that story.
+            let mut edited = wire();
+            edited.push(format!("Reporting by the desk, edition {n}."));
+            value = copy(
+                "Wire",
+                &format!("Wire copy {n}"),
+                &format!("https://wire.example/{n}"),
+                edited,
+            );
         }
         if n % 11 == 5 {
             // The same URL again with new text: an update inside the batch.
@@ -562,16 +574,12 @@ async fn a_batch_saves_exactly_what_saving_one_by_one_saves() {
         .await
         .unwrap();
     let single = TestApp::new().await;
-    let mut one_by_one = Vec::new();
-    for a in &articles {
-        one_by_one.extend(
-            single
-                .archive
-                .save(std::slice::from_ref(a), &crate::helpers::TESTS)
-                .await
-                .unwrap(),
-        );
-    }
+    let one_by_one = single
+        .archive
+        .store()
+        .save_articles_one_by_one(&articles, &crate::helpers::TESTS)
+        .await
+        .unwrap();
     assert_eq!(all, one_by_one);
     assert!(all.iter().any(|s| s.outcome == Outcome::Updated), "{all:?}");
 
@@ -584,7 +592,16 @@ async fn a_batch_saves_exactly_what_saving_one_by_one_saves() {
                 .await
                 .unwrap()
                 .into_iter()
-                .map(|a| (a.id, a.revision, a.content, a.story_id, a.captured, a.word_count))
+                .map(|a| {
+                    (
+                        a.id,
+                        a.revision,
+                        a.content,
+                        a.story_id,
+                        a.captured,
+                        a.word_count,
+                    )
+                })
                 .collect::<Vec<_>>()
         }
     };
@@ -595,5 +612,8 @@ async fn a_batch_saves_exactly_what_saving_one_by_one_saves() {
         "the footer was learned and hidden"
     );
     let stories: std::collections::HashSet<i64> = batch_record.iter().map(|r| r.3).collect();
-    assert!(stories.len() < batch_record.len(), "wire copies share a story");
+    assert!(
+        stories.len() < batch_record.len(),
+        "wire copies share a story"
+    );
 }
