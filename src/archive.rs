@@ -226,6 +226,17 @@ impl Archive {
         Ok(saved)
     }
 
+    /// [`Self::save`] for articles prepared ahead (see [`store::Prepared`]).
+    pub async fn save_prepared(
+        &self,
+        articles: &[store::Prepared],
+        origin: &Origin,
+    ) -> Result<Vec<Saved>> {
+        let saved = self.inner.store.save_prepared(articles, origin).await?;
+        self.written(&saved);
+        Ok(saved)
+    }
+
     /// Creates a new article; its URL, if any, must be new to the archive.
     pub async fn create(&self, article: &NewArticle, origin: &Origin) -> Result<Saved> {
         let saved = self.inner.store.create_article(article, origin).await?;

@@ -12,7 +12,7 @@ use crate::archive::{self, Archive};
 use crate::article::NewArticle;
 use crate::ingest::{self, Format, NdjsonReader, ParseError};
 use crate::revision::{Fields, Origin};
-use crate::store::{Outcome, Saved};
+use crate::store::{Outcome, Prepared, Saved};
 
 /// Articles saved per transaction.
 pub const BATCH: usize = 1_000;
@@ -28,7 +28,7 @@ pub struct Importer {
     archive: Archive,
     origin: Origin,
     batch: usize,
-    pending: Vec<(usize, NewArticle)>,
+    pending: Vec<(usize, Prepared)>,
     /// What the saved articles did, so far.
     pub counts: Counts,
 }
@@ -56,6 +56,15 @@ impl Importer {
         line: usize,
         article: NewArticle,
     ) -> archive::Result<Vec<(usize, Saved)>> {
+        self.push_prepared(line, Prepared::new(article)).await
+    }
+
+    /// [`Self::push`] for an article prepared ahead (on a reading thread).
+    pub async fn push_prepared(
+        &mut self,
+        line: usize,
+        article: Prepared,
+    ) -> archive::Result<Vec<(usize, Saved)>> {
         self.pending.push((line, article));
         if self.pending.len() >= self.batch {
             self.flush().await
@@ -78,8 +87,8 @@ impl Importer {
         if self.pending.is_empty() {
             return Ok(Vec::new());
         }
-        let (lines, articles): (Vec<usize>, Vec<NewArticle>) = self.pending.drain(..).unzip();
-        let saved = self.archive.save(&articles, &self.origin).await?;
+        let (lines, articles): (Vec<usize>, Vec<Prepared>) = self.pending.drain(..).unzip();
+        let saved = self.archive.save_prepared(&articles, &self.origin).await?;
         self.counts.add(&saved);
         Ok(lines.into_iter().zip(saved).collect())
     }
@@ -243,8 +252,9 @@ pub struct Tick {
 }
 
 /// Imports an NDJSON file, any size: a first pass checks that every line is
-/// an article (or nothing is written), then one thread reads and parses the
-/// lines while this task saves them, a large batch per transaction.
+/// an article (or nothing is written), then one thread reads, parses and
+/// prepares the lines while this task saves them, a large batch per
+/// transaction.
 async fn import_ndjson(
     archive: &Archive,
     path: &Path,
@@ -265,8 +275,9 @@ async fn import_ndjson(
     let reader = tokio::task::spawn_blocking(move || -> Result<(), FileError> {
         let mut lines = NdjsonReader::new(BufReader::new(File::open(&reading)?));
         while let Some((line, parsed)) = lines.next() {
+            let article = Prepared::new(parsed?);
             if sender
-                .blocking_send((line, parsed?, lines.bytes_read))
+                .blocking_send((line, article, lines.bytes_read))
                 .is_err()
             {
                 break; // the saving side stopped on an error of its own
@@ -290,7 +301,7 @@ async fn import_ndjson(
     };
     while let Some((line, article, bytes_read)) = lines.recv().await {
         read = bytes_read;
-        if !importer.push(line, article).await?.is_empty() {
+        if !importer.push_prepared(line, article).await?.is_empty() {
             tell(&importer, read);
         }
     }

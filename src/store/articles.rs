@@ -17,9 +17,30 @@ impl Store {
         origin: &Origin,
     ) -> Result<Vec<Saved>> {
         let origin = origin.to_string();
+        let signatures: Vec<_> = articles
+            .iter()
+            .map(|a| Signature::of(&a.paragraphs))
+            .collect();
+        let articles: Vec<&NewArticle> = articles.iter().collect();
         self.write(async |tx| {
             let now = format_date(&Utc::now());
-            save_batch(tx, articles, &origin, &now).await
+            save_batch(tx, &articles, &signatures, &origin, &now).await
+        })
+        .await
+    }
+
+    /// [`Self::save_articles`] for articles prepared ahead.
+    pub async fn save_prepared(
+        &self,
+        prepared: &[Prepared],
+        origin: &Origin,
+    ) -> Result<Vec<Saved>> {
+        let origin = origin.to_string();
+        let articles: Vec<&NewArticle> = prepared.iter().map(|p| &p.article).collect();
+        let signatures: Vec<_> = prepared.iter().map(|p| p.signature.clone()).collect();
+        self.write(async |tx| {
+            let now = format_date(&Utc::now());
+            save_batch(tx, &articles, &signatures, &origin, &now).await
         })
         .await
     }

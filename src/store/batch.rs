@@ -14,10 +14,28 @@ use serde::Serialize;
 use super::*;
 use crate::boilerplate as rules;
 
-/// Saves `articles` in order inside `tx` (see the module's note).
+/// An article with what saving it needs worked out ahead (its body's
+/// MinHash signature), so that the work can be done away from the write
+/// transaction: an import's reading thread prepares the next articles while
+/// the database saves the last ones.
+pub struct Prepared {
+    pub article: NewArticle,
+    pub(super) signature: Option<Signature>,
+}
+
+impl Prepared {
+    pub fn new(article: NewArticle) -> Prepared {
+        let signature = Signature::of(&article.paragraphs);
+        Prepared { article, signature }
+    }
+}
+
+/// Saves `articles` (with their `signatures`) in order inside `tx` (see
+/// the module's note).
 pub(super) async fn save_batch(
     tx: &mut Transaction<'_, Sqlite>,
-    articles: &[NewArticle],
+    articles: &[&NewArticle],
+    signatures: &[Option<Signature>],
     origin: &str,
     now: &str,
 ) -> Result<Vec<Saved>> {
@@ -26,21 +44,17 @@ pub(super) async fn save_batch(
     let mut start = 0;
     while start < articles.len() {
         if flagged[start] {
-            saved.push(save_one(tx, &articles[start], origin, now).await?);
+            saved.push(save_one(tx, articles[start], origin, now).await?);
             start += 1;
             continue;
         }
         let end = (start..articles.len())
             .find(|&i| flagged[i])
             .unwrap_or(articles.len());
-        let segment = &articles[start..end];
-        let signatures: Vec<Option<Signature>> = segment
-            .iter()
-            .map(|a| Signature::of(&a.paragraphs))
-            .collect();
-        let mut writer = Segment::read(tx, segment, &signatures, origin, now).await?;
+        let (segment, signatures) = (&articles[start..end], &signatures[start..end]);
+        let mut writer = Segment::read(tx, segment, signatures, origin, now).await?;
         for (article, signature) in segment.iter().zip(signatures) {
-            saved.push(writer.add(tx, article, signature).await?);
+            saved.push(writer.add(tx, article, signature.clone()).await?);
         }
         writer.flush(tx).await?;
         start = end;
@@ -52,7 +66,10 @@ pub(super) async fn save_batch(
 /// in the archive or earlier in the batch sharing its URL key, body hash or
 /// headline key. A false alarm only costs the one-by-one way, which decides
 /// exactly (see `find_existing`); an article not flagged matches nothing.
-async fn may_match(tx: &mut Transaction<'_, Sqlite>, articles: &[NewArticle]) -> Result<Vec<bool>> {
+async fn may_match(
+    tx: &mut Transaction<'_, Sqlite>,
+    articles: &[&NewArticle],
+) -> Result<Vec<bool>> {
     let keys: Vec<[Option<String>; 3]> = articles
         .iter()
         .map(|a| {
@@ -160,7 +177,7 @@ impl<'a> Segment<'a> {
     /// Reads what the segment's stories and boilerplate depend on.
     async fn read(
         tx: &mut Transaction<'_, Sqlite>,
-        articles: &[NewArticle],
+        articles: &[&NewArticle],
         signatures: &[Option<Signature>],
         origin: &'a str,
         now: &'a str,
@@ -231,7 +248,7 @@ impl<'a> Segment<'a> {
     async fn read_boilerplate(
         &mut self,
         tx: &mut Transaction<'_, Sqlite>,
-        articles: &[NewArticle],
+        articles: &[&NewArticle],
     ) -> Result<()> {
         let mut all = HashSet::new();
         let mut candidates = HashSet::new();

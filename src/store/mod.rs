@@ -87,6 +87,7 @@ mod stories;
 mod tokens;
 
 pub use articles::{Outcome, Saved};
+pub use batch::Prepared;
 pub use changes::Change;
 pub use feeds::{FeedRecord, PollRecord};
 pub use lists::{ArticleFilter, NameCount, NameKind};
