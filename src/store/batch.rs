@@ -1,11 +1,12 @@
 //! Saving a batch of articles with a few set-based statements. Articles that
 //! may match one already in the archive go the one-by-one way (`save_one`);
 //! each run of new articles between them is a *segment*: what its stories
-//! and boilerplate depend on is read in three statements, the decisions are
+//! and boilerplate depend on is read in four statements, the decisions are
 //! made in memory by the same rules (`crate::story`, `crate::boilerplate`),
-//! and the rows are written in seven, whatever the segment's length. The
-//! result is what saving them one by one gives; only the change log's
-//! order inside one transaction may differ, which nothing reads.
+//! and the rows are written with one statement per table, whatever the
+//! segment's length. The record is what saving them one by one leaves
+//! (`tests/it/stories.rs` checks it); only the order of the change log's
+//! entries inside the one transaction may differ.
 
 use std::collections::{HashMap, HashSet};
 
@@ -214,13 +215,14 @@ impl<'a> Segment<'a> {
             return Ok(());
         }
         let keys: Vec<i64> = keys.into_iter().collect();
+        // Per key, the newest few by the key's own range of the primary
+        // key, read backwards: a key many articles share costs no more.
         let rows = sqlx::query(
-            "SELECT b.band_key, a.id, COALESCE(a.story_id, a.id), a.signature FROM \
-             (SELECT band_key, article_id, \
-              ROW_NUMBER() OVER (PARTITION BY band_key ORDER BY article_id DESC) AS newest \
-              FROM story_bands WHERE band_key IN (SELECT value FROM json_each(?1))) b \
-             JOIN articles a ON a.id = b.article_id WHERE b.newest <= ?2 \
-             ORDER BY b.band_key, a.id DESC",
+            "SELECT k.value, a.id, COALESCE(a.story_id, a.id), a.signature \
+             FROM json_each(?1) k JOIN articles a ON a.id IN \
+             (SELECT article_id FROM story_bands WHERE band_key = k.value \
+              ORDER BY article_id DESC LIMIT ?2) \
+             ORDER BY k.value, a.id DESC",
         )
         .bind(serde_json::to_string(&keys).expect("numbers serialise"))
         .bind(STORY_CANDIDATES)
@@ -481,42 +483,34 @@ impl<'a> Segment<'a> {
             .execute(&mut **tx)
             .await?;
         }
-        if !rows.bands.is_empty() {
-            sqlx::query(
-                "INSERT OR IGNORE INTO story_bands (band_key, article_id) \
-                 SELECT value->>0, value->>1 FROM json_each(?1)",
-            )
-            .bind(json(&rows.bands))
-            .execute(&mut **tx)
-            .await?;
-        }
-        if !rows.paragraphs.is_empty() {
-            sqlx::query(
-                "INSERT OR IGNORE INTO source_paragraphs (source_name, paragraph_key, story_id) \
-                 SELECT value->>0, value->>1, value->>2 FROM json_each(?1)",
-            )
-            .bind(json(&rows.paragraphs))
-            .execute(&mut **tx)
-            .await?;
-        }
-        if !rows.authors.is_empty() {
-            sqlx::query(
-                "INSERT INTO article_authors (article_id, position, name) \
-                 SELECT value->>0, value->>1, value->>2 FROM json_each(?1)",
-            )
-            .bind(json(&rows.authors))
-            .execute(&mut **tx)
-            .await?;
-        }
-        if !rows.tags.is_empty() {
-            sqlx::query(
-                "INSERT INTO article_tags (article_id, position, tag) \
-                 SELECT value->>0, value->>1, value->>2 FROM json_each(?1)",
-            )
-            .bind(json(&rows.tags))
-            .execute(&mut **tx)
-            .await?;
-        }
+        insert_rows(
+            tx,
+            "INSERT OR IGNORE INTO story_bands (band_key, article_id) \
+             SELECT value->>0, value->>1 FROM json_each(?1)",
+            &rows.bands,
+        )
+        .await?;
+        insert_rows(
+            tx,
+            "INSERT OR IGNORE INTO source_paragraphs (source_name, paragraph_key, story_id) \
+             SELECT value->>0, value->>1, value->>2 FROM json_each(?1)",
+            &rows.paragraphs,
+        )
+        .await?;
+        insert_rows(
+            tx,
+            "INSERT INTO article_authors (article_id, position, name) \
+             SELECT value->>0, value->>1, value->>2 FROM json_each(?1)",
+            &rows.authors,
+        )
+        .await?;
+        insert_rows(
+            tx,
+            "INSERT INTO article_tags (article_id, position, tag) \
+             SELECT value->>0, value->>1, value->>2 FROM json_each(?1)",
+            &rows.tags,
+        )
+        .await?;
         if !rows.changes.is_empty() {
             sqlx::query(
                 "INSERT INTO changes (article_id, revision, kind, changed_at) \
@@ -540,4 +534,17 @@ impl<'a> Segment<'a> {
 /// Rows of one table as one JSON array.
 fn json<T: Serialize>(rows: &[T]) -> String {
     serde_json::to_string(rows).expect("rows serialise")
+}
+
+/// Runs `sql`, an insert that reads its rows from the JSON array `?1`, for
+/// `rows` (nothing when there are none).
+async fn insert_rows<T: Serialize>(
+    tx: &mut Transaction<'_, Sqlite>,
+    sql: &'static str,
+    rows: &[T],
+) -> Result<()> {
+    if !rows.is_empty() {
+        sqlx::query(sql).bind(json(rows)).execute(&mut **tx).await?;
+    }
+    Ok(())
 }

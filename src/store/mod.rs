@@ -25,9 +25,9 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
 /// which the reading connections keep, is 2 MiB). A write touches the
 /// B-trees of a dozen indexes at random keys (hashes, story bands); past
 /// some tens of thousands of articles those pages no longer fit in 2 MiB,
-/// and every insert reads them back from the file; a bulk import of a
-/// million articles still finds most of them here at 64 MiB.
-const WRITER_CACHE_KIB: u32 = 64 * 1024;
+/// and every insert reads them back from the file. At a million articles
+/// the story bands alone take 200 MiB.
+const WRITER_CACHE_KIB: u32 = 256 * 1024;
 
 /// Errors from the database.
 #[derive(Debug, thiserror::Error)]
