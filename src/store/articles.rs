@@ -16,17 +16,12 @@ impl Store {
         articles: &[NewArticle],
         origin: &Origin,
     ) -> Result<Vec<Saved>> {
-        let origin = origin.to_string();
-        let signatures: Vec<_> = articles
+        let signatures = articles
             .iter()
             .map(|a| Signature::of(&a.paragraphs))
             .collect();
-        let articles: Vec<&NewArticle> = articles.iter().collect();
-        self.write(async |tx| {
-            let now = format_date(&Utc::now());
-            save_batch(tx, &articles, &signatures, &origin, &now).await
-        })
-        .await
+        self.save_signed(articles.iter().collect(), signatures, origin)
+            .await
     }
 
     /// [`Self::save_articles`] for articles prepared ahead.
@@ -35,9 +30,22 @@ impl Store {
         prepared: &[Prepared],
         origin: &Origin,
     ) -> Result<Vec<Saved>> {
+        let signatures = prepared.iter().map(|p| p.signature.clone()).collect();
+        self.save_signed(
+            prepared.iter().map(|p| &p.article).collect(),
+            signatures,
+            origin,
+        )
+        .await
+    }
+
+    async fn save_signed(
+        &self,
+        articles: Vec<&NewArticle>,
+        signatures: Vec<Option<Signature>>,
+        origin: &Origin,
+    ) -> Result<Vec<Saved>> {
         let origin = origin.to_string();
-        let articles: Vec<&NewArticle> = prepared.iter().map(|p| &p.article).collect();
-        let signatures: Vec<_> = prepared.iter().map(|p| p.signature.clone()).collect();
         self.write(async |tx| {
             let now = format_date(&Utc::now());
             save_batch(tx, &articles, &signatures, &origin, &now).await
