@@ -181,29 +181,28 @@ impl FeedServer {
     }
 }
 
+/// A route answering `feed` as RSS.
+fn serves_rss(feed: String) -> axum::routing::MethodRouter {
+    get(move || {
+        let feed = feed.clone();
+        async move { ([(header::CONTENT_TYPE, "application/rss+xml")], feed).into_response() }
+    })
+}
+
 async fn feed_server() -> FeedServer {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let feed = rss("<p>A fine first story about the harbour.</p>");
     let target = format!("http://user:pw@127.0.0.1:{}/feed.rss", addr.port());
-    let app =
-        Router::new()
-            .route(
-                "/feed.rss",
-                get(move || {
-                    let feed = feed.clone();
-                    async move {
-                        ([(header::CONTENT_TYPE, "application/rss+xml")], feed).into_response()
-                    }
-                }),
-            )
-            .route(
-                "/to-credentials",
-                get(move || {
-                    let target = target.clone();
-                    async move { Redirect::temporary(&target) }
-                }),
-            );
+    let app = Router::new()
+        .route("/feed.rss", serves_rss(feed.clone()))
+        .route(
+            "/to-credentials",
+            get(move || {
+                let target = target.clone();
+                async move { Redirect::temporary(&target) }
+            }),
+        );
     tokio::spawn(async move { axum::serve(listener, app).await });
     FeedServer(addr)
 }
@@ -533,24 +532,15 @@ async fn a_slow_feed_holds_up_no_other() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let feed = rss("<p>A fine first story about the harbour.</p>");
-    let server =
-        Router::new()
-            .route(
-                "/slow.rss",
-                get(|| async {
-                    tokio::time::sleep(Duration::from_secs(25)).await;
-                    "too late"
-                }),
-            )
-            .route(
-                "/fast.rss",
-                get(move || {
-                    let feed = feed.clone();
-                    async move {
-                        ([(header::CONTENT_TYPE, "application/rss+xml")], feed).into_response()
-                    }
-                }),
-            );
+    let server = Router::new()
+        .route(
+            "/slow.rss",
+            get(|| async {
+                tokio::time::sleep(Duration::from_secs(25)).await;
+                "too late"
+            }),
+        )
+        .route("/fast.rss", serves_rss(feed.clone()));
     tokio::spawn(async move { axum::serve(listener, server).await });
     let follower = Follower::new(app.archive.clone(), Reach::Private);
     // The slow feed is followed first, so it is polled first.
