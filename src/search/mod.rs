@@ -37,7 +37,7 @@ use tantivy::collector::{Collector, Count};
 use tantivy::directory::Directory as _;
 use tantivy::directory::error::LockError;
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, MoreLikeThisQuery, Occur,
+    AllQuery, BooleanQuery, ConstScoreQuery, EmptyQuery, MoreLikeThisQuery, Occur,
     Query, QueryParser, RangeQuery, TermQuery,
 };
 use tantivy::schema::{

@@ -815,27 +815,30 @@ async fn a_relaxed_search_puts_the_story_lacking_the_commonest_word_first() {
 }
 
 #[tokio::test]
-async fn a_relaxed_search_puts_words_as_typed_above_words_found_by_their_stems() {
-    // The reader remembers "hunting populated drugged"; the story has the
-    // first two words as typed. Another article has all three only through
-    // their stems (hunt, population, drug): it no longer comes first.
+async fn a_relaxed_search_counts_a_word_in_another_form_almost_as_typed() {
+    // The reader remembers "supplied vaccines clinics"; the story says
+    // "supplies". A long article that happens to have every word as typed,
+    // once each, does not form a tier above it: the form typed only breaks
+    // near ties.
+    let filler = "The council met on Tuesday to discuss the budget, the \
+        library, parking and the schedule of works along the river, and said \
+        it would publish the figures after the meeting of the finance group";
     let articles = vec![
         serde_json::json!({
-            "headline": "Scammer sought",
-            "paragraphs": ["Police were hunting a man in a densely populated district."]
+            "headline": "Council notes",
+            "paragraphs": [format!("{filler}. It supplied vaccines to clinics. {filler}.")]
         }),
         serde_json::json!({
-            "headline": "Valley notes",
-            "paragraphs": ["The hunt went on. The population grew. A drug was found."]
+            "headline": "Supplies reach the clinics",
+            "paragraphs": ["Supplies of vaccines reached the clinics. The clinics said the vaccines came on time."]
         }),
         serde_json::json!({
-            "headline": "Guards",
-            "paragraphs": ["Guards drugged the dogs before hunting in a populated valley."]
+            "headline": "Clinic hours",
+            "paragraphs": ["Vaccines are given at the clinics on Mondays."]
         }),
     ];
-    let found = relaxed_search(articles, "hunting populated drugged").await;
-    // Every word as typed first, then two as typed, then three by stem.
-    assert_eq!(found, ["Guards", "Scammer sought", "Valley notes"]);
+    let found = relaxed_search(articles, "supplied vaccines clinics").await;
+    assert_eq!(found[0], "Supplies reach the clinics", "{found:?}");
 }
 
 #[tokio::test]
