@@ -360,8 +360,8 @@ impl Archive {
                     .find(|h| h.id == article.id)
                     .and_then(|h| h.score);
                 SearchResult {
-                    headline_html: hits.highlighter.headline(&article.content.headline),
-                    snippet: hits.highlighter.snippet(&article.content.paragraphs),
+                    headline_html: hits.highlighter.headline(&article.content),
+                    snippet: hits.highlighter.snippet(&article.content),
                     score,
                     versions: sizes.get(&article.story_id).copied().unwrap_or(1),
                     article,

@@ -1,6 +1,8 @@
 //! The article as a newsroom knows it: validated domain types, the import/API
 //! field format, slugs, word counts and content hashes. No I/O here.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, NaiveDate, NaiveDateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -327,6 +329,31 @@ fn date_field(
 }
 
 impl NewArticle {
+    /// The article with the language of its text (`language::detect`) when
+    /// it does not say; as it is when it does, or when its text is too short
+    /// or mixed to tell. The write path stores what this gives, after the
+    /// merge rule, so a copy without a language keeps the record's.
+    pub fn in_its_language(&self) -> Cow<'_, NewArticle> {
+        if self.language.is_some() {
+            return Cow::Borrowed(self);
+        }
+        match crate::language::detect(&self.headline, &self.paragraphs) {
+            Some(code) => Cow::Owned(NewArticle {
+                language: Some(code.to_owned()),
+                ..self.clone()
+            }),
+            None => Cow::Borrowed(self),
+        }
+    }
+
+    /// The language the article says it is in, or else the one its text is
+    /// in (what `in_its_language` would store), without copying it.
+    pub fn language_of_text(&self) -> Option<&str> {
+        self.language
+            .as_deref()
+            .or_else(|| crate::language::detect(&self.headline, &self.paragraphs))
+    }
+
     /// Number of words in the body.
     pub fn word_count(&self) -> i64 {
         count_words(self.paragraphs.iter().map(String::as_str))

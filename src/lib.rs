@@ -14,6 +14,7 @@ pub mod follow;
 pub mod import;
 pub mod indexer;
 pub mod ingest;
+pub mod language;
 pub mod metrics;
 pub mod private;
 pub mod revision;

@@ -17,6 +17,7 @@ pub(super) fn aggregations(request: &Request) -> Option<AggregationCollector> {
             Facet::Section => "section_name",
             Facet::Tag => "tag_name",
             Facet::Author => "author_name",
+            Facet::Language => "language",
             Facet::Year => continue,
         };
         let size = match request.longer_facet {

@@ -2,6 +2,7 @@
 //! matching passage of the body as a snippet.
 
 use super::*;
+use crate::article::NewArticle;
 
 /// A passage of an article with the matched words in `<mark>`, escaped otherwise.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -12,12 +13,15 @@ pub struct Snippet {
     pub paragraph: usize,
 }
 
-/// Finds and marks the best matching passage of an article.
+/// Finds and marks the best matching passage of an article, in the
+/// analysis of the article's language.
 pub struct Highlighter {
-    body: SnippetGenerator,
-    headline: SnippetGenerator,
-    /// Text a paragraph must contain (lowercase) to hold a match; None
-    /// when some matched term is too short or not ASCII to tell.
+    fields: Fields,
+    /// For each text field the query asks (English's `text` always): the
+    /// generators of body passages and of headlines.
+    by_field: Vec<(Field, SnippetGenerator, SnippetGenerator)>,
+    /// Text a paragraph in English must contain (lowercase) to hold a
+    /// match; None when some matched term is too short or not ASCII to tell.
     clues: Option<Vec<String>>,
 }
 
@@ -27,10 +31,21 @@ impl Highlighter {
         query: &dyn Query,
         fields: Fields,
     ) -> Result<Highlighter> {
-        let mut body = SnippetGenerator::create(searcher, query, fields.text)?;
-        body.set_max_num_chars(240);
-        let mut headline = SnippetGenerator::create(searcher, query, fields.text)?;
-        headline.set_max_num_chars(10_000);
+        let mut asked = vec![fields.text];
+        query.query_terms(&mut |term, _| {
+            let field = term.field();
+            if !asked.contains(&field) && fields.texts().any(|f| f == field) {
+                asked.push(field);
+            }
+        });
+        let mut by_field = Vec::with_capacity(asked.len());
+        for field in asked {
+            let mut body = SnippetGenerator::create(searcher, query, field)?;
+            body.set_max_num_chars(240);
+            let mut headline = SnippetGenerator::create(searcher, query, field)?;
+            headline.set_max_num_chars(10_000);
+            by_field.push((field, body, headline));
+        }
         // The terms the snippet generator looks for (it also drops those
         // the index lacks, so these may be a few more).
         let mut terms = Vec::new();
@@ -41,17 +56,30 @@ impl Highlighter {
         });
         let clues = terms.into_iter().flatten().collect();
         Ok(Highlighter {
-            body,
-            headline,
+            fields,
+            by_field,
             clues,
         })
+    }
+
+    /// The generators for the article's language (English's when the query
+    /// asks nothing of its field, which then marks nothing).
+    fn generators(&self, article: &NewArticle) -> (&SnippetGenerator, &SnippetGenerator, bool) {
+        let field = self.fields.text_of(article.language_of_text());
+        let (field, body, headline) = self
+            .by_field
+            .iter()
+            .find(|(f, _, _)| *f == field)
+            .unwrap_or(&self.by_field[0]);
+        (body, headline, *field == self.fields.text)
     }
 
     /// False when `text` cannot hold a match, found without analysing it:
     /// analysing (stemming) every paragraph of every result is most of a
     /// search's time, and most paragraphs hold none of the query's words.
-    fn may_match(&self, text: &str) -> bool {
-        let Some(clues) = &self.clues else {
+    /// Only English's stems give such clues.
+    fn may_match(&self, text: &str, english: bool) -> bool {
+        let Some(clues) = self.clues.as_ref().filter(|_| english) else {
             return true;
         };
         // Folding could turn a non-ASCII letter into one of the clue's.
@@ -63,8 +91,9 @@ impl Highlighter {
     }
 
     /// The headline with matches marked (escaped HTML).
-    pub fn headline(&self, headline: &str) -> String {
-        let snippet = self.headline.snippet(headline);
+    pub fn headline(&self, article: &NewArticle) -> String {
+        let headline = &article.headline;
+        let snippet = self.generators(article).1.snippet(headline);
         if snippet.highlighted().is_empty() {
             escape_html(headline)
         } else {
@@ -80,14 +109,15 @@ impl Highlighter {
     }
 
     /// The paragraph passage with the most matched words, or None when no paragraph matches.
-    pub fn snippet(&self, paragraphs: &[String]) -> Option<Snippet> {
+    pub fn snippet(&self, article: &NewArticle) -> Option<Snippet> {
+        let (body, _, english) = self.generators(article);
         // Best: the most distinct query words, then the most matches.
         let mut best: Option<((usize, usize), Snippet)> = None;
-        for (index, text) in paragraphs.iter().enumerate() {
-            if !self.may_match(text) {
+        for (index, text) in article.paragraphs.iter().enumerate() {
+            if !self.may_match(text, english) {
                 continue;
             }
-            let snippet = self.body.snippet(text);
+            let snippet = body.snippet(text);
             let mut words: Vec<String> = snippet
                 .highlighted()
                 .iter()

@@ -9,6 +9,7 @@
 //! (cursors) and `query` (aliases and dates).
 
 mod bm25;
+mod cjk;
 mod facets;
 mod generations;
 mod highlight;
@@ -64,7 +65,7 @@ pub use writer::Writer;
 use {facets::*, parse::*, relax::*, schema::*};
 
 /// Bumped whenever the schema or analyzers change; an index of another version is rebuilt.
-pub const SCHEMA_VERSION: u32 = 6;
+pub const SCHEMA_VERSION: u32 = 7;
 /// Longest query accepted, in characters.
 pub const MAX_QUERY_CHARS: usize = 1_000;
 /// Deepest parenthesis nesting accepted in a query.
@@ -124,6 +125,9 @@ pub struct SearchIndex {
     generation: String,
     searcher: Searcher,
     progress: Progress,
+    /// The text fields of the languages other than English that the pinned
+    /// commit holds articles in: a query is analysed in each of them too.
+    languages: Vec<Field>,
 }
 
 impl SearchIndex {
@@ -163,6 +167,7 @@ impl SearchIndex {
             fields,
             dir,
             generation: generation.to_owned(),
+            languages: languages_in(&searcher, &fields)?,
             searcher,
             progress,
         })
@@ -177,6 +182,7 @@ impl SearchIndex {
             fields: self.fields,
             dir: self.dir.clone(),
             generation: self.generation.clone(),
+            languages: languages_in(&searcher, &self.fields)?,
             searcher,
             progress,
         })
@@ -220,7 +226,8 @@ impl SearchIndex {
         let c = &article.content;
         let text = |s: &str| tantivy::schema::OwnedValue::Str(s.to_owned());
         let mut fields = vec![(f.headline, vec![text(&c.headline)])];
-        fields.push((f.text, c.paragraphs.iter().map(|p| text(p)).collect()));
+        let body = f.text_of(c.language_of_text());
+        fields.push((body, c.paragraphs.iter().map(|p| text(p)).collect()));
         let like = MoreLikeThisQuery::builder()
             .with_min_doc_frequency(2)
             .with_min_term_frequency(1)
@@ -274,7 +281,10 @@ impl SearchIndex {
         // for most of them, all-word matches still first.
         let mut relaxed = false;
         if (total as u64) < RELAX_BELOW && query.words.len() >= 2 {
-            let loose = self.filtered(relax(query, &searcher, self.fields.text)?, query, request);
+            let texts: Vec<Field> = std::iter::once(self.fields.text)
+                .chain(self.languages.iter().copied())
+                .collect();
+            let loose = self.filtered(relax(query, &searcher, &texts)?, query, request);
             let (loose_total, loose_window, loose_aggregated) =
                 self.run(&searcher, loose.as_ref(), request)?;
             if loose_total > total {
@@ -343,7 +353,12 @@ impl SearchIndex {
             (f.tag_name, &request.filters.tag),
             (f.author_name, &request.filters.author),
         ];
-        for (field, value) in names {
+        let language = request
+            .filters
+            .language
+            .as_deref()
+            .map(crate::language::primary);
+        for (field, value) in names.into_iter().chain([(f.language, &language)]) {
             if let Some(value) = value {
                 let term = TermQuery::new(
                     Term::from_field_text(field, value),
@@ -413,6 +428,21 @@ fn collect<C: Collector>(
             (total, docs, None)
         }
     })
+}
+
+/// The text fields of `LANGUAGES` that some article of the searcher's
+/// commit is in (by the primary language it is indexed with).
+fn languages_in(searcher: &Searcher, fields: &Fields) -> Result<Vec<Field>> {
+    let mut present = Vec::new();
+    for ((codes, _, _), field) in LANGUAGES.iter().zip(fields.text_in) {
+        for code in *codes {
+            if searcher.doc_freq(&Term::from_field_text(fields.language, code))? > 0 {
+                present.push(field);
+                break;
+            }
+        }
+    }
+    Ok(present)
 }
 
 /// The progress a commit recorded; an index without commits yet has none
@@ -519,6 +549,8 @@ pub struct Filters {
     pub section: Option<String>,
     pub tag: Option<String>,
     pub author: Option<String>,
+    /// A language tag: articles in its primary language (`fr-CA` asks `fr`).
+    pub language: Option<String>,
 }
 
 /// The order of results.
@@ -552,6 +584,8 @@ pub enum Facet {
     Section,
     Tag,
     Author,
+    /// The primary language (`fr` of `fr-CA`).
+    Language,
     Year,
 }
 
@@ -562,6 +596,7 @@ impl Facet {
             Facet::Section => "section",
             Facet::Tag => "tag",
             Facet::Author => "author",
+            Facet::Language => "language",
             Facet::Year => "year",
         }
     }

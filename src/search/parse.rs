@@ -31,18 +31,19 @@ impl SearchIndex {
             });
         }
         let f = self.fields;
-        let mut parser = QueryParser::for_index(
-            &self.index,
-            vec![
-                f.text,
-                f.text_exact,
-                f.headline,
-                f.author,
-                f.source,
-                f.section,
-                f.tag,
-            ],
-        );
+        // Words are looked for in every language the archive holds, each
+        // analysed the way that language's articles were.
+        let mut defaults = vec![
+            f.text,
+            f.text_exact,
+            f.headline,
+            f.author,
+            f.source,
+            f.section,
+            f.tag,
+        ];
+        defaults.extend(&self.languages);
+        let mut parser = QueryParser::for_index(&self.index, defaults);
         parser.set_conjunction_by_default();
         // A word in the headline counts a little more, not as a whole
         // second score; every text field is scored with the archive's BM25.
@@ -50,9 +51,9 @@ impl SearchIndex {
             if field == f.headline {
                 Some(HEADLINE_BOOST)
             } else {
-                [f.text, f.text_exact, f.author, f.source, f.section, f.tag]
-                    .contains(&field)
-                    .then_some(1.0)
+                ([f.text_exact, f.author, f.source, f.section, f.tag].contains(&field)
+                    || f.texts().any(|text| text == field))
+                .then_some(1.0)
             }
         };
         let retune = |query| bm25::retune(query, &weight);

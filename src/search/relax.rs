@@ -16,12 +16,12 @@ use super::*;
 pub(super) fn relax(
     query: &ParsedQuery,
     searcher: &Searcher,
-    text: Field,
+    texts: &[Field],
 ) -> Result<Box<dyn Query>> {
     let n = query.words.len();
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     for word in &query.words {
-        let rarity = rarity(searcher, word.any_form.as_ref(), text)?;
+        let rarity = rarity(searcher, word.any_form.as_ref(), texts)?;
         let scored: Vec<(Occur, Box<dyn Query>)> = vec![
             (Occur::Should, word.any_form.box_clone()),
             (
@@ -47,21 +47,26 @@ pub(super) fn relax(
     )))
 }
 
-/// A word's BM25 IDF in the text field: ln(1 + (N - n + 0.5) / (n + 0.5))
-/// for the n of N articles that have it (the rarest of its terms, for a
-/// word the analyzer splits).
-pub(super) fn rarity(searcher: &Searcher, word: &dyn Query, text: Field) -> Result<f32> {
+/// A word's BM25 IDF in the text: ln(1 + (N - n + 0.5) / (n + 0.5)) for
+/// the n of N articles that have it: in each language's text field the
+/// rarest of its terms (for a word the analyzer splits), summed over the
+/// fields, since an article's text is in one of them.
+pub(super) fn rarity(searcher: &Searcher, word: &dyn Query, texts: &[Field]) -> Result<f32> {
     let mut terms = Vec::new();
     word.query_terms(&mut |term, _| {
-        if term.field() == text {
+        if texts.contains(&term.field()) {
             terms.push(term.clone());
         }
     });
-    let counts = terms
-        .iter()
-        .map(|term| searcher.doc_freq(term))
-        .collect::<tantivy::Result<Vec<u64>>>()?;
-    let found_in = counts.into_iter().min().unwrap_or(0);
+    let mut found_in = 0;
+    for text in texts {
+        let counts = terms
+            .iter()
+            .filter(|term| term.field() == *text)
+            .map(|term| searcher.doc_freq(term))
+            .collect::<tantivy::Result<Vec<u64>>>()?;
+        found_in += counts.into_iter().min().unwrap_or(0);
+    }
     Ok(bm25::idf(found_in, searcher.num_docs()))
 }
 

@@ -89,6 +89,10 @@ impl Writer {
     fn document(&self, article: &Article) -> TantivyDocument {
         let f = self.fields;
         let c = &article.content;
+        // An article saved before languages were detected is analysed in
+        // the language the write path would now store for it.
+        let language = c.language_of_text();
+        let text = f.text_of(language);
         let mut doc = TantivyDocument::default();
         doc.add_u64(f.id, article.id as u64);
         doc.add_u64(f.story, article.story_id as u64);
@@ -98,7 +102,7 @@ impl Writer {
             .chain(&c.subheading)
             .chain(&c.paragraphs)
         {
-            doc.add_text(f.text, part);
+            doc.add_text(text, part);
             doc.add_text(f.text_exact, part);
         }
         for author in &c.authors {
@@ -117,8 +121,8 @@ impl Writer {
             doc.add_text(f.tag, tag);
             doc.add_text(f.tag_name, tag);
         }
-        if let Some(language) = &c.language {
-            doc.add_text(f.language, language);
+        if let Some(language) = language {
+            doc.add_text(f.language, crate::language::primary(language));
         }
         if let Some(published) = c.published_at {
             doc.add_date(f.published, index_date(published.timestamp()));

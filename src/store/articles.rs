@@ -270,7 +270,7 @@ pub(super) async fn save_one(
     now: &str,
 ) -> Result<Saved> {
     let Some(existing) = find_existing(tx, article).await? else {
-        return write_article(tx, None, article, origin, now).await;
+        return write_article(tx, None, &article.in_its_language(), origin, now).await;
     };
     if existing.content_hash == article.content_hash() {
         return Ok(existing.unchanged());
@@ -278,6 +278,7 @@ pub(super) async fn save_one(
     let record = load_article(tx, existing.id).await?;
     let before = record.record();
     let merged = revision::merge(&before, article);
+    let merged = merged.in_its_language();
     if merged.content_hash() == existing.content_hash {
         return Ok(existing.unchanged());
     }

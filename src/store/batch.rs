@@ -308,6 +308,7 @@ impl<'a> Segment<'a> {
         article: &NewArticle,
         signature: Option<Signature>,
     ) -> Result<Saved> {
+        let article: &NewArticle = &article.in_its_language();
         self.next_id += 1;
         let id = self.next_id;
         self.rows.last_id = Some(id);

@@ -12,6 +12,7 @@ mod feeds;
 mod fuzz_corpus;
 mod helpers;
 mod indexer;
+mod languages;
 mod openapi;
 mod operations;
 mod pages;

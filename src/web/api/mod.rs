@@ -282,6 +282,9 @@ struct SearchParams {
     tag: Option<String>,
     /// Only articles with this author in the byline.
     author: Option<String>,
+    /// Only articles in this language: a tag such as `fr`, matched by its
+    /// primary language (`fr-CA` and `fr` ask the same).
+    language: Option<String>,
     /// `relevance` (default), `newest` or `oldest`. With a `cursor`, the
     /// results go on in the order the cursor was given for.
     #[param(value_type = Option<schemas::SortDoc>, inline)]
@@ -449,6 +452,7 @@ async fn search(
             section: params.section,
             tag: params.tag,
             author: params.author,
+            language: params.language,
         },
         facets: parse_facets(params.facets.as_deref())?,
         facet_values,
@@ -548,7 +552,7 @@ fn parse_facets(list: Option<&str>) -> Result<Vec<Facet>, ApiError> {
     for name in list.split(',') {
         let facet: Facet = serde_json::from_value(name.into()).map_err(|_| {
             ApiError::bad_request(format!(
-                "`facets` names `{name}`; results can be counted by source, section, tag, author and year"
+                "`facets` names `{name}`; results can be counted by source, section, tag, author, language and year"
             ))
         })?;
         if !facets.contains(&facet) {

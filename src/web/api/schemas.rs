@@ -58,6 +58,7 @@ pub enum FacetDoc {
     Section,
     Tag,
     Author,
+    Language,
     Year,
 }
 
@@ -282,6 +283,7 @@ mod tests {
                 Facet::Section,
                 Facet::Tag,
                 Facet::Author,
+                Facet::Language,
                 Facet::Year
             ])
         );

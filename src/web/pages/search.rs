@@ -43,6 +43,8 @@ pub struct SearchForm {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub author: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sort: Option<Sort>,
     /// `all`: every copy of a story, not one result per story.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -74,6 +76,7 @@ impl SearchForm {
             &mut self.section,
             &mut self.tag,
             &mut self.author,
+            &mut self.language,
         ] {
             if field.as_deref().is_some_and(|v| v.trim().is_empty()) {
                 *field = None;
@@ -120,6 +123,7 @@ impl SearchForm {
             section: self.section.clone(),
             tag: self.tag.clone(),
             author: self.author.clone(),
+            language: self.language.clone(),
         };
         (filters, notes)
     }
@@ -309,6 +313,7 @@ pub async fn page(
             Facet::Section,
             Facet::Tag,
             Facet::Author,
+            Facet::Language,
             Facet::Year,
         ],
         facet_values: FACET_VALUES,
@@ -430,6 +435,9 @@ fn chips(form: &SearchForm) -> Vec<Choice> {
     if let Some(v) = &form.author {
         out.push(chip(format!("Author: {v}"), |f| f.author = None));
     }
+    if let Some(v) = &form.language {
+        out.push(chip(format!("Language: {v}"), |f| f.language = None));
+    }
     match (&form.from, &form.to) {
         (None, None) => {}
         (from, to) => out.push(chip(
@@ -476,6 +484,7 @@ fn kept(form: &SearchForm) -> Vec<(&'static str, String)> {
         ("section", &form.section),
         ("tag", &form.tag),
         ("author", &form.author),
+        ("language", &form.language),
     ] {
         if let Some(value) = value {
             out.push((name, value.clone()));
@@ -498,6 +507,7 @@ fn facet_view(form: &SearchForm, counts: &FacetCounts) -> FacetView {
         Facet::Section => ("Sections", "sections"),
         Facet::Tag => ("Tags", "tags"),
         Facet::Author => ("Authors", "authors"),
+        Facet::Language => ("Languages", "languages"),
         Facet::Year => ("Years", "years"),
     };
     // Year lists every year already.
@@ -529,6 +539,10 @@ fn facet_view(form: &SearchForm, counts: &FacetCounts) -> FacetView {
                 Facet::Section => (form.section == v, form.with(|f| f.section = v.clone())),
                 Facet::Tag => (form.tag == v, form.with(|f| f.tag = v.clone())),
                 Facet::Author => (form.author == v, form.with(|f| f.author = v.clone())),
+                Facet::Language => (
+                    form.language == v,
+                    form.with(|f| f.language = v.clone()),
+                ),
                 Facet::Year => {
                     let (from, to) = (format!("{value}-01-01"), format!("{value}-12-31"));
                     let current = form.from.as_deref() == Some(from.as_str())
