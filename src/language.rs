@@ -130,14 +130,35 @@ mod tests {
     #[test]
     fn real_sentences_are_told_apart() {
         let cases = [
-            ("en", "The finance minister said on Tuesday that the budget would be presented to parliament next month."),
-            ("fr", "Le ministre des Finances a déclaré mardi que le budget serait présenté au Parlement le mois prochain."),
-            ("de", "Der Finanzminister sagte am Dienstag, der Haushalt werde im nächsten Monat dem Parlament vorgelegt."),
-            ("es", "El ministro de Hacienda dijo el martes que el presupuesto se presentará al Parlamento el próximo mes."),
-            ("ru", "Министр финансов заявил во вторник, что бюджет будет представлен парламенту в следующем месяце."),
-            ("ar", "قال وزير المالية يوم الثلاثاء إن الميزانية ستقدم إلى البرلمان الشهر المقبل."),
+            (
+                "en",
+                "The finance minister said on Tuesday that the budget would be presented to parliament next month.",
+            ),
+            (
+                "fr",
+                "Le ministre des Finances a déclaré mardi que le budget serait présenté au Parlement le mois prochain.",
+            ),
+            (
+                "de",
+                "Der Finanzminister sagte am Dienstag, der Haushalt werde im nächsten Monat dem Parlament vorgelegt.",
+            ),
+            (
+                "es",
+                "El ministro de Hacienda dijo el martes que el presupuesto se presentará al Parlamento el próximo mes.",
+            ),
+            (
+                "ru",
+                "Министр финансов заявил во вторник, что бюджет будет представлен парламенту в следующем месяце.",
+            ),
+            (
+                "ar",
+                "قال وزير المالية يوم الثلاثاء إن الميزانية ستقدم إلى البرلمان الشهر المقبل.",
+            ),
             ("zh", "财政部长周二表示，预算将于下个月提交议会审议。"),
-            ("ja", "財務大臣は火曜日、予算案を来月国会に提出すると述べた。"),
+            (
+                "ja",
+                "財務大臣は火曜日、予算案を来月国会に提出すると述べた。",
+            ),
         ];
         for (code, text) in cases {
             assert_eq!(detected(text), Some(code), "{text}");

@@ -25,7 +25,11 @@ pub(super) const LANGUAGES: [(&[&str], &str, Analysis); 19] = [
     (&["el"], "text_el", Analysis::Stem(Language::Greek)),
     (&["hu"], "text_hu", Analysis::Stem(Language::Hungarian)),
     (&["it"], "text_it", Analysis::Stem(Language::Italian)),
-    (&["no", "nb", "nn"], "text_no", Analysis::Stem(Language::Norwegian)),
+    (
+        &["no", "nb", "nn"],
+        "text_no",
+        Analysis::Stem(Language::Norwegian),
+    ),
     (&["pt"], "text_pt", Analysis::Stem(Language::Portuguese)),
     (&["ro"], "text_ro", Analysis::Stem(Language::Romanian)),
     (&["ru"], "text_ru", Analysis::Stem(Language::Russian)),
@@ -158,7 +162,9 @@ pub(super) fn register_analyzers(index: &Index) {
     index.tokenizers().register(STEMMED, stemmed_analyzer());
     index.tokenizers().register(EXACT, exact_analyzer());
     for (_, name, analysis) in LANGUAGES {
-        index.tokenizers().register(name, language_analyzer(analysis));
+        index
+            .tokenizers()
+            .register(name, language_analyzer(analysis));
     }
 }
 

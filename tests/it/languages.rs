@@ -5,9 +5,7 @@ use crate::helpers::{TestApp, article};
 
 /// Real sentences from news in each language, none of them tagged.
 fn multilingual() -> Vec<serde_json::Value> {
-    let story = |headline: &str, body: &str| {
-        serde_json::json!({ "headline": headline, "paragraphs": [body] })
-    };
+    let story = |headline: &str, body: &str| serde_json::json!({ "headline": headline, "paragraphs": [body] });
     vec![
         story(
             "Élections municipales : la participation en hausse",
@@ -84,8 +82,14 @@ async fn another_form_of_a_word_finds_the_article_in_its_language() {
     let app = archive().await;
     // Each query is a form the article does not use.
     let cases = [
-        ("élection", "Élections municipales : la participation en hausse"),
-        ("election", "Élections municipales : la participation en hausse"),
+        (
+            "élection",
+            "Élections municipales : la participation en hausse",
+        ),
+        (
+            "election",
+            "Élections municipales : la participation en hausse",
+        ),
         ("Haus", "Die Regierung baut neue Häuser"),
         ("acuerdo", "Los ministros firman los acuerdos comerciales"),
         ("закон", "Президент подписал новые законы"),
@@ -142,10 +146,7 @@ async fn languages_are_detected_stored_and_filtered() {
         .collect();
     assert_eq!(languages, ["en", "es"], "{json}");
     // The article page says its language; the search page counts by it.
-    let json = app
-        .get("/api/v1/search?q=lang:ru&fields=path")
-        .await
-        .json();
+    let json = app.get("/api/v1/search?q=lang:ru&fields=path").await.json();
     let page = app.get(json["results"][0]["path"].as_str().unwrap()).await;
     assert!(page.body.contains(r#"lang="ru""#), "{}", page.body);
     let page = app.get("/search?q=acuerdos%20OR%20agreements").await;

@@ -539,10 +539,7 @@ fn facet_view(form: &SearchForm, counts: &FacetCounts) -> FacetView {
                 Facet::Section => (form.section == v, form.with(|f| f.section = v.clone())),
                 Facet::Tag => (form.tag == v, form.with(|f| f.tag = v.clone())),
                 Facet::Author => (form.author == v, form.with(|f| f.author = v.clone())),
-                Facet::Language => (
-                    form.language == v,
-                    form.with(|f| f.language = v.clone()),
-                ),
+                Facet::Language => (form.language == v, form.with(|f| f.language = v.clone())),
                 Facet::Year => {
                     let (from, to) = (format!("{value}-01-01"), format!("{value}-12-31"));
                     let current = form.from.as_deref() == Some(from.as_str())
