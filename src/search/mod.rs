@@ -10,6 +10,7 @@
 
 mod bm25;
 mod cjk;
+mod excluded;
 mod facets;
 mod generations;
 mod highlight;
@@ -294,7 +295,7 @@ impl SearchIndex {
         }
         let page = page::cut(window, request.order(), request.limit, request.all_versions);
         let hits = page.matches.iter().map(Hit::from).collect();
-        let highlighter = Highlighter::new(&searcher, query.query.as_ref(), self.fields)?;
+        let highlighter = Highlighter::new(&searcher, query.highlight.as_ref(), self.fields)?;
         let (facets, histogram) = match aggregated {
             Some(results) => read_aggregations(&results, request)?,
             None => (Vec::new(), None),

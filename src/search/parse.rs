@@ -25,6 +25,7 @@ impl SearchIndex {
             }
             return Ok(ParsedQuery {
                 query: Box::new(AllQuery),
+                highlight: Box::new(AllQuery),
                 ignored: rewritten.ignored,
                 dates: rewritten.dates,
                 words: Vec::new(),
@@ -58,7 +59,9 @@ impl SearchIndex {
         };
         let retune = |query| bm25::retune(query, &weight);
         let (query, errors) = parser.parse_query_lenient(&rewritten.text);
-        let query = retune(query);
+        // Highlights show every form the stemmed fields would have matched.
+        let highlight = retune(query.box_clone());
+        let query = excluded::guard_exclusions(retune(phrases_as_written(query, &f)));
         let mut ignored = rewritten.ignored;
         ignored.extend(errors.iter().map(|e| e.to_string()));
         // For relaxing, each word alone: in any form, and as typed (the
@@ -77,6 +80,7 @@ impl SearchIndex {
             .collect();
         Ok(ParsedQuery {
             query,
+            highlight,
             ignored,
             dates: rewritten.dates,
             words,
@@ -87,6 +91,9 @@ impl SearchIndex {
 /// A query ready to run, with what lenient parsing had to ignore.
 pub struct ParsedQuery {
     pub(super) query: Box<dyn Query>,
+    /// The query as parsed, phrases on stemmed fields kept: what the
+    /// highlighter marks.
+    pub(super) highlight: Box<dyn Query>,
     /// Parts of the query that could not be understood, in words.
     pub ignored: Vec<String>,
     /// The publication dates the query itself asked for.
@@ -101,6 +108,53 @@ pub(super) struct Word {
     pub(super) any_form: Box<dyn Query>,
     /// The word only in the form typed (accents and case aside).
     pub(super) as_typed: Box<dyn Query>,
+}
+
+/// A quoted phrase asks for the words as written: the parser makes one
+/// phrase query per default field, and where the one on `text_exact` (the
+/// same words, case and accents folded; it holds the headline too) stands,
+/// those on the stemming fields (the text fields and the headline's) are
+/// left out. Each of them would read the positions of every common word of
+/// the phrase again, which made phrases the slowest searches at a million
+/// articles. Phrases in Chinese, Japanese and Korean keep their own fields,
+/// since `text_exact` holds those scripts as whole runs.
+pub(super) fn phrases_as_written(query: Box<dyn Query>, f: &Fields) -> Box<dyn Query> {
+    let Some(boolean) = query.downcast_ref::<BooleanQuery>() else {
+        return query;
+    };
+    let phrase_on = |clause: &dyn Query| {
+        clause
+            .downcast_ref::<tantivy::query::PhraseQuery>()
+            .map(|phrase| phrase.field())
+    };
+    let has_exact = boolean
+        .clauses()
+        .iter()
+        .any(|(_, clause)| phrase_on(clause.as_ref()) == Some(f.text_exact));
+    let stemming = |field: Field| {
+        field == f.text
+            || field == f.headline
+            || LANGUAGES
+                .iter()
+                .zip(f.text_in)
+                .any(|((_, _, analysis), text)| {
+                    text == field && matches!(analysis, Analysis::Stem(_))
+                })
+    };
+    let clauses = boolean
+        .clauses()
+        .iter()
+        .filter(|(occur, clause)| {
+            !(has_exact
+                && *occur == Occur::Should
+                && phrase_on(clause.as_ref()).is_some_and(stemming))
+        })
+        .map(|(occur, clause)| (*occur, phrases_as_written(clause.box_clone(), f)))
+        .collect();
+    Box::new(BooleanQuery::with_minimum_required_clauses(
+        clauses,
+        boolean.get_minimum_number_should_match(),
+    ))
 }
 
 /// The words of a query made only of words (no phrases, fields, operators

@@ -195,6 +195,15 @@ pub fn get_with(uri: &str, token: &str) -> Request<Body> {
 }
 
 /// A valid article built from JSON in the import format.
+/// A test app whose archive holds `articles` (import JSON), indexed.
+pub async fn app_with(articles: &[serde_json::Value]) -> TestApp {
+    let app = TestApp::new().await;
+    let batch: Vec<_> = articles.iter().cloned().map(article).collect();
+    app.archive.save(&batch, &TESTS).await.unwrap();
+    app.indexed().await;
+    app
+}
+
 pub fn article(json: serde_json::Value) -> NewArticle {
     serde_json::from_value::<ArticleInput>(json)
         .expect("article JSON")

@@ -1,7 +1,7 @@
 //! Articles in many languages: detected when they do not say, analysed in
 //! their language, found by another form of a word, filtered and counted.
 
-use crate::helpers::{TestApp, article};
+use crate::helpers::{TestApp, app_with, article};
 
 /// Real sentences from news in each language, none of them tagged.
 fn multilingual() -> Vec<serde_json::Value> {
@@ -51,14 +51,7 @@ fn multilingual() -> Vec<serde_json::Value> {
 }
 
 async fn archive() -> TestApp {
-    let app = TestApp::new().await;
-    let batch: Vec<_> = multilingual().into_iter().map(article).collect();
-    app.archive
-        .save(&batch, &crate::helpers::TESTS)
-        .await
-        .unwrap();
-    app.indexed().await;
-    app
+    app_with(&multilingual()).await
 }
 
 async fn found(app: &TestApp, query: &str) -> Vec<String> {

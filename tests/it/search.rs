@@ -1,17 +1,6 @@
 //! Search behaviour beyond the seed: exact forms first, folding, fields.
 
-use crate::helpers::{TestApp, article};
-
-async fn app_with(articles: &[serde_json::Value]) -> TestApp {
-    let app = TestApp::new().await;
-    let batch: Vec<_> = articles.iter().cloned().map(article).collect();
-    app.archive
-        .save(&batch, &crate::helpers::TESTS)
-        .await
-        .unwrap();
-    app.indexed().await;
-    app
-}
+use crate::helpers::app_with;
 
 #[tokio::test]
 async fn exact_forms_rank_above_stemmed_ones() {
@@ -33,6 +22,55 @@ async fn exact_forms_rank_above_stemmed_ones() {
         .await
         .unwrap();
     assert_eq!(page.results[0].article.content.headline, "Council votes");
+}
+
+#[tokio::test]
+async fn a_phrase_matches_the_words_as_written() {
+    let app = app_with(&[
+        serde_json::json!({"headline": "Harvest report", "paragraphs": ["Ministers discussed Food Security in Sindh."]}),
+        serde_json::json!({"headline": "Markets", "paragraphs": ["Traders bought food securities in Karachi."]}),
+        serde_json::json!({"headline": "Food securities rally", "paragraphs": ["Prices rose in Karachi."]}),
+        serde_json::json!({"headline": "Café owners", "paragraphs": ["The cafe owners met."]}),
+    ])
+    .await;
+    let found = |q: &'static str| {
+        let app = &app;
+        async move {
+            let page = app.archive.search(q, &Default::default()).await.unwrap();
+            let headlines: Vec<String> = page
+                .results
+                .iter()
+                .map(|r| r.article.content.headline.clone())
+                .collect();
+            (
+                headlines,
+                page.results.first().and_then(|r| r.snippet.clone()),
+            )
+        }
+    };
+    // Case and accents aside, as written: not "food securities", in the
+    // body or the headline.
+    let (headlines, snippet) = found("\"food security\"").await;
+    assert_eq!(headlines, ["Harvest report"]);
+    assert!(
+        snippet
+            .unwrap()
+            .html
+            .contains("<mark>Food</mark> <mark>Security</mark>"),
+        "the phrase is marked"
+    );
+    assert_eq!(found("\"café owners\"").await.0, ["Café owners"]);
+    // Words without quotes still match every form.
+    assert_eq!(found("food security").await.0.len(), 3);
+    // A phrase left out, alone in its field or not (tantivy asserted on the
+    // first in debug builds).
+    assert_eq!(
+        found("food -\"food securities\"").await.0,
+        ["Harvest report"]
+    );
+    let mut kept = found("food NOT body:\"traders bought\"").await.0;
+    kept.sort();
+    assert_eq!(kept, ["Food securities rally", "Harvest report"]);
 }
 
 #[tokio::test]
