@@ -77,6 +77,7 @@ impl Store {
     /// Creates a new article (never matching an existing one); its URL must be free.
     pub async fn create_article(&self, article: &NewArticle, origin: &Origin) -> Result<Saved> {
         let origin = origin.to_string();
+        let article = &*article.in_its_language();
         self.write(async |tx| {
             if let Some(key) = article.url_key() {
                 let taken: Option<i64> =
@@ -104,6 +105,7 @@ impl Store {
         origin: &Origin,
     ) -> Result<Saved> {
         let origin = origin.to_string();
+        let article = &*article.in_its_language();
         self.write(async |tx| {
             let existing = current_revision(tx, id, expected).await?;
             if let Some(key) = article.url_key() {

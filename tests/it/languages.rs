@@ -1,7 +1,7 @@
 //! Articles in many languages: detected when they do not say, analysed in
 //! their language, found by another form of a word, filtered and counted.
 
-use crate::helpers::{TestApp, app_with, article};
+use crate::helpers::{TestApp, api_token, app_with, article, write};
 
 /// Real sentences from news in each language, none of them tagged.
 fn multilingual() -> Vec<serde_json::Value> {
@@ -178,4 +178,27 @@ async fn a_language_the_article_gives_is_kept_over_detection() {
         .json();
     assert_eq!(json["results"][0]["language"], "en-gb", "{json}");
     assert_eq!(json["results"][0]["revision"], 1, "{json}");
+}
+
+#[tokio::test]
+async fn the_api_stores_the_detected_language_of_what_it_creates_and_replaces() {
+    let app = TestApp::new().await;
+    let token = api_token(&app, "cms").await;
+    let french = multilingual().swap_remove(0);
+    let reply = app
+        .request(write(
+            "POST",
+            "/api/v1/articles",
+            Some(&token),
+            french.clone(),
+        ))
+        .await;
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    assert_eq!(reply.json()["language"], "fr", "{}", reply.body);
+    let reply = app
+        .request(write("PUT", "/api/v1/articles/1", Some(&token), french))
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.json()["language"], "fr", "{}", reply.body);
+    assert_eq!(reply.json()["revision"], 1, "unchanged: {}", reply.body);
 }
