@@ -359,9 +359,10 @@ impl Archive {
                     .iter()
                     .find(|h| h.id == article.id)
                     .and_then(|h| h.score);
+                let (headline_html, snippet) = hits.highlighter.marks(&article.content);
                 SearchResult {
-                    headline_html: hits.highlighter.headline(&article.content),
-                    snippet: hits.highlighter.snippet(&article.content),
+                    headline_html,
+                    snippet,
                     score,
                     versions: sizes.get(&article.story_id).copied().unwrap_or(1),
                     article,

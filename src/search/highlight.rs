@@ -90,10 +90,20 @@ impl Highlighter {
         clues.iter().any(|clue| lower.contains(clue.as_str()))
     }
 
-    /// The headline with matches marked (escaped HTML).
-    pub fn headline(&self, article: &NewArticle) -> String {
-        let headline = &article.headline;
-        let snippet = self.generators(article).1.snippet(headline);
+    /// The article's headline with matches marked (escaped HTML), and the
+    /// paragraph passage with the most matched words (None when no
+    /// paragraph matches), both in the analysis of its language, which is
+    /// worked out once.
+    pub fn marks(&self, article: &NewArticle) -> (String, Option<Snippet>) {
+        let (body, headline, english) = self.generators(article);
+        (
+            Self::headline(headline, &article.headline),
+            self.snippet(body, english, &article.paragraphs),
+        )
+    }
+
+    fn headline(generator: &SnippetGenerator, headline: &str) -> String {
+        let snippet = generator.snippet(headline);
         if snippet.highlighted().is_empty() {
             escape_html(headline)
         } else {
@@ -108,12 +118,15 @@ impl Highlighter {
         }
     }
 
-    /// The paragraph passage with the most matched words, or None when no paragraph matches.
-    pub fn snippet(&self, article: &NewArticle) -> Option<Snippet> {
-        let (body, _, english) = self.generators(article);
+    fn snippet(
+        &self,
+        body: &SnippetGenerator,
+        english: bool,
+        paragraphs: &[String],
+    ) -> Option<Snippet> {
         // Best: the most distinct query words, then the most matches.
         let mut best: Option<((usize, usize), Snippet)> = None;
-        for (index, text) in article.paragraphs.iter().enumerate() {
+        for (index, text) in paragraphs.iter().enumerate() {
             if !self.may_match(text, english) {
                 continue;
             }

@@ -59,8 +59,9 @@ impl SearchIndex {
         };
         let retune = |query| bm25::retune(query, &weight);
         let (query, errors) = parser.parse_query_lenient(&rewritten.text);
-        // Highlights show every form the stemmed fields would have matched.
-        let highlight = retune(query.box_clone());
+        // Highlights show every form the stemmed fields would have matched
+        // (the highlighter reads only the terms, so the parse as it is).
+        let highlight = query.box_clone();
         let query = excluded::guard_exclusions(retune(phrases_as_written(query, &f)));
         let mut ignored = rewritten.ignored;
         ignored.extend(errors.iter().map(|e| e.to_string()));
