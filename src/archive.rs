@@ -58,7 +58,6 @@ struct Inner {
     root: IndexRoot,
     indexer: indexer::Handle,
     metrics: Metrics,
-    data_dir: PathBuf,
 }
 
 /// One search result: the article, its score, and highlighted text.
@@ -122,7 +121,25 @@ impl CheckReport {
 
 /// The files of an archive inside its data directory.
 pub fn database_path(data_dir: &Path) -> PathBuf {
-    data_dir.join("newsarchive.sqlite3")
+    data_dir.join(store::DATABASE_FILE)
+}
+
+/// Where an archive lives: its data directory (the search index, and the
+/// SQLite file on the embedded default) and its database.
+#[derive(Debug, Clone)]
+pub struct Location {
+    pub data_dir: PathBuf,
+    pub database: store::Database,
+}
+
+impl Location {
+    /// The embedded default: the SQLite file in `data_dir`.
+    pub fn embedded(data_dir: &Path) -> Location {
+        Location {
+            data_dir: data_dir.to_owned(),
+            database: store::Database::File(database_path(data_dir)),
+        }
+    }
 }
 
 /// Creates the data directory, its owner's alone (0700), or warns when one
@@ -142,23 +159,31 @@ fn index_root(data_dir: &Path) -> IndexRoot {
 }
 
 impl Archive {
-    /// Opens the archive in `data_dir` (creating it if needed) and starts the
-    /// indexer, which catches the index up with the database and then keeps
-    /// it there whenever this process can hold the index writer.
+    /// Opens the archive in `data_dir` on the embedded default (the SQLite
+    /// file there), as [`Archive::open_at`] does.
     pub async fn open(data_dir: &Path) -> Result<Archive> {
-        Self::open_with(data_dir, true).await
+        Self::open_at(&Location::embedded(data_dir)).await
+    }
+
+    /// Opens the archive at `at` (creating the data directory and an SQLite
+    /// database if needed) and starts the indexer, which catches the index
+    /// up with the database and then keeps it there whenever this process
+    /// can hold the index writer.
+    pub async fn open_at(at: &Location) -> Result<Archive> {
+        Self::open_with(at, true).await
     }
 
     /// Opens the archive as it is, without rebuilding an index that
     /// disagrees with the database, so `check` can report the difference.
     /// Fails when the index cannot be opened at all.
-    pub async fn open_unhealed(data_dir: &Path) -> Result<Archive> {
-        Self::open_with(data_dir, false).await
+    pub async fn open_unhealed(at: &Location) -> Result<Archive> {
+        Self::open_with(at, false).await
     }
 
-    async fn open_with(data_dir: &Path, heal: bool) -> Result<Archive> {
+    async fn open_with(at: &Location, heal: bool) -> Result<Archive> {
+        let data_dir = at.data_dir.as_path();
         prepare_data_dir(data_dir).map_err(search::Error::Io)?;
-        let store = Store::open(&database_path(data_dir)).await?;
+        let store = Store::open(&at.database).await?;
         let root = index_root(data_dir);
         let indexer = indexer::start(root.clone(), store.clone(), heal).await?;
         Ok(Archive {
@@ -167,7 +192,6 @@ impl Archive {
                 root,
                 indexer,
                 metrics: Metrics::default(),
-                data_dir: data_dir.to_owned(),
             }),
         })
     }
@@ -420,10 +444,7 @@ impl Archive {
     /// database's and index's size on disk.
     pub async fn metrics_snapshot(&self) -> Result<metrics::Snapshot> {
         let health = self.health().await?;
-        let database_bytes = store::database_files(&database_path(&self.inner.data_dir))
-            .iter()
-            .map(|file| std::fs::metadata(file).map_or(0, |m| m.len()))
-            .sum();
+        let database_bytes = self.inner.store.size_on_disk().await?;
         Ok(metrics::Snapshot {
             articles: health.articles,
             index_lag: health.index_lag,

@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
 
-use crate::archive::database_path;
-use crate::store::Store;
+use crate::archive::{Location, database_path};
+use crate::store::{Database, Store};
 
 /// What a backup wrote.
 #[derive(Debug)]
@@ -26,10 +26,13 @@ fn partial(path: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// Copies the database of the archive in `data_dir` to `dest`, consistently,
-/// while other processes go on reading and writing it.
-pub async fn backup(data_dir: &Path, dest: &Path) -> anyhow::Result<BackupReport> {
-    let database = database_path(data_dir);
+/// Copies the SQLite database of the archive at `at` to `dest`,
+/// consistently, while other processes go on reading and writing it. An
+/// archive on PostgreSQL is backed up with PostgreSQL's own tools.
+pub async fn backup(at: &Location, dest: &Path) -> anyhow::Result<BackupReport> {
+    let Database::File(database) = &at.database else {
+        bail!("{}", crate::store::POSTGRES_BACKUP);
+    };
     if !database.exists() {
         bail!("{}: there is no archive database here", database.display());
     }
@@ -41,7 +44,7 @@ pub async fn backup(data_dir: &Path, dest: &Path) -> anyhow::Result<BackupReport
     // Made 0600 first: `VACUUM INTO` fills an empty file and keeps its mode.
     crate::private::create_file(&tmp)
         .with_context(|| format!("creating the backup {}", tmp.display()))?;
-    let store = Store::open(&database).await?;
+    let store = Store::open(&at.database).await?;
     let result = store.backup_into(&tmp).await;
     store.close().await;
     if let Err(e) = result {
@@ -51,7 +54,7 @@ pub async fn backup(data_dir: &Path, dest: &Path) -> anyhow::Result<BackupReport
     std::fs::File::open(&tmp).and_then(|f| f.sync_all())?;
     std::fs::rename(&tmp, dest)
         .with_context(|| format!("moving the backup into place at {}", dest.display()))?;
-    let copy = Store::open(dest).await?;
+    let copy = Store::open(&Database::File(dest.to_owned())).await?;
     let articles = copy.article_count().await?;
     copy.close().await;
     Ok(BackupReport {
@@ -65,7 +68,15 @@ pub async fn backup(data_dir: &Path, dest: &Path) -> anyhow::Result<BackupReport
 /// first, so a bad backup leaves the directory as it was. Returns the
 /// number of articles restored; the caller then opens the archive, which
 /// rebuilds the search index.
-pub async fn restore(src: &Path, data_dir: &Path) -> anyhow::Result<i64> {
+pub async fn restore(src: &Path, at: &Location) -> anyhow::Result<i64> {
+    if at.database.is_postgres() {
+        bail!(
+            "restore brings an SQLite backup back into a data directory; to move an archive \
+             to PostgreSQL, restore it without --database-url, then run \
+             `newsarchive copy-db --to postgres://...`"
+        );
+    }
+    let data_dir = at.data_dir.as_path();
     let database = database_path(data_dir);
     if database.exists() {
         bail!(
@@ -91,7 +102,7 @@ pub async fn restore(src: &Path, data_dir: &Path) -> anyhow::Result<i64> {
     )
     .with_context(|| format!("copying {}", src.display()))?;
     let checked = async {
-        let store = Store::open(&tmp).await?;
+        let store = Store::open(&Database::File(tmp.clone())).await?;
         let problems = store.integrity_problems().await?;
         let articles = store.article_count().await?;
         store.close().await;
@@ -121,12 +132,13 @@ fn remove_database_files(path: &Path) {
 
 /// Writes every article, by id, as one line of import-format JSON, from
 /// one consistent snapshot. Returns the number of articles written.
-pub async fn export(data_dir: &Path, out: &mut dyn Write) -> anyhow::Result<u64> {
-    let database = database_path(data_dir);
-    if !database.exists() {
+pub async fn export(at: &Location, out: &mut dyn Write) -> anyhow::Result<u64> {
+    if let Database::File(database) = &at.database
+        && !database.exists()
+    {
         bail!("{}: there is no archive database here", database.display());
     }
-    let store = Store::open(&database).await?;
+    let store = Store::open(&at.database).await?;
     let mut snapshot = store.snapshot().await?;
     let (mut after, mut count) = (0, 0u64);
     loop {
@@ -147,12 +159,12 @@ pub async fn export(data_dir: &Path, out: &mut dyn Write) -> anyhow::Result<u64>
 }
 
 /// Exports into the file `dest`, written whole or not at all.
-pub async fn export_to_file(data_dir: &Path, dest: &Path) -> anyhow::Result<u64> {
+pub async fn export_to_file(at: &Location, dest: &Path) -> anyhow::Result<u64> {
     let tmp = partial(dest);
     let mut file = std::io::BufWriter::new(
         crate::private::create_file(&tmp).with_context(|| format!("creating {}", tmp.display()))?,
     );
-    let count = match export(data_dir, &mut file).await {
+    let count = match export(at, &mut file).await {
         Ok(count) => count,
         Err(e) => {
             drop(file);

@@ -12,7 +12,7 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::archive::Archive;
+use crate::archive::{Archive, Location};
 use crate::import::{self, Counts};
 
 /// A self-hosted news archive: keep articles, read them in a browser, find
@@ -28,6 +28,25 @@ pub struct Cli {
         default_value = "./data"
     )]
     pub data: PathBuf,
+    /// The archive's database: unset for the SQLite file in --data (the
+    /// embedded default), or a postgres:// (postgresql://) URL for a
+    /// PostgreSQL database shared by several nodes, each keeping its own
+    /// search index in its --data. Its password never shows in logs.
+    #[arg(
+        long,
+        global = true,
+        env = "NEWSARCHIVE_DATABASE_URL",
+        hide_env_values = true
+    )]
+    pub database_url: Option<String>,
+    /// The most connections this process opens to PostgreSQL.
+    #[arg(
+        long,
+        global = true,
+        env = "NEWSARCHIVE_DATABASE_MAX_CONNECTIONS",
+        default_value_t = crate::store::DEFAULT_MAX_CONNECTIONS
+    )]
+    pub database_max_connections: u32,
     /// How log lines are written to stderr: text for people, json for log collectors.
     #[arg(
         long,
@@ -253,7 +272,16 @@ pub enum TokenAction {
 
 /// Runs a parsed command line.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let data = cli.data;
+    let database = crate::store::Database::choose(
+        cli.database_url.as_deref(),
+        &cli.data,
+        cli.database_max_connections,
+    )?;
+    let at = Location {
+        data_dir: cli.data,
+        database,
+    };
+    let data = &at;
     let reach = if cli.allow_private_feeds {
         crate::follow::Reach::Private
     } else {
@@ -437,7 +465,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let articles = crate::backup::restore(&src, &data).await?;
             println!(
                 "Restored {articles} articles into {}; rebuilding the search index.",
-                data.display()
+                data.data_dir.display()
             );
             let archive = open(&data).await?;
             let report = archive.check(Duration::from_secs(24 * 3600)).await?;
@@ -456,28 +484,36 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 /// The database alone, for commands that never touch the search index.
-async fn open_store(data: &std::path::Path) -> anyhow::Result<crate::store::Store> {
-    crate::archive::prepare_data_dir(data)
-        .with_context(|| format!("creating the data directory {}", data.display()))?;
-    crate::store::Store::open(&crate::archive::database_path(data))
+async fn open_store(at: &Location) -> anyhow::Result<crate::store::Store> {
+    crate::archive::prepare_data_dir(&at.data_dir)
+        .with_context(|| format!("creating the data directory {}", at.data_dir.display()))?;
+    crate::store::Store::open(&at.database)
         .await
-        .with_context(|| format!("opening the archive database in {}", data.display()))
+        .with_context(|| format!("opening the archive database {}", at.database.describe()))
 }
 
-async fn open(data: &std::path::Path) -> anyhow::Result<Archive> {
-    Archive::open(data)
-        .await
-        .with_context(|| format!("opening the archive in {}", data.display()))
+async fn open(at: &Location) -> anyhow::Result<Archive> {
+    Archive::open_at(at).await.with_context(|| describe(at))
 }
 
-async fn import(
-    data: &std::path::Path,
-    paths: &[PathBuf],
-    quiet: bool,
-) -> anyhow::Result<ExitCode> {
+/// "opening the archive in DIR" (and on which PostgreSQL database).
+fn describe(at: &Location) -> String {
+    match &at.database {
+        crate::store::Database::File(_) => {
+            format!("opening the archive in {}", at.data_dir.display())
+        }
+        database => format!(
+            "opening the archive in {} on {}",
+            at.data_dir.display(),
+            database.describe()
+        ),
+    }
+}
+
+async fn import(at: &Location, paths: &[PathBuf], quiet: bool) -> anyhow::Result<ExitCode> {
     let files = import::collect_files(paths)
         .map_err(|(path, e)| anyhow::anyhow!("{}: {e}", path.display()))?;
-    let archive = open(data).await?;
+    let archive = open(at).await?;
     let total_bytes: u64 = files
         .iter()
         .filter_map(|f| std::fs::metadata(f).ok())
@@ -560,13 +596,13 @@ async fn import(
 }
 
 async fn follow(
-    data: &std::path::Path,
+    at: &Location,
     location: &str,
     minutes: u64,
     no_poll: bool,
     reach: crate::follow::Reach,
 ) -> anyhow::Result<ExitCode> {
-    let archive = open(data).await?;
+    let archive = open(at).await?;
     let follower = crate::follow::Follower::new(archive.clone(), reach);
     let feed = match follower
         .follow(location, Duration::from_secs(minutes * 60))
@@ -611,8 +647,8 @@ async fn follow(
 /// Up to a minute for the indexer to catch up before comparing.
 const CHECK_WAIT: Duration = Duration::from_secs(60);
 
-async fn check(data: &std::path::Path, repair: bool) -> anyhow::Result<ExitCode> {
-    let archive = match Archive::open_unhealed(data).await {
+async fn check(at: &Location, repair: bool) -> anyhow::Result<ExitCode> {
+    let archive = match Archive::open_unhealed(at).await {
         Ok(archive) => archive,
         Err(e @ crate::archive::Error::Search(_)) => {
             println!("index: the search index cannot be opened: {e}");
@@ -621,15 +657,13 @@ async fn check(data: &std::path::Path, repair: bool) -> anyhow::Result<ExitCode>
                 return Ok(ExitCode::FAILURE);
             }
             println!("repair: rebuilding the search index from the database");
-            let archive = open(data).await?;
+            let archive = open(at).await?;
             let report = archive.check(Duration::from_secs(3600)).await?;
             archive.close().await?;
             return Ok(print_check(&report, "Repaired"));
         }
         Err(e) => {
-            return Err(
-                anyhow::Error::new(e).context(format!("opening the archive in {}", data.display()))
-            );
+            return Err(anyhow::Error::new(e).context(describe(at)));
         }
     };
     let report = archive.check(CHECK_WAIT).await?;
@@ -684,8 +718,8 @@ fn print_check(report: &crate::archive::CheckReport, ok_word: &str) -> ExitCode 
     }
 }
 
-async fn search(data: &std::path::Path, query: &str, limit: usize) -> anyhow::Result<ExitCode> {
-    let archive = open(data).await?;
+async fn search(at: &Location, query: &str, limit: usize) -> anyhow::Result<ExitCode> {
+    let archive = open(at).await?;
     archive.wait_indexed(Duration::from_secs(60)).await?;
     let request = crate::search::Request {
         limit,
@@ -747,8 +781,8 @@ fn terminal_text(html: &str, bold: bool) -> String {
         .replace("&amp;", "&")
 }
 
-async fn token(data: &std::path::Path, action: TokenAction) -> anyhow::Result<ExitCode> {
-    let store = open_store(data).await?;
+async fn token(at: &Location, action: TokenAction) -> anyhow::Result<ExitCode> {
+    let store = open_store(at).await?;
     let code = token_action(&store, action).await;
     store.close().await;
     code

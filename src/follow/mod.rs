@@ -29,6 +29,10 @@ pub const FETCH_TIMEOUT: Duration = Duration::from_secs(30);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How many feeds are polled at once.
 pub const CONCURRENT_POLLS: usize = 4;
+/// How long a claimed feed stays with the node that claimed it before
+/// another may take it over (that node died mid-poll, say): well beyond a
+/// round of polls, each bounded by [`FETCH_TIMEOUT`].
+const CLAIM_LEASE: chrono::TimeDelta = chrono::TimeDelta::minutes(15);
 /// The shortest interval a feed may be polled at.
 pub const MIN_INTERVAL: Duration = Duration::from_secs(60);
 /// The longest a failing feed waits between polls.
@@ -137,11 +141,17 @@ impl Follower {
         register(&self.archive, given, interval, self.reach).await
     }
 
-    /// Polls every feed that is due now, [`CONCURRENT_POLLS`] at a time, so
-    /// that one slow or hostile feed holds up no other.
+    /// Polls every feed that is due now and that no other node claimed,
+    /// [`CONCURRENT_POLLS`] at a time, so that one slow or hostile feed
+    /// holds up no other.
     pub async fn poll_due(&self) -> archive::Result<Vec<(FeedRecord, PollReport)>> {
         use futures_util::{StreamExt, TryStreamExt};
-        let due = self.archive.store().due_feeds(Utc::now()).await?;
+        let now = Utc::now();
+        let due = self
+            .archive
+            .store()
+            .claim_due_feeds(now, now + CLAIM_LEASE)
+            .await?;
         futures_util::stream::iter(due)
             .map(|feed| async move {
                 let report = self.poll(&feed).await?;

@@ -80,11 +80,12 @@ impl Store {
         let article = &*article.in_its_language();
         self.write(async |tx| {
             if let Some(key) = article.url_key() {
-                let taken: Option<i64> =
-                    sqlx::query_scalar("SELECT id FROM articles WHERE url_key = ?")
-                        .bind(key)
-                        .fetch_optional(&mut **tx)
-                        .await?;
+                let taken = sql!(
+                    tx.conn(),
+                    scalar_optional::<i64>,
+                    "SELECT id FROM articles WHERE url_key = $1",
+                    key
+                )?;
                 if let Some(id) = taken {
                     return Err(Error::UrlTaken(id));
                 }
@@ -109,12 +110,13 @@ impl Store {
         self.write(async |tx| {
             let existing = current_revision(tx, id, expected).await?;
             if let Some(key) = article.url_key() {
-                let taken: Option<i64> =
-                    sqlx::query_scalar("SELECT id FROM articles WHERE url_key = ? AND id != ?")
-                        .bind(key)
-                        .bind(id)
-                        .fetch_optional(&mut **tx)
-                        .await?;
+                let taken = sql!(
+                    tx.conn(),
+                    scalar_optional::<i64>,
+                    "SELECT id FROM articles WHERE url_key = $1 AND id != $2",
+                    key,
+                    id
+                )?;
                 if let Some(other) = taken {
                     return Err(Error::UrlTaken(other));
                 }
@@ -147,10 +149,7 @@ impl Store {
             keep_revision(tx, &record).await?;
             let now = format_date(&Utc::now());
             bury(tx, &record, &origin, &now).await?;
-            sqlx::query("DELETE FROM articles WHERE id = ?")
-                .bind(id)
-                .execute(&mut **tx)
-                .await?;
+            sql!(tx.conn(), execute, "DELETE FROM articles WHERE id = $1", id)?;
             log_change(tx, id, 0, "delete", &now).await
         })
         .await
@@ -158,25 +157,26 @@ impl Store {
 
     /// One article by id.
     pub async fn article(&self, id: i64) -> Result<Option<Article>> {
-        let row = sqlx::query(select_articles!("WHERE a.id = ?"))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(article_from_row).transpose()
+        let row = articles!(self.reader().await?.conn(), optional, "WHERE a.id = $1", id)?;
+        row.map(ArticleRow::into_article).transpose()
     }
 
     /// The articles with these ids, in the order given; missing ids are skipped.
     pub async fn articles_by_ids(&self, ids: &[i64]) -> Result<Vec<Article>> {
         let json = serde_json::to_string(ids).expect("ids serialise");
-        let rows = sqlx::query(select_articles!(
-            "WHERE a.id IN (SELECT value FROM json_each(?))"
-        ))
-        .bind(json)
-        .fetch_all(&self.pool)
-        .await?;
+        let rows = sql!(
+            self.reader().await?.conn(),
+            all::<ArticleRow>,
+            sqlite: select_articles!(sqlite, "WHERE a.id IN (SELECT value FROM json_each($1))"),
+            postgres: select_articles!(
+                postgres,
+                "WHERE a.id IN (SELECT value::bigint FROM json_array_elements_text($1::json))"
+            ),
+            json
+        )?;
         let mut articles = rows
-            .iter()
-            .map(article_from_row)
+            .into_iter()
+            .map(ArticleRow::into_article)
             .collect::<Result<Vec<_>>>()?;
         let order: std::collections::HashMap<i64, usize> =
             ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
@@ -186,17 +186,20 @@ impl Store {
 
     /// Number of articles.
     pub async fn article_count(&self) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM articles")
-            .fetch_one(&self.pool)
-            .await?)
+        Ok(sql!(
+            self.reader().await?.conn(),
+            scalar::<i64>,
+            "SELECT COUNT(*) FROM articles"
+        )?)
     }
 
     /// Every article's id and revision, by id.
     pub async fn revisions(&self) -> Result<Vec<(i64, i64)>> {
-        let rows = sqlx::query("SELECT id, revision FROM articles ORDER BY id")
-            .fetch_all(&self.pool)
-            .await?;
-        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+        Ok(sql!(
+            self.reader().await?.conn(),
+            all::<(i64, i64)>,
+            "SELECT id, revision FROM articles ORDER BY id"
+        )?)
     }
 }
 
@@ -236,7 +239,7 @@ impl Existing {
 }
 
 pub(super) async fn find_existing(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Tx<'_>,
     article: &NewArticle,
 ) -> Result<Option<Existing>> {
     // By URL first (its normalised key, so tracking parameters, `www.` and
@@ -245,28 +248,28 @@ pub(super) async fn find_existing(
     // edited; never when the candidate has a different URL (another
     // outlet's copy: that one joins the story instead, see `assign_story`).
     let body_hash = (!article.paragraphs.is_empty()).then(|| article.body_hash());
-    let found = sqlx::query(
-        "SELECT id, revision, content_hash, 0 FROM articles WHERE url_key = ?1 \
+    let found = sql!(
+        tx.conn(),
+        optional::<(i64, i64, String, i32)>,
+        "SELECT id, revision, content_hash, 0 FROM articles WHERE url_key = $1 \
          UNION ALL SELECT id, revision, content_hash, 1 FROM articles \
-         WHERE body_hash = ?2 AND (url IS NULL OR ?1 IS NULL) \
+         WHERE body_hash = $2 AND (url IS NULL OR $1 IS NULL) \
          UNION ALL SELECT id, revision, content_hash, 2 FROM articles \
-         WHERE headline_key = ?3 AND (url IS NULL OR ?1 IS NULL) \
+         WHERE headline_key = $3 AND (url IS NULL OR $1 IS NULL) \
          ORDER BY 4, 1 LIMIT 1",
-    )
-    .bind(article.url_key())
-    .bind(body_hash)
-    .bind(article.headline_key())
-    .fetch_optional(&mut **tx)
-    .await?;
-    Ok(found.map(|r| Existing {
-        id: r.get(0),
-        revision: r.get(1),
-        content_hash: r.get(2),
+        article.url_key(),
+        body_hash,
+        article.headline_key()
+    )?;
+    Ok(found.map(|(id, revision, content_hash, _)| Existing {
+        id,
+        revision,
+        content_hash,
     }))
 }
 
 pub(super) async fn save_one(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Tx<'_>,
     article: &NewArticle,
     origin: &str,
     now: &str,
@@ -290,35 +293,34 @@ pub(super) async fn save_one(
 }
 
 /// The whole article `id`, read inside the write transaction.
-pub(super) async fn load_article(tx: &mut Transaction<'_, Sqlite>, id: i64) -> Result<Article> {
-    let row = sqlx::query(select_articles!("WHERE a.id = ?"))
-        .bind(id)
-        .fetch_optional(&mut **tx)
-        .await?
-        .ok_or(Error::NotFound(id))?;
-    article_from_row(&row)
+pub(super) async fn load_article(tx: &mut Tx<'_>, id: i64) -> Result<Article> {
+    articles!(tx.conn(), optional, "WHERE a.id = $1", id)?
+        .ok_or(Error::NotFound(id))?
+        .into_article()
 }
 
 /// The article's revision and hash, checked against `expected` when given.
 pub(super) async fn current_revision(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Tx<'_>,
     id: i64,
     expected: Option<i64>,
 ) -> Result<Existing> {
-    let row = sqlx::query("SELECT id, revision, content_hash FROM articles WHERE id = ?")
-        .bind(id)
-        .fetch_optional(&mut **tx)
-        .await?;
-    let Some(row) = row else {
-        return Err(match tombstone_in(&mut **tx, id).await? {
+    let row = sql!(
+        tx.conn(),
+        optional::<(i64, i64, String)>,
+        "SELECT id, revision, content_hash FROM articles WHERE id = $1",
+        id
+    )?;
+    let Some((id, revision, content_hash)) = row else {
+        return Err(match tombstone_in(tx.conn(), id).await? {
             Some(_) => Error::Gone(id),
             None => Error::NotFound(id),
         });
     };
     let existing = Existing {
-        id: row.get(0),
-        revision: row.get(1),
-        content_hash: row.get(2),
+        id,
+        revision,
+        content_hash,
     };
     match expected {
         Some(expected) if expected != existing.revision => Err(Error::RevisionMismatch {
@@ -334,7 +336,7 @@ pub(super) async fn current_revision(
 /// caller kept the version it replaces and says which fields changed), with
 /// its authors, tags, what made it and a change-log entry.
 pub(super) async fn write_article(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Tx<'_>,
     update: Option<(&Existing, revision::Fields)>,
     article: &NewArticle,
     origin: &str,
@@ -355,20 +357,22 @@ pub(super) async fn write_article(
     // ingested_at, its revision one higher.
     let id = match existing {
         Some(e) => e.id,
-        None => {
-            sqlx::query_scalar("UPDATE article_ids SET last_id = last_id + 1 RETURNING last_id")
-                .fetch_one(&mut **tx)
-                .await?
-        }
+        None => sql!(
+            tx.conn(),
+            scalar::<i64>,
+            "UPDATE article_ids SET last_id = last_id + 1 RETURNING last_id"
+        )?,
     };
     let signature = Signature::of(&article.paragraphs);
     let story = choose_story(tx, id, signature.as_ref(), existing.is_none()).await?;
-    let row = sqlx::query(
+    let revision = sql!(
+        tx.conn(),
+        scalar::<i64>,
         "INSERT INTO articles (id, slug, headline, subheading, source_name, source_site, url, \
          published_at, section, language, paragraphs, word_count, content_hash, body_hash, \
          headline_key, updated_at, ingested_at, modified_at, summary_only, url_key, story_id, \
          signature, origin, revision) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, 1) \
          ON CONFLICT (id) DO UPDATE SET slug = excluded.slug, headline = excluded.headline, \
          subheading = excluded.subheading, source_name = excluded.source_name, \
          source_site = excluded.source_site, url = excluded.url, \
@@ -380,69 +384,78 @@ pub(super) async fn write_article(
          summary_only = excluded.summary_only, url_key = excluded.url_key, boilerplate = NULL, \
          story_id = excluded.story_id, signature = excluded.signature, origin = excluded.origin, \
          revision = articles.revision + 1 \
-         RETURNING id, revision",
-    )
-    .bind(id)
-    .bind(article.slug())
-    .bind(&article.headline)
-    .bind(&article.subheading)
-    .bind(source_name)
-    .bind(source_site)
-    .bind(&article.url)
-    .bind(&published)
-    .bind(&article.section)
-    .bind(&article.language)
-    .bind(&paragraphs)
-    .bind(article.word_count())
-    .bind(&hash)
-    .bind(article.body_hash())
-    .bind(article.headline_key())
-    .bind(now)
-    .bind(now)
-    .bind(&modified)
-    .bind(article.summary_only)
-    .bind(article.url_key())
-    .bind(story)
-    .bind(signature.as_ref().map(Signature::to_bytes))
-    .bind(origin)
-    .fetch_one(&mut **tx)
-    .await?;
-    let revision: i64 = row.get(1);
+         RETURNING revision",
+        id,
+        article.slug(),
+        &article.headline,
+        &article.subheading,
+        source_name,
+        source_site,
+        &article.url,
+        &published,
+        &article.section,
+        &article.language,
+        &paragraphs,
+        article.word_count(),
+        &hash,
+        article.body_hash(),
+        article.headline_key(),
+        now,
+        now,
+        &modified,
+        article.summary_only,
+        article.url_key(),
+        story,
+        signature.as_ref().map(Signature::to_bytes),
+        origin,
+    )?;
     file_bands(tx, id, signature.as_ref(), existing.is_none()).await?;
     if let Some(source) = source_name {
         learn_boilerplate(tx, id, source, &article.paragraphs, story, now).await?;
     }
     let outcome = if existing.is_some() {
-        sqlx::query("DELETE FROM article_authors WHERE article_id = ?")
-            .bind(id)
-            .execute(&mut **tx)
-            .await?;
-        sqlx::query("DELETE FROM article_tags WHERE article_id = ?")
-            .bind(id)
-            .execute(&mut **tx)
-            .await?;
+        sql!(
+            tx.conn(),
+            execute,
+            "DELETE FROM article_authors WHERE article_id = $1",
+            id
+        )?;
+        sql!(
+            tx.conn(),
+            execute,
+            "DELETE FROM article_tags WHERE article_id = $1",
+            id
+        )?;
         Outcome::Updated
     } else {
         Outcome::Created
     };
     // Most articles have no tags, many no byline: no statement for those.
     if !article.authors.is_empty() {
-        sqlx::query(
-            "INSERT INTO article_authors (article_id, position, name) SELECT ?, key, value FROM json_each(?)",
-        )
-        .bind(id)
-        .bind(serde_json::to_string(&article.authors).expect("strings serialise"))
-        .execute(&mut **tx)
-        .await?;
+        sql!(
+            tx.conn(),
+            execute,
+            sqlite: "INSERT INTO article_authors (article_id, position, name) \
+                     SELECT $1, key, value FROM json_each($2)",
+            postgres: "INSERT INTO article_authors (article_id, position, name) \
+                       SELECT $1, key - 1, value FROM json_array_elements_text($2::json) \
+                       WITH ORDINALITY AS j(value, key)",
+            id,
+            serde_json::to_string(&article.authors).expect("strings serialise")
+        )?;
     }
     if !article.tags.is_empty() {
-        sqlx::query(
-            "INSERT INTO article_tags (article_id, position, tag) SELECT ?, key, value FROM json_each(?)",
-        )
-        .bind(id)
-        .bind(serde_json::to_string(&article.tags).expect("strings serialise"))
-        .execute(&mut **tx)
-        .await?;
+        sql!(
+            tx.conn(),
+            execute,
+            sqlite: "INSERT INTO article_tags (article_id, position, tag) \
+                     SELECT $1, key, value FROM json_each($2)",
+            postgres: "INSERT INTO article_tags (article_id, position, tag) \
+                       SELECT $1, key - 1, value FROM json_array_elements_text($2::json) \
+                       WITH ORDINALITY AS j(value, key)",
+            id,
+            serde_json::to_string(&article.tags).expect("strings serialise")
+        )?;
     }
     log_change(tx, id, revision, "upsert", now).await?;
     Ok(Saved {
@@ -453,68 +466,97 @@ pub(super) async fn write_article(
     })
 }
 
-pub(super) fn article_from_row(row: &SqliteRow) -> Result<Article> {
-    let published: Option<String> = row.get("published_at");
-    let source_name: Option<String> = row.get("source_name");
-    let content = NewArticle {
-        headline: row.get("headline"),
-        subheading: row.get("subheading"),
-        authors: json_list(row.get("authors"), "authors")?,
-        source: source_name.map(|name| Source {
-            name,
-            site: row.get("source_site"),
-        }),
-        url: row.get("url"),
-        published_at: published
-            .as_deref()
-            .map(|p| parse_ts(p, "published_at"))
-            .transpose()?,
-        modified_at: row
-            .get::<Option<&str>, _>("modified_at")
-            .map(|p| parse_ts(p, "modified_at"))
-            .transpose()?,
-        section: row.get("section"),
-        tags: json_list(row.get("tags"), "tags")?,
-        language: row.get("language"),
-        paragraphs: json_list(row.get("paragraphs"), "paragraphs")?,
-        summary_only: row.get("summary_only"),
-    };
-    // The record keeps every paragraph; readers see those not judged boilerplate.
-    let hidden: Vec<usize> = match row.get::<Option<&str>, _>("boilerplate") {
-        Some(json) => {
-            serde_json::from_str(json).map_err(|e| Error::Corrupt(format!("boilerplate: {e}")))?
-        }
-        None => Vec::new(),
-    };
-    let (content, captured) = if hidden.is_empty() {
-        (content, None)
-    } else {
-        let all = content.paragraphs.clone();
-        let shown = all
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| !hidden.contains(i))
-            .map(|(_, p)| p.clone())
-            .collect();
-        (
-            NewArticle {
-                paragraphs: shown,
-                ..content
-            },
-            Some(all),
-        )
-    };
-    Ok(Article {
-        id: row.get("id"),
-        slug: row.get("slug"),
-        revision: row.get("revision"),
-        content,
-        updated_at: parse_ts(row.get("updated_at"), "updated_at")?,
-        ingested_at: parse_ts(row.get("ingested_at"), "ingested_at")?,
-        word_count: row.get("word_count"),
-        content_hash: row.get("content_hash"),
-        story_id: row.get("story_id"),
-        captured,
-        origin: row.get("origin"),
-    })
+/// A row of `select_articles!`.
+#[derive(sqlx::FromRow)]
+pub(crate) struct ArticleRow {
+    id: i64,
+    slug: String,
+    revision: i64,
+    headline: String,
+    subheading: Option<String>,
+    source_name: Option<String>,
+    source_site: Option<String>,
+    url: Option<String>,
+    published_at: Option<String>,
+    updated_at: String,
+    ingested_at: String,
+    section: Option<String>,
+    language: Option<String>,
+    paragraphs: String,
+    word_count: i64,
+    content_hash: String,
+    modified_at: Option<String>,
+    summary_only: bool,
+    story_id: i64,
+    boilerplate: Option<String>,
+    origin: Option<String>,
+    authors: String,
+    tags: String,
+}
+
+impl ArticleRow {
+    pub(crate) fn into_article(self) -> Result<Article> {
+        let content = NewArticle {
+            headline: self.headline,
+            subheading: self.subheading,
+            authors: json_list(&self.authors, "authors")?,
+            source: self.source_name.map(|name| Source {
+                name,
+                site: self.source_site,
+            }),
+            url: self.url,
+            published_at: self
+                .published_at
+                .as_deref()
+                .map(|p| parse_ts(p, "published_at"))
+                .transpose()?,
+            modified_at: self
+                .modified_at
+                .as_deref()
+                .map(|p| parse_ts(p, "modified_at"))
+                .transpose()?,
+            section: self.section,
+            tags: json_list(&self.tags, "tags")?,
+            language: self.language,
+            paragraphs: json_list(&self.paragraphs, "paragraphs")?,
+            summary_only: self.summary_only,
+        };
+        // The record keeps every paragraph; readers see those not judged boilerplate.
+        let hidden: Vec<usize> = match &self.boilerplate {
+            Some(json) => serde_json::from_str(json)
+                .map_err(|e| Error::Corrupt(format!("boilerplate: {e}")))?,
+            None => Vec::new(),
+        };
+        let (content, captured) = if hidden.is_empty() {
+            (content, None)
+        } else {
+            let all = content.paragraphs.clone();
+            let shown = all
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| !hidden.contains(i))
+                .map(|(_, p)| p.clone())
+                .collect();
+            (
+                NewArticle {
+                    paragraphs: shown,
+                    ..content
+                },
+                Some(all),
+            )
+        };
+        Ok(Article {
+            id: self.id,
+            slug: self.slug,
+            revision: self.revision,
+            content,
+            updated_at: parse_ts(&self.updated_at, "updated_at")?,
+            ingested_at: parse_ts(&self.ingested_at, "ingested_at")?,
+            word_count: self.word_count,
+            content_hash: self.content_hash,
+            story_id: self.story_id,
+            captured,
+            origin: self.origin,
+        })
+    }
 }

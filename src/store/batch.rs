@@ -34,7 +34,7 @@ impl Prepared {
 /// Saves `articles` (with their `signatures`) in order inside `tx` (see
 /// the module's note).
 pub(super) async fn save_batch(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Tx<'_>,
     articles: &[&NewArticle],
     signatures: &[Option<Signature>],
     origin: &str,
@@ -67,10 +67,7 @@ pub(super) async fn save_batch(
 /// in the archive or earlier in the batch sharing its URL key, body hash or
 /// headline key. A false alarm only costs the one-by-one way, which decides
 /// exactly (see `find_existing`); an article not flagged matches nothing.
-async fn may_match(
-    tx: &mut Transaction<'_, Sqlite>,
-    articles: &[&NewArticle],
-) -> Result<Vec<bool>> {
+async fn may_match(tx: &mut Tx<'_>, articles: &[&NewArticle]) -> Result<Vec<bool>> {
     let keys: Vec<[Option<String>; 3]> = articles
         .iter()
         .map(|a| {
@@ -85,19 +82,22 @@ async fn may_match(
         let values: Vec<&str> = keys.iter().filter_map(|k| k[kind].as_deref()).collect();
         serde_json::to_string(&values).expect("strings serialise")
     };
-    let rows = sqlx::query(
-        "SELECT 0, url_key FROM articles WHERE url_key IN (SELECT value FROM json_each(?1)) \
-         UNION ALL SELECT 1, body_hash FROM articles WHERE body_hash IN (SELECT value FROM json_each(?2)) \
-         UNION ALL SELECT 2, headline_key FROM articles WHERE headline_key IN (SELECT value FROM json_each(?3))",
-    )
-    .bind(column(0))
-    .bind(column(1))
-    .bind(column(2))
-    .fetch_all(&mut **tx)
-    .await?;
+    let rows = sql!(
+        tx.conn(),
+        all::<(i32, String)>,
+        sqlite: "SELECT 0, url_key FROM articles WHERE url_key IN (SELECT value FROM json_each($1)) \
+                 UNION ALL SELECT 1, body_hash FROM articles WHERE body_hash IN (SELECT value FROM json_each($2)) \
+                 UNION ALL SELECT 2, headline_key FROM articles WHERE headline_key IN (SELECT value FROM json_each($3))",
+        postgres: "SELECT 0, url_key FROM articles WHERE url_key IN (SELECT json_array_elements_text($1::json)) \
+                   UNION ALL SELECT 1, body_hash FROM articles WHERE body_hash IN (SELECT json_array_elements_text($2::json)) \
+                   UNION ALL SELECT 2, headline_key FROM articles WHERE headline_key IN (SELECT json_array_elements_text($3::json))",
+        column(0),
+        column(1),
+        column(2)
+    )?;
     let mut seen: [HashSet<String>; 3] = Default::default();
-    for row in &rows {
-        seen[row.get::<i64, _>(0) as usize].insert(row.get(1));
+    for (kind, key) in rows {
+        seen[kind as usize].insert(key);
     }
     Ok(keys
         .into_iter()
@@ -177,15 +177,13 @@ struct ArticleRow {
 impl<'a> Segment<'a> {
     /// Reads what the segment's stories and boilerplate depend on.
     async fn read(
-        tx: &mut Transaction<'_, Sqlite>,
+        tx: &mut Tx<'_>,
         articles: &[&NewArticle],
         signatures: &[Option<Signature>],
         origin: &'a str,
         now: &'a str,
     ) -> Result<Segment<'a>> {
-        let next_id: i64 = sqlx::query_scalar("SELECT last_id FROM article_ids")
-            .fetch_one(&mut **tx)
-            .await?;
+        let next_id = sql!(tx.conn(), scalar::<i64>, "SELECT last_id FROM article_ids")?;
         let mut segment = Segment {
             origin,
             now,
@@ -203,7 +201,7 @@ impl<'a> Segment<'a> {
 
     async fn read_bands(
         &mut self,
-        tx: &mut Transaction<'_, Sqlite>,
+        tx: &mut Tx<'_>,
         signatures: &[Option<Signature>],
     ) -> Result<()> {
         let keys: HashSet<i64> = signatures
@@ -217,41 +215,33 @@ impl<'a> Segment<'a> {
         let keys: Vec<i64> = keys.into_iter().collect();
         // Per key, the newest few by the key's own range of the primary
         // key, read backwards: a key many articles share costs no more.
-        let rows = sqlx::query(
-            "SELECT k.value, a.id, COALESCE(a.story_id, a.id), a.signature \
-             FROM json_each(?1) k JOIN articles a ON a.id IN \
-             (SELECT article_id FROM story_bands WHERE band_key = k.value \
-              ORDER BY article_id DESC LIMIT ?2) \
-             ORDER BY k.value, a.id DESC",
-        )
-        .bind(serde_json::to_string(&keys).expect("numbers serialise"))
-        .bind(STORY_CANDIDATES)
-        .fetch_all(&mut **tx)
-        .await?;
-        for row in &rows {
-            let id: i64 = row.get(1);
-            self.bands.entry(row.get(0)).or_default().push(id);
-            let signature = row
-                .get::<Option<Vec<u8>>, _>(3)
-                .and_then(|bytes| Signature::from_bytes(&bytes));
-            if let Some(signature) = signature {
-                self.candidates.insert(
-                    id,
-                    Candidate {
-                        story: row.get(2),
-                        signature,
-                    },
-                );
+        let rows = sql!(
+            tx.conn(),
+            all::<(i64, i64, i64, Option<Vec<u8>>)>,
+            sqlite: "SELECT k.value, a.id, COALESCE(a.story_id, a.id), a.signature \
+                     FROM json_each($1) k JOIN articles a ON a.id IN \
+                     (SELECT article_id FROM story_bands WHERE band_key = k.value \
+                      ORDER BY article_id DESC LIMIT $2) \
+                     ORDER BY k.value, a.id DESC",
+            postgres: "SELECT k.key, a.id, COALESCE(a.story_id, a.id), a.signature \
+                       FROM (SELECT value::bigint AS key FROM json_array_elements_text($1::json)) k \
+                       CROSS JOIN LATERAL (SELECT article_id FROM story_bands WHERE band_key = k.key \
+                        ORDER BY article_id DESC LIMIT $2) b \
+                       JOIN articles a ON a.id = b.article_id \
+                       ORDER BY k.key, a.id DESC",
+            serde_json::to_string(&keys).expect("numbers serialise"),
+            STORY_CANDIDATES
+        )?;
+        for (key, id, story, bytes) in rows {
+            self.bands.entry(key).or_default().push(id);
+            if let Some(signature) = bytes.and_then(|bytes| Signature::from_bytes(&bytes)) {
+                self.candidates.insert(id, Candidate { story, signature });
             }
         }
         Ok(())
     }
 
-    async fn read_boilerplate(
-        &mut self,
-        tx: &mut Transaction<'_, Sqlite>,
-        articles: &[&NewArticle],
-    ) -> Result<()> {
+    async fn read_boilerplate(&mut self, tx: &mut Tx<'_>, articles: &[&NewArticle]) -> Result<()> {
         let mut all = HashSet::new();
         let mut candidates = HashSet::new();
         for article in articles {
@@ -271,31 +261,35 @@ impl<'a> Segment<'a> {
         let pairs = |set: &HashSet<(&str, i64)>| {
             serde_json::to_string(&set.iter().collect::<Vec<_>>()).expect("pairs serialise")
         };
-        let learned = sqlx::query(
-            "SELECT b.source_name, b.paragraph_key FROM json_each(?1) j \
-             JOIN source_boilerplate b ON b.source_name = j.value->>0 AND b.paragraph_key = j.value->>1",
-        )
-        .bind(pairs(&all))
-        .fetch_all(&mut **tx)
-        .await?;
-        for row in &learned {
-            self.learned.insert((row.get(0), row.get(1)));
-        }
+        let learned = sql!(
+            tx.conn(),
+            all::<(String, i64)>,
+            sqlite: "SELECT b.source_name, b.paragraph_key FROM json_each($1) j \
+                     JOIN source_boilerplate b ON b.source_name = j.value->>0 AND b.paragraph_key = j.value->>1",
+            postgres: "SELECT b.source_name, b.paragraph_key FROM json_array_elements($1::json) j \
+                       JOIN source_boilerplate b ON b.source_name = j.value->>0 \
+                       AND b.paragraph_key = (j.value->>1)::bigint",
+            pairs(&all)
+        )?;
+        self.learned.extend(learned);
         // A paragraph carried by enough stories is learned as it gets
         // there, so one not learned yet has only a few carriers to read.
         candidates.retain(|(source, key)| !self.learned.contains(&(source.to_string(), *key)));
-        let carriers = sqlx::query(
-            "SELECT p.source_name, p.paragraph_key, p.story_id FROM json_each(?1) j \
-             JOIN source_paragraphs p ON p.source_name = j.value->>0 AND p.paragraph_key = j.value->>1",
-        )
-        .bind(pairs(&candidates))
-        .fetch_all(&mut **tx)
-        .await?;
-        for row in &carriers {
+        let carriers = sql!(
+            tx.conn(),
+            all::<(String, i64, i64)>,
+            sqlite: "SELECT p.source_name, p.paragraph_key, p.story_id FROM json_each($1) j \
+                     JOIN source_paragraphs p ON p.source_name = j.value->>0 AND p.paragraph_key = j.value->>1",
+            postgres: "SELECT p.source_name, p.paragraph_key, p.story_id FROM json_array_elements($1::json) j \
+                       JOIN source_paragraphs p ON p.source_name = j.value->>0 \
+                       AND p.paragraph_key = (j.value->>1)::bigint",
+            pairs(&candidates)
+        )?;
+        for (source, key, story) in carriers {
             self.carriers
-                .entry((row.get(0), row.get(1)))
+                .entry((source, key))
                 .or_default()
-                .insert(row.get(2));
+                .insert(story);
         }
         Ok(())
     }
@@ -304,7 +298,7 @@ impl<'a> Segment<'a> {
     /// its rows; a paragraph it makes boilerplate is learned at once.
     async fn add(
         &mut self,
-        tx: &mut Transaction<'_, Sqlite>,
+        tx: &mut Tx<'_>,
         article: &NewArticle,
         signature: Option<Signature>,
     ) -> Result<Saved> {
@@ -416,7 +410,7 @@ impl<'a> Segment<'a> {
     /// enough stories, and returns the paragraphs to hide in it.
     async fn boilerplate(
         &mut self,
-        tx: &mut Transaction<'_, Sqlite>,
+        tx: &mut Tx<'_>,
         id: i64,
         source: &str,
         article: &NewArticle,
@@ -443,16 +437,7 @@ impl<'a> Segment<'a> {
             // Hiding it in the source's other articles reads them from the
             // database: write what is queued first.
             self.flush(tx).await?;
-            sqlx::query(
-                "INSERT OR IGNORE INTO source_boilerplate (source_name, paragraph_key, paragraph, learned_at) \
-                 VALUES (?, ?, ?, ?)",
-            )
-            .bind(source)
-            .bind(key)
-            .bind(text)
-            .bind(self.now)
-            .execute(&mut **tx)
-            .await?;
+            learn(tx, source, key, text, self.now).await?;
             leave_out(tx, source, id, text, self.now).await?;
             self.learned.insert((source.to_owned(), key));
             self.carriers.remove(&(source.to_owned(), key));
@@ -463,70 +448,106 @@ impl<'a> Segment<'a> {
     }
 
     /// Writes the queued rows, a statement per table.
-    async fn flush(&mut self, tx: &mut Transaction<'_, Sqlite>) -> Result<()> {
+    async fn flush(&mut self, tx: &mut Tx<'_>) -> Result<()> {
         let rows = std::mem::take(&mut self.rows);
         if !rows.articles.is_empty() {
-            sqlx::query(
-                "INSERT INTO articles (id, slug, headline, subheading, source_name, source_site, url, \
-                 published_at, section, language, paragraphs, word_count, content_hash, body_hash, \
-                 headline_key, updated_at, ingested_at, modified_at, summary_only, url_key, story_id, \
-                 signature, origin, boilerplate, revision) \
-                 SELECT r->>'id', r->>'slug', r->>'headline', r->>'subheading', r->>'source_name', \
-                 r->>'source_site', r->>'url', r->>'published_at', r->>'section', r->>'language', \
-                 r->>'paragraphs', r->>'word_count', r->>'content_hash', r->>'body_hash', \
-                 r->>'headline_key', ?2, ?2, r->>'modified_at', r->>'summary_only', r->>'url_key', \
-                 r->>'story_id', unhex(r->>'signature'), ?3, r->>'boilerplate', 1 \
-                 FROM (SELECT value AS r FROM json_each(?1) ORDER BY key)",
-            )
-            .bind(json(&rows.articles))
-            .bind(self.now)
-            .bind(self.origin)
-            .execute(&mut **tx)
-            .await?;
+            sql!(
+                tx.conn(),
+                execute,
+                sqlite: "INSERT INTO articles (id, slug, headline, subheading, source_name, source_site, url, \
+                         published_at, section, language, paragraphs, word_count, content_hash, body_hash, \
+                         headline_key, updated_at, ingested_at, modified_at, summary_only, url_key, story_id, \
+                         signature, origin, boilerplate, revision) \
+                         SELECT r->>'id', r->>'slug', r->>'headline', r->>'subheading', r->>'source_name', \
+                         r->>'source_site', r->>'url', r->>'published_at', r->>'section', r->>'language', \
+                         r->>'paragraphs', r->>'word_count', r->>'content_hash', r->>'body_hash', \
+                         r->>'headline_key', $2, $2, r->>'modified_at', r->>'summary_only', r->>'url_key', \
+                         r->>'story_id', unhex(r->>'signature'), $3, r->>'boilerplate', 1 \
+                         FROM (SELECT value AS r FROM json_each($1) ORDER BY key)",
+                postgres: "INSERT INTO articles (id, slug, headline, subheading, source_name, source_site, url, \
+                           published_at, section, language, paragraphs, word_count, content_hash, body_hash, \
+                           headline_key, updated_at, ingested_at, modified_at, summary_only, url_key, story_id, \
+                           signature, origin, boilerplate, revision) \
+                           SELECT (r->>'id')::bigint, r->>'slug', r->>'headline', r->>'subheading', r->>'source_name', \
+                           r->>'source_site', r->>'url', r->>'published_at', r->>'section', r->>'language', \
+                           r->>'paragraphs', (r->>'word_count')::bigint, r->>'content_hash', r->>'body_hash', \
+                           r->>'headline_key', $2, $2, r->>'modified_at', (r->>'summary_only')::boolean, r->>'url_key', \
+                           (r->>'story_id')::bigint, decode(r->>'signature', 'hex'), $3, r->>'boilerplate', 1 \
+                           FROM json_array_elements($1::json) WITH ORDINALITY AS j(r, key) ORDER BY key",
+                json(&rows.articles),
+                self.now,
+                self.origin
+            )?;
         }
-        insert_rows(
-            tx,
-            "INSERT OR IGNORE INTO story_bands (band_key, article_id) \
-             SELECT value->>0, value->>1 FROM json_each(?1)",
-            &rows.bands,
-        )
-        .await?;
-        insert_rows(
-            tx,
-            "INSERT OR IGNORE INTO source_paragraphs (source_name, paragraph_key, story_id) \
-             SELECT value->>0, value->>1, value->>2 FROM json_each(?1)",
-            &rows.paragraphs,
-        )
-        .await?;
-        insert_rows(
-            tx,
-            "INSERT INTO article_authors (article_id, position, name) \
-             SELECT value->>0, value->>1, value->>2 FROM json_each(?1)",
-            &rows.authors,
-        )
-        .await?;
-        insert_rows(
-            tx,
-            "INSERT INTO article_tags (article_id, position, tag) \
-             SELECT value->>0, value->>1, value->>2 FROM json_each(?1)",
-            &rows.tags,
-        )
-        .await?;
+        if !rows.bands.is_empty() {
+            sql!(
+                tx.conn(),
+                execute,
+                sqlite: "INSERT OR IGNORE INTO story_bands (band_key, article_id) \
+                         SELECT value->>0, value->>1 FROM json_each($1)",
+                postgres: "INSERT INTO story_bands (band_key, article_id) \
+                           SELECT (value->>0)::bigint, (value->>1)::bigint FROM json_array_elements($1::json) \
+                           ON CONFLICT DO NOTHING",
+                json(&rows.bands)
+            )?;
+        }
+        if !rows.paragraphs.is_empty() {
+            sql!(
+                tx.conn(),
+                execute,
+                sqlite: "INSERT OR IGNORE INTO source_paragraphs (source_name, paragraph_key, story_id) \
+                         SELECT value->>0, value->>1, value->>2 FROM json_each($1)",
+                postgres: "INSERT INTO source_paragraphs (source_name, paragraph_key, story_id) \
+                           SELECT value->>0, (value->>1)::bigint, (value->>2)::bigint \
+                           FROM json_array_elements($1::json) ON CONFLICT DO NOTHING",
+                json(&rows.paragraphs)
+            )?;
+        }
+        if !rows.authors.is_empty() {
+            sql!(
+                tx.conn(),
+                execute,
+                sqlite: "INSERT INTO article_authors (article_id, position, name) \
+                         SELECT value->>0, value->>1, value->>2 FROM json_each($1)",
+                postgres: "INSERT INTO article_authors (article_id, position, name) \
+                           SELECT (value->>0)::bigint, (value->>1)::bigint, value->>2 \
+                           FROM json_array_elements($1::json)",
+                json(&rows.authors)
+            )?;
+        }
+        if !rows.tags.is_empty() {
+            sql!(
+                tx.conn(),
+                execute,
+                sqlite: "INSERT INTO article_tags (article_id, position, tag) \
+                         SELECT value->>0, value->>1, value->>2 FROM json_each($1)",
+                postgres: "INSERT INTO article_tags (article_id, position, tag) \
+                           SELECT (value->>0)::bigint, (value->>1)::bigint, value->>2 \
+                           FROM json_array_elements($1::json)",
+                json(&rows.tags)
+            )?;
+        }
         if !rows.changes.is_empty() {
-            sqlx::query(
-                "INSERT INTO changes (article_id, revision, kind, changed_at) \
-                 SELECT value, 1, 'upsert', ?2 FROM json_each(?1) ORDER BY key",
-            )
-            .bind(json(&rows.changes))
-            .bind(self.now)
-            .execute(&mut **tx)
-            .await?;
+            sql!(
+                tx.conn(),
+                execute,
+                sqlite: "INSERT INTO changes (article_id, revision, kind, changed_at) \
+                         SELECT value, 1, 'upsert', $2 FROM json_each($1) ORDER BY key",
+                postgres: "INSERT INTO changes (article_id, revision, kind, changed_at) \
+                           SELECT value::bigint, 1, 'upsert', $2 \
+                           FROM json_array_elements_text($1::json) WITH ORDINALITY AS j(value, key) \
+                           ORDER BY key",
+                json(&rows.changes),
+                self.now
+            )?;
         }
         if let Some(last_id) = rows.last_id {
-            sqlx::query("UPDATE article_ids SET last_id = ?")
-                .bind(last_id)
-                .execute(&mut **tx)
-                .await?;
+            sql!(
+                tx.conn(),
+                execute,
+                "UPDATE article_ids SET last_id = $1",
+                last_id
+            )?;
         }
         Ok(())
     }
@@ -535,17 +556,4 @@ impl<'a> Segment<'a> {
 /// Rows of one table as one JSON array.
 fn json<T: Serialize>(rows: &[T]) -> String {
     serde_json::to_string(rows).expect("rows serialise")
-}
-
-/// Runs `sql`, an insert that reads its rows from the JSON array `?1`, for
-/// `rows` (nothing when there are none).
-async fn insert_rows<T: Serialize>(
-    tx: &mut Transaction<'_, Sqlite>,
-    sql: &'static str,
-    rows: &[T],
-) -> Result<()> {
-    if !rows.is_empty() {
-        sqlx::query(sql).bind(json(rows)).execute(&mut **tx).await?;
-    }
-    Ok(())
 }

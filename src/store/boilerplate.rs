@@ -9,7 +9,7 @@ use crate::boilerplate as rules;
 /// learned and hidden in the source's other articles, then the learned ones
 /// are marked in article `id` itself as written. Nothing is cut from a record.
 pub(super) async fn learn_boilerplate(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Tx<'_>,
     id: i64,
     source: &str,
     paragraphs: &[String],
@@ -23,67 +23,63 @@ pub(super) async fn learn_boilerplate(
     let all_keys: Vec<i64> = paragraphs.iter().map(|p| rules::key(p)).collect();
     let json = |keys: &[i64]| serde_json::to_string(keys).expect("numbers serialise");
     // A paragraph already learned needs no more counting.
-    sqlx::query(
-        "INSERT OR IGNORE INTO source_paragraphs (source_name, paragraph_key, story_id) \
-         SELECT ?1, value, ?2 FROM json_each(?3) WHERE NOT EXISTS (SELECT 1 FROM \
-         source_boilerplate b WHERE b.source_name = ?1 AND b.paragraph_key = value)",
-    )
-    .bind(source)
-    .bind(story)
-    .bind(json(&candidate_keys))
-    .execute(&mut **tx)
-    .await?;
+    sql!(
+        tx.conn(),
+        execute,
+        sqlite: "INSERT OR IGNORE INTO source_paragraphs (source_name, paragraph_key, story_id) \
+                 SELECT $1, value, $2 FROM json_each($3) WHERE NOT EXISTS (SELECT 1 FROM \
+                 source_boilerplate b WHERE b.source_name = $1 AND b.paragraph_key = value)",
+        postgres: "INSERT INTO source_paragraphs (source_name, paragraph_key, story_id) \
+                   SELECT $1, k.value::bigint, $2 FROM json_array_elements_text($3::json) k \
+                   WHERE NOT EXISTS (SELECT 1 FROM source_boilerplate b \
+                   WHERE b.source_name = $1 AND b.paragraph_key = k.value::bigint) \
+                   ON CONFLICT DO NOTHING",
+        source,
+        story,
+        json(&candidate_keys)
+    )?;
     // Learned before (1), or carried by enough stories now (0).
-    let rows = sqlx::query(
-        "SELECT paragraph_key, 1 FROM source_boilerplate WHERE source_name = ?1 \
-         AND paragraph_key IN (SELECT value FROM json_each(?2)) \
-         UNION ALL SELECT paragraph_key, 0 FROM source_paragraphs WHERE source_name = ?1 \
-         AND paragraph_key IN (SELECT value FROM json_each(?3)) \
-         GROUP BY paragraph_key HAVING COUNT(*) >= ?4",
-    )
-    .bind(source)
-    .bind(json(&all_keys))
-    .bind(json(&candidate_keys))
-    .bind(rules::STORIES)
-    .fetch_all(&mut **tx)
-    .await?;
+    let rows = sql!(
+        tx.conn(),
+        all::<(i64, bool)>,
+        sqlite: "SELECT paragraph_key, 1 FROM source_boilerplate WHERE source_name = $1 \
+                 AND paragraph_key IN (SELECT value FROM json_each($2)) \
+                 UNION ALL SELECT paragraph_key, 0 FROM source_paragraphs WHERE source_name = $1 \
+                 AND paragraph_key IN (SELECT value FROM json_each($3)) \
+                 GROUP BY paragraph_key HAVING COUNT(*) >= $4",
+        postgres: "SELECT paragraph_key, TRUE FROM source_boilerplate WHERE source_name = $1 \
+                   AND paragraph_key IN (SELECT value::bigint FROM json_array_elements_text($2::json)) \
+                   UNION ALL SELECT paragraph_key, FALSE FROM source_paragraphs WHERE source_name = $1 \
+                   AND paragraph_key IN (SELECT value::bigint FROM json_array_elements_text($3::json)) \
+                   GROUP BY paragraph_key HAVING COUNT(*) >= $4",
+        source,
+        json(&all_keys),
+        json(&candidate_keys),
+        rules::STORIES
+    )?;
     let mut learned: Vec<i64> = rows
         .iter()
-        .filter(|r| r.get::<i64, _>(1) == 1)
-        .map(|r| r.get(0))
+        .filter(|(_, before)| *before)
+        .map(|(key, _)| *key)
         .collect();
     let reached: Vec<i64> = rows
         .iter()
-        .filter(|r| r.get::<i64, _>(1) == 0)
-        .map(|r| r.get::<i64, _>(0))
+        .filter(|(_, before)| !before)
+        .map(|(key, _)| *key)
         .filter(|k| !learned.contains(k))
         .collect();
     for key in reached {
         let Some((_, text)) = candidates.iter().find(|(k, _)| *k == key) else {
             continue;
         };
-        sqlx::query(
-            "INSERT OR IGNORE INTO source_boilerplate (source_name, paragraph_key, paragraph, learned_at) \
-             VALUES (?, ?, ?, ?)",
-        )
-        .bind(source)
-        .bind(key)
-        .bind(*text)
-        .bind(now)
-        .execute(&mut **tx)
-        .await?;
+        learn(tx, source, key, text, now).await?;
         leave_out(tx, source, id, text, now).await?;
         learned.push(key);
     }
     let hidden = rules::hidden(paragraphs, |key| learned.contains(&key));
     if !hidden.is_empty() {
         let shown = rules::shown(paragraphs, &hidden);
-        sqlx::query("UPDATE articles SET boilerplate = ?, word_count = ? WHERE id = ?")
-            .bind(serde_json::to_string(&hidden).expect("numbers serialise"))
-            .bind(word_count(&shown))
-            .bind(id)
-            .execute(&mut **tx)
-            .await?;
+        mark(tx, id, &hidden, word_count(&shown)).await?;
     }
     Ok(())
 }
@@ -94,40 +90,82 @@ pub(super) async fn learn_boilerplate(
 /// the same revision, so the index drops the paragraph. An article it would
 /// leave empty keeps it shown.
 pub(super) async fn leave_out(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Tx<'_>,
     source: &str,
     except: i64,
     text: &str,
     now: &str,
 ) -> Result<()> {
-    let carriers = sqlx::query(
-        "SELECT id, paragraphs, boilerplate, revision FROM articles \
-         WHERE source_name = ? AND id != ? AND instr(paragraphs, json_quote(?)) > 0",
-    )
-    .bind(source)
-    .bind(except)
-    .bind(text)
-    .fetch_all(&mut **tx)
-    .await?;
-    for row in carriers {
-        let other: i64 = row.get(0);
-        let paragraphs = json_list(row.get(1), "paragraphs")?;
-        let before: Vec<usize> = match row.get::<Option<&str>, _>(2) {
-            Some(json) => serde_json::from_str(json)
+    // The paragraph as the `paragraphs` column's JSON holds it, quoted by
+    // the same serialiser that wrote the column.
+    let quoted = serde_json::to_string(text).expect("a string serialises");
+    let carriers = sql!(
+        tx.conn(),
+        all::<(i64, String, Option<String>, i64)>,
+        sqlite: "SELECT id, paragraphs, boilerplate, revision FROM articles \
+                 WHERE source_name = $1 AND id != $2 AND instr(paragraphs, $3) > 0 \
+                 ORDER BY id",
+        postgres: "SELECT id, paragraphs, boilerplate, revision FROM articles \
+                   WHERE source_name = $1 AND id != $2 AND strpos(paragraphs, $3) > 0 \
+                   ORDER BY id",
+        source,
+        except,
+        quoted
+    )?;
+    for (other, paragraphs, boilerplate, revision) in carriers {
+        let paragraphs = json_list(&paragraphs, "paragraphs")?;
+        let before: Vec<usize> = match boilerplate {
+            Some(json) => serde_json::from_str(&json)
                 .map_err(|e| Error::Corrupt(format!("boilerplate: {e}")))?,
             None => Vec::new(),
         };
         let Some(after) = rules::also_hide(&paragraphs, &before, text) else {
             continue;
         };
-        sqlx::query("UPDATE articles SET boilerplate = ?, word_count = ? WHERE id = ?")
-            .bind(serde_json::to_string(&after).expect("numbers serialise"))
-            .bind(word_count(&rules::shown(&paragraphs, &after)))
-            .bind(other)
-            .execute(&mut **tx)
-            .await?;
-        log_change(tx, other, row.get(3), "upsert", now).await?;
+        mark(
+            tx,
+            other,
+            &after,
+            word_count(&rules::shown(&paragraphs, &after)),
+        )
+        .await?;
+        log_change(tx, other, revision, "upsert", now).await?;
     }
+    Ok(())
+}
+
+/// Records that `source` repeats the paragraph `text` (its `key`) as boilerplate.
+pub(super) async fn learn(
+    tx: &mut Tx<'_>,
+    source: &str,
+    key: i64,
+    text: &str,
+    now: &str,
+) -> Result<()> {
+    sql!(
+        tx.conn(),
+        execute,
+        "INSERT INTO source_boilerplate (source_name, paragraph_key, paragraph, learned_at) \
+         VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+        source,
+        key,
+        text,
+        now
+    )?;
+    Ok(())
+}
+
+/// Marks which paragraphs of article `id` are boilerplate, and the words
+/// of those it shows.
+async fn mark(tx: &mut Tx<'_>, id: i64, hidden: &[usize], words: i64) -> Result<()> {
+    sql!(
+        tx.conn(),
+        execute,
+        "UPDATE articles SET boilerplate = $1, word_count = $2 WHERE id = $3",
+        serde_json::to_string(hidden).expect("numbers serialise"),
+        words,
+        id
+    )?;
     Ok(())
 }
 

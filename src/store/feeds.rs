@@ -17,66 +17,99 @@ impl Store {
         let now = format_date(&Utc::now());
         let row = self
             .write(async |tx| {
-                Ok(sqlx::query(concat!(
-                    "INSERT INTO feeds (url, interval_secs, next_poll_at, created_at) \
-                     VALUES (?1, ?2, ?3, ?3) ON CONFLICT (url) DO UPDATE SET \
-                     interval_secs = excluded.interval_secs, next_poll_at = excluded.next_poll_at \
-                     RETURNING ",
-                    feed_columns!()
-                ))
-                .bind(url)
-                .bind(interval_secs)
-                .bind(&now)
-                .fetch_one(&mut **tx)
-                .await?)
+                Ok(sql!(
+                    tx.conn(),
+                    one::<FeedRow>,
+                    concat!(
+                        "INSERT INTO feeds (url, interval_secs, next_poll_at, created_at) \
+                         VALUES ($1, $2, $3, $3) ON CONFLICT (url) DO UPDATE SET \
+                         interval_secs = excluded.interval_secs, next_poll_at = excluded.next_poll_at \
+                         RETURNING ",
+                        feed_columns!()
+                    ),
+                    url,
+                    interval_secs,
+                    &now
+                )?)
             })
             .await?;
-        feed_from_row(&row)
+        row.into_feed()
     }
 
     /// Every followed feed, oldest first.
     pub async fn feeds(&self) -> Result<Vec<FeedRecord>> {
-        let rows = sqlx::query(concat!(
-            "SELECT ",
-            feed_columns!(),
-            " FROM feeds ORDER BY id"
-        ))
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(feed_from_row).collect()
+        let rows = sql!(
+            self.reader().await?.conn(),
+            all::<FeedRow>,
+            concat!("SELECT ", feed_columns!(), " FROM feeds ORDER BY id")
+        )?;
+        rows.into_iter().map(FeedRow::into_feed).collect()
     }
 
     /// One followed feed, by id.
     pub async fn feed(&self, id: i64) -> Result<Option<FeedRecord>> {
-        let row = sqlx::query(concat!(
-            "SELECT ",
-            feed_columns!(),
-            " FROM feeds WHERE id = ?"
-        ))
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.as_ref().map(feed_from_row).transpose()
+        let row = sql!(
+            self.reader().await?.conn(),
+            optional::<FeedRow>,
+            concat!("SELECT ", feed_columns!(), " FROM feeds WHERE id = $1"),
+            id
+        )?;
+        row.map(FeedRow::into_feed).transpose()
     }
 
-    /// Feeds due for a poll at `now`, longest waiting first.
-    pub async fn due_feeds(&self, now: DateTime<Utc>) -> Result<Vec<FeedRecord>> {
-        let rows = sqlx::query(concat!(
-            "SELECT ",
-            feed_columns!(),
-            " FROM feeds WHERE next_poll_at <= ? ORDER BY next_poll_at, id"
-        ))
-        .bind(format_date(&now))
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(feed_from_row).collect()
+    /// Claims the feeds due for a poll at `now`, oldest first:
+    /// each is made due again at `until` (when the poll records the real
+    /// next time, or another node takes it over if this one died meanwhile),
+    /// so a feed is polled by one node at a time. On PostgreSQL, nodes
+    /// claiming at once skip each other's rows (`FOR UPDATE SKIP LOCKED`).
+    pub async fn claim_due_feeds(
+        &self,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<Vec<FeedRecord>> {
+        let (now, until) = (format_date(&now), format_date(&until));
+        let mut rows = match &self.backend {
+            // One writer at a time: the write transaction is the claim.
+            Backend::Sqlite { .. } => {
+                self.write(async |tx| {
+                    Ok(sql!(
+                        tx.conn(),
+                        all::<FeedRow>,
+                        concat!(
+                            "UPDATE feeds SET next_poll_at = $2 WHERE next_poll_at <= $1 RETURNING ",
+                            feed_columns!()
+                        ),
+                        &now,
+                        &until
+                    )?)
+                })
+                .await?
+            }
+            // Not a change of the record: no need to queue behind the write lock.
+            Backend::Postgres { pool } => {
+                sqlx::query_as::<_, FeedRow>(concat!(
+                    "UPDATE feeds SET next_poll_at = $2 WHERE id IN (SELECT id FROM feeds \
+                     WHERE next_poll_at <= $1 FOR UPDATE SKIP LOCKED) \
+                     RETURNING ",
+                    feed_columns!()
+                ))
+                .bind(&now)
+                .bind(&until)
+                .fetch_all(pool)
+                .await?
+            }
+        };
+        rows.sort_by_key(|feed| feed.id);
+        rows.into_iter().map(FeedRow::into_feed).collect()
     }
 
     /// When the next feed is due, if any feed is followed.
     pub async fn next_feed_due(&self) -> Result<Option<DateTime<Utc>>> {
-        let next: Option<String> = sqlx::query_scalar("SELECT MIN(next_poll_at) FROM feeds")
-            .fetch_one(&self.pool)
-            .await?;
+        let next = sql!(
+            self.reader().await?.conn(),
+            scalar::<Option<String>>,
+            "SELECT MIN(next_poll_at) FROM feeds"
+        )?;
         next.map(|n| parse_ts(&n, "next_poll_at")).transpose()
     }
 
@@ -85,24 +118,24 @@ impl Store {
     pub async fn record_poll(&self, id: i64, poll: &PollRecord) -> Result<()> {
         let now = format_date(&Utc::now());
         self.write(async |tx| {
-            sqlx::query(
-                "UPDATE feeds SET title = COALESCE(?2, title), etag = COALESCE(?3, etag), \
-                 last_modified = COALESCE(?4, last_modified), last_error = ?5, \
-                 failures = CASE WHEN ?9 THEN failures + 1 ELSE 0 END, \
-                 articles_created = articles_created + ?6, next_poll_at = ?7, \
-                 last_polled_at = ?8 WHERE id = ?1",
-            )
-            .bind(id)
-            .bind(&poll.title)
-            .bind(&poll.etag)
-            .bind(&poll.last_modified)
-            .bind(&poll.error)
-            .bind(poll.articles_created)
-            .bind(format_date(&poll.next_poll_at))
-            .bind(&now)
-            .bind(poll.failed)
-            .execute(&mut **tx)
-            .await?;
+            sql!(
+                tx.conn(),
+                execute,
+                "UPDATE feeds SET title = COALESCE($2, title), etag = COALESCE($3, etag), \
+                 last_modified = COALESCE($4, last_modified), last_error = $5, \
+                 failures = CASE WHEN $9 THEN failures + 1 ELSE 0 END, \
+                 articles_created = articles_created + $6, next_poll_at = $7, \
+                 last_polled_at = $8 WHERE id = $1",
+                id,
+                &poll.title,
+                &poll.etag,
+                &poll.last_modified,
+                &poll.error,
+                poll.articles_created,
+                format_date(&poll.next_poll_at),
+                &now,
+                poll.failed
+            )?;
             Ok(())
         })
         .await
@@ -111,15 +144,17 @@ impl Store {
     /// Stops following a feed, given its id or URL; its articles stay.
     pub async fn unfollow_feed(&self, which: &str) -> Result<FeedRecord> {
         self.write(async |tx| {
-            let row = sqlx::query(concat!(
-                "DELETE FROM feeds WHERE url = ?1 OR CAST(id AS TEXT) = ?1 RETURNING ",
-                feed_columns!()
-            ))
-            .bind(which)
-            .fetch_optional(&mut **tx)
-            .await?
-            .ok_or_else(|| Error::FeedNotFound(which.to_owned()))?;
-            feed_from_row(&row)
+            sql!(
+                tx.conn(),
+                optional::<FeedRow>,
+                concat!(
+                    "DELETE FROM feeds WHERE url = $1 OR CAST(id AS TEXT) = $1 RETURNING ",
+                    feed_columns!()
+                ),
+                which
+            )?
+            .ok_or_else(|| Error::FeedNotFound(which.to_owned()))?
+            .into_feed()
         })
         .await
     }
@@ -157,24 +192,42 @@ pub struct PollRecord {
     pub next_poll_at: DateTime<Utc>,
 }
 
-pub(super) fn feed_from_row(row: &SqliteRow) -> Result<FeedRecord> {
-    let ts = |column: &str| -> Result<Option<DateTime<Utc>>> {
-        row.get::<Option<&str>, _>(column)
-            .map(|v| parse_ts(v, column))
-            .transpose()
-    };
-    Ok(FeedRecord {
-        id: row.get("id"),
-        url: row.get("url"),
-        title: row.get("title"),
-        interval_secs: row.get("interval_secs"),
-        etag: row.get("etag"),
-        last_modified: row.get("last_modified"),
-        next_poll_at: parse_ts(row.get("next_poll_at"), "next_poll_at")?,
-        last_polled_at: ts("last_polled_at")?,
-        last_error: row.get("last_error"),
-        failures: row.get("failures"),
-        articles_created: row.get("articles_created"),
-        created_at: parse_ts(row.get("created_at"), "created_at")?,
-    })
+/// A row of `feed_columns!`.
+#[derive(sqlx::FromRow)]
+struct FeedRow {
+    id: i64,
+    url: String,
+    title: Option<String>,
+    interval_secs: i64,
+    etag: Option<String>,
+    last_modified: Option<String>,
+    next_poll_at: String,
+    last_polled_at: Option<String>,
+    last_error: Option<String>,
+    failures: i64,
+    articles_created: i64,
+    created_at: String,
+}
+
+impl FeedRow {
+    fn into_feed(self) -> Result<FeedRecord> {
+        Ok(FeedRecord {
+            id: self.id,
+            url: self.url,
+            title: self.title,
+            interval_secs: self.interval_secs,
+            etag: self.etag,
+            last_modified: self.last_modified,
+            next_poll_at: parse_ts(&self.next_poll_at, "next_poll_at")?,
+            last_polled_at: self
+                .last_polled_at
+                .as_deref()
+                .map(|v| parse_ts(v, "last_polled_at"))
+                .transpose()?,
+            last_error: self.last_error,
+            failures: self.failures,
+            articles_created: self.articles_created,
+            created_at: parse_ts(&self.created_at, "created_at")?,
+        })
+    }
 }

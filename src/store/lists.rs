@@ -2,19 +2,36 @@
 
 use super::*;
 
-/// The list and count statements for one `WHERE` clause, newest first.
+/// The list statements (SQLite's, PostgreSQL's) and the count statement
+/// for one `WHERE` clause, newest first.
 macro_rules! filtered {
     ($where:literal, $limit:literal) => {
         (
-            select_articles!(concat!(
-                "WHERE ",
-                $where,
-                " ORDER BY COALESCE(a.published_at, '') DESC, a.id DESC ",
-                $limit
-            )),
+            Statements {
+                sqlite: select_articles!(
+                    sqlite,
+                    "WHERE ",
+                    $where,
+                    " ORDER BY COALESCE(a.published_at, '') DESC, a.id DESC ",
+                    $limit
+                ),
+                postgres: select_articles!(
+                    postgres,
+                    "WHERE ",
+                    $where,
+                    " ORDER BY COALESCE(a.published_at, '') DESC, a.id DESC ",
+                    $limit
+                ),
+            },
             concat!("SELECT COUNT(*) FROM articles a WHERE ", $where),
         )
     };
+}
+
+/// One statement in each dialect.
+struct Statements {
+    sqlite: &'static str,
+    postgres: &'static str,
 }
 
 impl Store {
@@ -25,13 +42,25 @@ impl Store {
         limit: i64,
         offset: i64,
     ) -> Result<Vec<Article>> {
-        let (sql, _, binds) = filter.sql();
-        let mut query = sqlx::query(sql);
-        for value in binds {
-            query = query.bind(value);
-        }
-        let rows = query.bind(limit).bind(offset).fetch_all(&self.pool).await?;
-        rows.iter().map(article_from_row).collect()
+        let (list, _, binds) = filter.sql();
+        let mut c = self.reader().await?;
+        let rows = match c.conn() {
+            Conn::Sqlite(c) => {
+                let mut query = sqlx::query_as::<_, ArticleRow>(list.sqlite);
+                for value in binds {
+                    query = query.bind(value);
+                }
+                query.bind(limit).bind(offset).fetch_all(c).await?
+            }
+            Conn::Postgres(c) => {
+                let mut query = sqlx::query_as::<_, ArticleRow>(list.postgres);
+                for value in binds {
+                    query = query.bind(value);
+                }
+                query.bind(limit).bind(offset).fetch_all(c).await?
+            }
+        };
+        rows.into_iter().map(ArticleRow::into_article).collect()
     }
 
     /// Up to `limit` articles matching `filter`, newest first, after the
@@ -44,59 +73,91 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<Article>> {
         let (key, id) = after.unzip();
-        let rows = sqlx::query(select_articles!(
-            "WHERE (?1 IS NULL OR a.source_name = ?1) AND (?2 IS NULL OR a.section = ?2) \
-             AND (?3 IS NULL OR a.id IN (SELECT article_id FROM article_tags WHERE tag = ?3)) \
-             AND (?4 IS NULL OR a.id IN (SELECT article_id FROM article_authors WHERE name = ?4)) \
-             AND (?5 IS NULL OR a.published_at >= ?5) AND (?6 IS NULL OR a.published_at < ?6) \
-             AND (?7 IS NULL OR COALESCE(a.published_at, '') < ?7 \
-                  OR (COALESCE(a.published_at, '') = ?7 AND a.id < ?8)) \
-             ORDER BY COALESCE(a.published_at, '') DESC, a.id DESC LIMIT ?9"
-        ))
-        .bind(&filter.source)
-        .bind(&filter.section)
-        .bind(&filter.tag)
-        .bind(&filter.author)
-        .bind(filter.from.as_ref().map(format_date))
-        .bind(filter.until.as_ref().map(format_date))
-        .bind(key)
-        .bind(id)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(article_from_row).collect()
+        let rows = articles!(
+            self.reader().await?.conn(),
+            all,
+            "WHERE ($1 IS NULL OR a.source_name = $1) AND ($2 IS NULL OR a.section = $2) \
+             AND ($3 IS NULL OR a.id IN (SELECT article_id FROM article_tags WHERE tag = $3)) \
+             AND ($4 IS NULL OR a.id IN (SELECT article_id FROM article_authors WHERE name = $4)) \
+             AND ($5 IS NULL OR a.published_at >= $5) AND ($6 IS NULL OR a.published_at < $6) \
+             AND ($7 IS NULL OR COALESCE(a.published_at, '') < $7 \
+                  OR (COALESCE(a.published_at, '') = $7 AND a.id < $8)) \
+             ORDER BY COALESCE(a.published_at, '') DESC, a.id DESC LIMIT $9",
+            &filter.source,
+            &filter.section,
+            &filter.tag,
+            &filter.author,
+            filter.from.as_ref().map(format_date),
+            filter.until.as_ref().map(format_date),
+            key,
+            id,
+            limit
+        )?;
+        rows.into_iter().map(ArticleRow::into_article).collect()
     }
 
     /// Number of articles matching `filter`.
     pub async fn count(&self, filter: &ArticleFilter) -> Result<i64> {
         let (_, sql, binds) = filter.sql();
-        let mut query = sqlx::query_scalar(sql);
-        for value in binds {
-            query = query.bind(value);
-        }
-        Ok(query.fetch_one(&self.pool).await?)
+        let mut c = self.reader().await?;
+        Ok(match c.conn() {
+            Conn::Sqlite(c) => {
+                let mut query = sqlx::query_scalar(sql);
+                for value in binds {
+                    query = query.bind(value);
+                }
+                query.fetch_one(c).await?
+            }
+            Conn::Postgres(c) => {
+                let mut query = sqlx::query_scalar(sql);
+                for value in binds {
+                    query = query.bind(value);
+                }
+                query.fetch_one(c).await?
+            }
+        })
     }
 
     /// Article counts per name of a kind (source, section, tag or author), by name.
     pub async fn names(&self, kind: NameKind) -> Result<Vec<NameCount>> {
-        let sql = match kind {
-            NameKind::Source => {
-                "SELECT source_name, COUNT(*) FROM articles WHERE source_name IS NOT NULL \
-                 GROUP BY source_name ORDER BY source_name COLLATE NOCASE"
-            }
-            NameKind::Section => {
-                "SELECT section, COUNT(*) FROM articles WHERE section IS NOT NULL \
-                 GROUP BY section ORDER BY section COLLATE NOCASE"
-            }
-            NameKind::Tag => {
-                "SELECT tag, COUNT(*) FROM article_tags GROUP BY tag ORDER BY tag COLLATE NOCASE"
-            }
-            NameKind::Author => {
-                "SELECT name, COUNT(*) FROM article_authors GROUP BY name ORDER BY name COLLATE NOCASE"
-            }
-        };
-        let rows = sqlx::query(sql).fetch_all(&self.pool).await?;
-        Ok(name_counts(&rows))
+        // One order on both backends: ASCII letters folded, then bytes
+        // (SQLite's NOCASE; PostgreSQL's lower() under the "C" collation
+        // folds ASCII only), the name as stored breaking ties.
+        let mut c = self.reader().await?;
+        let rows = match kind {
+            NameKind::Source => sql!(
+                c.conn(),
+                all::<(String, i64)>,
+                sqlite: "SELECT source_name, COUNT(*) FROM articles WHERE source_name IS NOT NULL \
+                         GROUP BY source_name ORDER BY source_name COLLATE NOCASE, source_name",
+                postgres: "SELECT source_name, COUNT(*) FROM articles WHERE source_name IS NOT NULL \
+                           GROUP BY source_name ORDER BY lower(source_name), source_name"
+            ),
+            NameKind::Section => sql!(
+                c.conn(),
+                all::<(String, i64)>,
+                sqlite: "SELECT section, COUNT(*) FROM articles WHERE section IS NOT NULL \
+                         GROUP BY section ORDER BY section COLLATE NOCASE, section",
+                postgres: "SELECT section, COUNT(*) FROM articles WHERE section IS NOT NULL \
+                           GROUP BY section ORDER BY lower(section), section"
+            ),
+            NameKind::Tag => sql!(
+                c.conn(),
+                all::<(String, i64)>,
+                sqlite: "SELECT tag, COUNT(*) FROM article_tags GROUP BY tag \
+                         ORDER BY tag COLLATE NOCASE, tag",
+                postgres: "SELECT tag, COUNT(*) FROM article_tags GROUP BY tag ORDER BY lower(tag), tag"
+            ),
+            NameKind::Author => sql!(
+                c.conn(),
+                all::<(String, i64)>,
+                sqlite: "SELECT name, COUNT(*) FROM article_authors GROUP BY name \
+                         ORDER BY name COLLATE NOCASE, name",
+                postgres: "SELECT name, COUNT(*) FROM article_authors GROUP BY name \
+                           ORDER BY lower(name), name"
+            ),
+        }?;
+        Ok(name_counts(rows))
     }
 
     /// Dated articles counted per period: `prefix` characters of the
@@ -107,39 +168,42 @@ impl Store {
         from: Option<DateTime<Utc>>,
         until: Option<DateTime<Utc>>,
     ) -> Result<Vec<NameCount>> {
-        let rows = sqlx::query(
-            "SELECT substr(published_at, 1, ?1), COUNT(*) FROM articles \
-             WHERE published_at IS NOT NULL AND (?2 IS NULL OR published_at >= ?2) \
-             AND (?3 IS NULL OR published_at < ?3) GROUP BY 1 ORDER BY 1",
-        )
-        .bind(prefix)
-        .bind(from.as_ref().map(format_date))
-        .bind(until.as_ref().map(format_date))
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(name_counts(&rows))
+        let rows = sql!(
+            self.reader().await?.conn(),
+            all::<(String, i64)>,
+            sqlite: "SELECT substr(published_at, 1, $1), COUNT(*) FROM articles \
+                     WHERE published_at IS NOT NULL AND ($2 IS NULL OR published_at >= $2) \
+                     AND ($3 IS NULL OR published_at < $3) GROUP BY 1 ORDER BY 1",
+            postgres: "SELECT substr(published_at, 1, $1::integer), COUNT(*) FROM articles \
+                       WHERE published_at IS NOT NULL AND ($2::text IS NULL OR published_at >= $2) \
+                       AND ($3::text IS NULL OR published_at < $3) GROUP BY 1 ORDER BY 1",
+            prefix,
+            from.as_ref().map(format_date),
+            until.as_ref().map(format_date)
+        )?;
+        Ok(name_counts(rows))
     }
 
     /// The publication day (`YYYY-MM-DD`) of the latest article before `at`.
     pub async fn day_before(&self, at: DateTime<Utc>) -> Result<Option<String>> {
-        Ok(sqlx::query_scalar(
-            "SELECT substr(published_at, 1, 10) FROM articles WHERE published_at < ? \
+        Ok(sql!(
+            self.reader().await?.conn(),
+            scalar_optional::<String>,
+            "SELECT substr(published_at, 1, 10) FROM articles WHERE published_at < $1 \
              ORDER BY published_at DESC LIMIT 1",
-        )
-        .bind(format_date(&at))
-        .fetch_optional(&self.pool)
-        .await?)
+            format_date(&at)
+        )?)
     }
 
     /// The publication day (`YYYY-MM-DD`) of the earliest article at or after `at`.
     pub async fn day_from(&self, at: DateTime<Utc>) -> Result<Option<String>> {
-        Ok(sqlx::query_scalar(
-            "SELECT substr(published_at, 1, 10) FROM articles WHERE published_at >= ? \
+        Ok(sql!(
+            self.reader().await?.conn(),
+            scalar_optional::<String>,
+            "SELECT substr(published_at, 1, 10) FROM articles WHERE published_at >= $1 \
              ORDER BY published_at LIMIT 1",
-        )
-        .bind(format_date(&at))
-        .fetch_optional(&self.pool)
-        .await?)
+            format_date(&at)
+        )?)
     }
 
     /// Article ids, slugs and last-change times, by id, from `offset`: what a sitemap lists.
@@ -148,14 +212,15 @@ impl Store {
         offset: i64,
         limit: i64,
     ) -> Result<Vec<(i64, String, DateTime<Utc>)>> {
-        let rows =
-            sqlx::query("SELECT id, slug, updated_at FROM articles ORDER BY id LIMIT ? OFFSET ?")
-                .bind(limit)
-                .bind(offset)
-                .fetch_all(&self.pool)
-                .await?;
-        rows.iter()
-            .map(|r| Ok((r.get(0), r.get(1), parse_ts(r.get(2), "updated_at")?)))
+        let rows = sql!(
+            self.reader().await?.conn(),
+            all::<(i64, String, String)>,
+            "SELECT id, slug, updated_at FROM articles ORDER BY id LIMIT $1 OFFSET $2",
+            limit,
+            offset
+        )?;
+        rows.into_iter()
+            .map(|(id, slug, at)| Ok((id, slug, parse_ts(&at, "updated_at")?)))
             .collect()
     }
 }
@@ -179,7 +244,7 @@ impl ArticleFilter {
     /// The statements for this filter and the values to bind, in order. The
     /// common single-criterion lists get statements that use their index;
     /// combinations share one general statement.
-    fn sql(&self) -> (&'static str, &'static str, Vec<Option<String>>) {
+    fn sql(&self) -> (Statements, &'static str, Vec<Option<String>>) {
         let from = self.from.as_ref().map(format_date);
         let until = self.until.as_ref().map(format_date);
         let only = |value: &Option<String>| {
@@ -191,27 +256,27 @@ impl ArticleFilter {
         };
         let ((list, count), binds) = if only(&self.source) {
             (
-                filtered!("a.source_name = ?1", "LIMIT ?2 OFFSET ?3"),
+                filtered!("a.source_name = $1", "LIMIT $2 OFFSET $3"),
                 vec![self.source.clone()],
             )
         } else if only(&self.section) {
             (
-                filtered!("a.section = ?1", "LIMIT ?2 OFFSET ?3"),
+                filtered!("a.section = $1", "LIMIT $2 OFFSET $3"),
                 vec![self.section.clone()],
             )
         } else if only(&self.tag) {
             (
                 filtered!(
-                    "a.id IN (SELECT article_id FROM article_tags WHERE tag = ?1)",
-                    "LIMIT ?2 OFFSET ?3"
+                    "a.id IN (SELECT article_id FROM article_tags WHERE tag = $1)",
+                    "LIMIT $2 OFFSET $3"
                 ),
                 vec![self.tag.clone()],
             )
         } else if only(&self.author) {
             (
                 filtered!(
-                    "a.id IN (SELECT article_id FROM article_authors WHERE name = ?1)",
-                    "LIMIT ?2 OFFSET ?3"
+                    "a.id IN (SELECT article_id FROM article_authors WHERE name = $1)",
+                    "LIMIT $2 OFFSET $3"
                 ),
                 vec![self.author.clone()],
             )
@@ -222,11 +287,11 @@ impl ArticleFilter {
             })
         {
             (
-                filtered!("a.published_at IS NULL", "LIMIT ?1 OFFSET ?2"),
+                filtered!("a.published_at IS NULL", "LIMIT $1 OFFSET $2"),
                 vec![],
             )
         } else if *self == ArticleFilter::default() {
-            (filtered!("1", "LIMIT ?1 OFFSET ?2"), vec![])
+            (filtered!("TRUE", "LIMIT $1 OFFSET $2"), vec![])
         } else if self.source.is_none()
             && self.section.is_none()
             && self.tag.is_none()
@@ -235,20 +300,20 @@ impl ArticleFilter {
         {
             (
                 filtered!(
-                    "a.published_at >= COALESCE(?1, '') AND a.published_at < COALESCE(?2, '~')",
-                    "LIMIT ?3 OFFSET ?4"
+                    "a.published_at >= COALESCE($1, '') AND a.published_at < COALESCE($2, '~')",
+                    "LIMIT $3 OFFSET $4"
                 ),
                 vec![from, until],
             )
         } else {
             (
                 filtered!(
-                    "(?1 IS NULL OR a.source_name = ?1) AND (?2 IS NULL OR a.section = ?2) \
-                     AND (?3 IS NULL OR a.id IN (SELECT article_id FROM article_tags WHERE tag = ?3)) \
-                     AND (?4 IS NULL OR a.id IN (SELECT article_id FROM article_authors WHERE name = ?4)) \
-                     AND (?5 IS NULL OR a.published_at >= ?5) AND (?6 IS NULL OR a.published_at < ?6) \
-                     AND (?7 = '0' OR a.published_at IS NULL)",
-                    "LIMIT ?8 OFFSET ?9"
+                    "($1 IS NULL OR a.source_name = $1) AND ($2 IS NULL OR a.section = $2) \
+                     AND ($3 IS NULL OR a.id IN (SELECT article_id FROM article_tags WHERE tag = $3)) \
+                     AND ($4 IS NULL OR a.id IN (SELECT article_id FROM article_authors WHERE name = $4)) \
+                     AND ($5 IS NULL OR a.published_at >= $5) AND ($6 IS NULL OR a.published_at < $6) \
+                     AND ($7 = '0' OR a.published_at IS NULL)",
+                    "LIMIT $8 OFFSET $9"
                 ),
                 vec![
                     self.source.clone(),
@@ -282,11 +347,8 @@ pub struct NameCount {
 }
 
 /// Rows of (name, count).
-pub(super) fn name_counts(rows: &[SqliteRow]) -> Vec<NameCount> {
-    rows.iter()
-        .map(|r| NameCount {
-            name: r.get(0),
-            count: r.get(1),
-        })
+fn name_counts(rows: Vec<(String, i64)>) -> Vec<NameCount> {
+    rows.into_iter()
+        .map(|(name, count)| NameCount { name, count })
         .collect()
 }

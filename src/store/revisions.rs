@@ -66,33 +66,31 @@ impl Store {
     /// (deleted articles included; the current one last, `current`); empty
     /// when there is no such article. [`summarise`] lists them.
     pub async fn article_history(&self, id: i64) -> Result<Vec<RevisionRecord>> {
-        let mut conn = self.pool.acquire().await?;
-        let rows = sqlx::query(
+        let mut tx = self.read_tx().await?;
+        let rows = sql!(
+            tx.conn(),
+            all::<(i64, String, Option<String>, String)>,
             "SELECT revision, made_at, origin, content FROM article_revisions \
-             WHERE article_id = ? ORDER BY revision",
-        )
-        .bind(id)
-        .fetch_all(&mut *conn)
-        .await?;
+             WHERE article_id = $1 ORDER BY revision",
+            id
+        )?;
         let mut records = rows
-            .iter()
-            .map(|row| {
+            .into_iter()
+            .map(|(revision, made_at, origin, content)| {
                 Ok(RevisionRecord {
                     article_id: id,
-                    revision: row.get(0),
-                    made_at: parse_ts(row.get(1), "made_at")?,
-                    origin: row.get(2),
-                    content: revision_content(row.get(3))?,
+                    revision,
+                    made_at: parse_ts(&made_at, "made_at")?,
+                    origin,
+                    content: revision_content(&content)?,
                     current: false,
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        let current = sqlx::query(select_articles!("WHERE a.id = ?"))
-            .bind(id)
-            .fetch_optional(&mut *conn)
-            .await?;
+        let current = articles!(tx.conn(), optional, "WHERE a.id = $1", id)?;
+        tx.commit().await?;
         if let Some(row) = current {
-            let article = article_from_row(&row)?;
+            let article = row.into_article()?;
             records.retain(|r| r.revision != article.revision);
             records.push(RevisionRecord {
                 article_id: id,
@@ -108,44 +106,57 @@ impl Store {
 
     /// The tombstone of article `id`, when it was deleted.
     pub async fn tombstone(&self, id: i64) -> Result<Option<Tombstone>> {
-        tombstone_in(&self.pool, id).await
+        tombstone_in(self.reader().await?.conn(), id).await
     }
 
     /// The latest `limit` revisions made and deletions, newest first (a
     /// revision whose boilerplate was judged again is listed once).
     pub async fn recent_changes(&self, limit: i64) -> Result<Vec<ChangeEntry>> {
-        let rows = sqlx::query(
-            "SELECT MIN(c.seq), c.article_id, c.revision, c.kind, MIN(c.changed_at), \
+        // Grouped first, then joined: PostgreSQL takes no bare columns
+        // beside an aggregate.
+        let rows = sql!(
+            self.reader().await?.conn(),
+            all::<(
+                i64,
+                i64,
+                i64,
+                String,
+                String,
+                Option<String>,
+                Option<String>,
+                Option<String>,
+                Option<i64>,
+            )>,
+            "SELECT c.seq, c.article_id, c.revision, c.kind, c.changed_at, \
              COALESCE(a.headline, t.headline), COALESCE(a.slug, t.slug), \
              CASE WHEN c.kind = 'delete' THEN t.origin \
                   WHEN a.revision = c.revision THEN a.origin ELSE r.origin END, t.revision \
-             FROM (SELECT * FROM changes ORDER BY seq DESC LIMIT ?1 * 4) c \
+             FROM (SELECT MIN(seq) AS seq, article_id, revision, kind, MIN(changed_at) AS changed_at \
+                   FROM (SELECT seq, article_id, revision, kind, changed_at FROM changes \
+                         ORDER BY seq DESC LIMIT $1 * 4) recent \
+                   GROUP BY article_id, revision, kind) c \
              LEFT JOIN articles a ON a.id = c.article_id \
              LEFT JOIN tombstones t ON t.id = c.article_id \
              LEFT JOIN article_revisions r ON r.article_id = c.article_id AND r.revision = c.revision \
-             GROUP BY c.article_id, c.revision, c.kind ORDER BY 1 DESC LIMIT ?1",
-        )
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|row| {
-                let deleted = row.get::<&str, _>(3) == "delete";
-                Ok(ChangeEntry {
-                    seq: row.get(0),
-                    article_id: row.get(1),
-                    revision: if deleted {
-                        row.get::<Option<i64>, _>(8).unwrap_or(0)
-                    } else {
-                        row.get(2)
-                    },
-                    deleted,
-                    changed_at: parse_ts(row.get(4), "changed_at")?,
-                    headline: row.get(5),
-                    slug: row.get::<Option<String>, _>(6).unwrap_or_default(),
-                    origin: row.get(7),
-                })
-            })
+             ORDER BY 1 DESC LIMIT $1",
+            limit
+        )?;
+        rows.into_iter()
+            .map(
+                |(seq, article_id, revision, kind, at, headline, slug, origin, last)| {
+                    let deleted = kind == "delete";
+                    Ok(ChangeEntry {
+                        seq,
+                        article_id,
+                        revision: if deleted { last.unwrap_or(0) } else { revision },
+                        deleted,
+                        changed_at: parse_ts(&at, "changed_at")?,
+                        headline,
+                        slug: slug.unwrap_or_default(),
+                        origin,
+                    })
+                },
+            )
             .collect()
     }
 }
@@ -169,73 +180,80 @@ pub fn summarise(records: &[RevisionRecord]) -> Vec<RevisionInfo> {
 
 /// Keeps `article` as it is now among its revisions, before it is
 /// replaced or deleted.
-pub(super) async fn keep_revision(
-    tx: &mut Transaction<'_, Sqlite>,
-    article: &Article,
-) -> Result<()> {
+pub(super) async fn keep_revision(tx: &mut Tx<'_>, article: &Article) -> Result<()> {
     let content = serde_json::to_string(&article.record()).expect("an article serialises");
-    sqlx::query(
-        "INSERT OR REPLACE INTO article_revisions (article_id, revision, made_at, origin, content) \
-         VALUES (?, ?, ?, ?, ?)",
-    )
-    .bind(article.id)
-    .bind(article.revision)
-    .bind(format_date(&article.updated_at))
-    .bind(&article.origin)
-    .bind(content)
-    .execute(&mut **tx)
-    .await?;
+    sql!(
+        tx.conn(),
+        execute,
+        "INSERT INTO article_revisions (article_id, revision, made_at, origin, content) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (article_id, revision) DO UPDATE SET \
+         made_at = excluded.made_at, origin = excluded.origin, content = excluded.content",
+        article.id,
+        article.revision,
+        format_date(&article.updated_at),
+        &article.origin,
+        content
+    )?;
     Ok(())
 }
 
 /// Leaves the tombstone of `article`, deleted now by `origin`.
 pub(super) async fn bury(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Tx<'_>,
     article: &Article,
     origin: &str,
     now: &str,
 ) -> Result<()> {
-    sqlx::query(
-        "INSERT OR REPLACE INTO tombstones (id, slug, headline, published_at, revision, deleted_at, origin) \
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(article.id)
-    .bind(&article.slug)
-    .bind(&article.content.headline)
-    .bind(article.content.published_at.as_ref().map(format_date))
-    .bind(article.revision)
-    .bind(now)
-    .bind(origin)
-    .execute(&mut **tx)
-    .await?;
+    sql!(
+        tx.conn(),
+        execute,
+        "INSERT INTO tombstones (id, slug, headline, published_at, revision, deleted_at, origin) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO UPDATE SET \
+         slug = excluded.slug, headline = excluded.headline, published_at = excluded.published_at, \
+         revision = excluded.revision, deleted_at = excluded.deleted_at, origin = excluded.origin",
+        article.id,
+        &article.slug,
+        &article.content.headline,
+        article.content.published_at.as_ref().map(format_date),
+        article.revision,
+        now,
+        origin
+    )?;
     Ok(())
 }
 
-pub(super) async fn tombstone_in<'e, E>(executor: E, id: i64) -> Result<Option<Tombstone>>
-where
-    E: sqlx::Executor<'e, Database = Sqlite>,
-{
-    let row = sqlx::query(
+pub(super) async fn tombstone_in(conn: Conn<'_>, id: i64) -> Result<Option<Tombstone>> {
+    let row = sql!(
+        conn,
+        optional::<(
+            i64,
+            String,
+            Option<String>,
+            Option<String>,
+            i64,
+            String,
+            Option<String>
+        )>,
         "SELECT id, slug, headline, published_at, revision, deleted_at, origin \
-         FROM tombstones WHERE id = ?",
+         FROM tombstones WHERE id = $1",
+        id
+    )?;
+    row.map(
+        |(id, slug, headline, published_at, revision, deleted_at, origin)| {
+            Ok(Tombstone {
+                id,
+                slug,
+                headline,
+                published_at: published_at
+                    .as_deref()
+                    .map(|p| parse_ts(p, "published_at"))
+                    .transpose()?,
+                revision,
+                deleted_at: parse_ts(&deleted_at, "deleted_at")?,
+                origin,
+            })
+        },
     )
-    .bind(id)
-    .fetch_optional(executor)
-    .await?;
-    row.map(|row| {
-        Ok(Tombstone {
-            id: row.get(0),
-            slug: row.get(1),
-            headline: row.get(2),
-            published_at: row
-                .get::<Option<&str>, _>(3)
-                .map(|p| parse_ts(p, "published_at"))
-                .transpose()?,
-            revision: row.get(4),
-            deleted_at: parse_ts(row.get(5), "deleted_at")?,
-            origin: row.get(6),
-        })
-    })
     .transpose()
 }
 

@@ -12,38 +12,39 @@ impl Store {
     pub(super) async fn derive_missing(&self) -> Result<()> {
         // Read first: the usual open finds nothing to do and must not wait
         // for the write lock (an import may hold it for a while).
-        let missing: bool =
-            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM articles WHERE story_id IS NULL)")
-                .fetch_one(&self.pool)
-                .await?;
+        let missing = sql!(
+            self.reader().await?.conn(),
+            scalar::<bool>,
+            "SELECT EXISTS (SELECT 1 FROM articles WHERE story_id IS NULL)"
+        )?;
         if !missing {
             return Ok(());
         }
         loop {
             let done = self
                 .write(async |tx| {
-                    let rows = sqlx::query(
+                    let rows = sql!(
+                        tx.conn(),
+                        all::<(i64, Option<String>, String, Option<String>, String, i64)>,
                         "SELECT id, url, paragraphs, source_name, updated_at, revision \
-                         FROM articles WHERE story_id IS NULL ORDER BY id LIMIT 500",
-                    )
-                    .fetch_all(&mut **tx)
-                    .await?;
+                         FROM articles WHERE story_id IS NULL ORDER BY id LIMIT 500"
+                    )?;
                     let now = format_date(&Utc::now());
-                    for row in &rows {
-                        let id: i64 = row.get(0);
-                        let url: Option<&str> = row.get(1);
-                        let paragraphs = json_list(row.get(2), "paragraphs")?;
-                        sqlx::query("UPDATE articles SET url_key = ? WHERE id = ?")
-                            .bind(url.map(crate::story::match_key))
-                            .bind(id)
-                            .execute(&mut **tx)
-                            .await?;
-                        let story = assign_story(tx, id, &paragraphs).await?;
-                        if let Some(source) = row.get::<Option<&str>, _>(3) {
-                            learn_boilerplate(tx, id, source, &paragraphs, story, row.get(4))
+                    for (id, url, paragraphs, source, updated_at, revision) in &rows {
+                        let paragraphs = json_list(paragraphs, "paragraphs")?;
+                        sql!(
+                            tx.conn(),
+                            execute,
+                            "UPDATE articles SET url_key = $1 WHERE id = $2",
+                            url.as_deref().map(crate::story::match_key),
+                            id
+                        )?;
+                        let story = assign_story(tx, *id, &paragraphs).await?;
+                        if let Some(source) = source {
+                            learn_boilerplate(tx, *id, source, &paragraphs, story, updated_at)
                                 .await?;
                         }
-                        log_change(tx, id, row.get(5), "upsert", &now).await?;
+                        log_change(tx, *id, *revision, "upsert", &now).await?;
                     }
                     Ok(rows.is_empty())
                 })
@@ -57,14 +58,14 @@ impl Store {
     /// Every article telling story `story_id` (see `crate::story`), first
     /// published first, at most `limit`.
     pub async fn story_versions(&self, story_id: i64, limit: i64) -> Result<Vec<Article>> {
-        let rows = sqlx::query(select_articles!(
-            "WHERE a.story_id = ?1 ORDER BY COALESCE(a.published_at, '~'), a.id LIMIT ?2"
-        ))
-        .bind(story_id)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(article_from_row).collect()
+        let rows = articles!(
+            self.reader().await?.conn(),
+            all,
+            "WHERE a.story_id = $1 ORDER BY COALESCE(a.published_at, '~'), a.id LIMIT $2",
+            story_id,
+            limit
+        )?;
+        rows.into_iter().map(ArticleRow::into_article).collect()
     }
 
     /// How many articles tell each of `stories`; stories of one are left out.
@@ -72,15 +73,18 @@ impl Store {
         &self,
         stories: &[i64],
     ) -> Result<std::collections::HashMap<i64, i64>> {
-        let rows = sqlx::query(
-            "SELECT story_id, COUNT(*) FROM articles \
-             WHERE story_id IN (SELECT value FROM json_each(?)) \
-             GROUP BY story_id HAVING COUNT(*) > 1",
-        )
-        .bind(serde_json::to_string(stories).expect("ids serialise"))
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+        let rows = sql!(
+            self.reader().await?.conn(),
+            all::<(i64, i64)>,
+            sqlite: "SELECT story_id, COUNT(*) FROM articles \
+                     WHERE story_id IN (SELECT value FROM json_each($1)) \
+                     GROUP BY story_id HAVING COUNT(*) > 1",
+            postgres: "SELECT story_id, COUNT(*) FROM articles \
+                       WHERE story_id IN (SELECT value::bigint FROM json_array_elements_text($1::json)) \
+                       GROUP BY story_id HAVING COUNT(*) > 1",
+            serde_json::to_string(stories).expect("ids serialise")
+        )?;
+        Ok(rows.into_iter().collect())
     }
 }
 
@@ -93,7 +97,7 @@ pub(super) const STORY_CANDIDATES: i64 = 64;
 /// `crate::story`), else its own. An article that already heads a story
 /// with other members keeps heading it. Writes nothing.
 pub(super) async fn choose_story(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Tx<'_>,
     id: i64,
     signature: Option<&Signature>,
     is_new: bool,
@@ -102,34 +106,36 @@ pub(super) async fn choose_story(
         return Ok(id);
     };
     if !is_new {
-        let heads_others: bool = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM articles WHERE story_id = ?1 AND id != ?1)",
-        )
-        .bind(id)
-        .fetch_one(&mut **tx)
-        .await?;
+        let heads_others = sql!(
+            tx.conn(),
+            scalar::<bool>,
+            "SELECT EXISTS (SELECT 1 FROM articles WHERE story_id = $1 AND id != $1)",
+            id
+        )?;
         if heads_others {
             return Ok(id);
         }
     }
-    let candidates = sqlx::query(
-        "SELECT a.id, COALESCE(a.story_id, a.id), a.signature FROM articles a \
-         WHERE a.id IN (SELECT DISTINCT article_id FROM story_bands \
-         WHERE band_key IN (SELECT value FROM json_each(?1)) AND article_id != ?2 \
-         ORDER BY article_id DESC LIMIT ?3) \
-         ORDER BY a.id",
-    )
-    .bind(band_keys(signature))
-    .bind(id)
-    .bind(STORY_CANDIDATES)
-    .fetch_all(&mut **tx)
-    .await?;
+    let candidates = sql!(
+        tx.conn(),
+        all::<(i64, i64, Option<Vec<u8>>)>,
+        sqlite: "SELECT a.id, COALESCE(a.story_id, a.id), a.signature FROM articles a \
+                 WHERE a.id IN (SELECT DISTINCT article_id FROM story_bands \
+                 WHERE band_key IN (SELECT value FROM json_each($1)) AND article_id != $2 \
+                 ORDER BY article_id DESC LIMIT $3) \
+                 ORDER BY a.id",
+        postgres: "SELECT a.id, COALESCE(a.story_id, a.id), a.signature FROM articles a \
+                   WHERE a.id IN (SELECT DISTINCT article_id FROM story_bands \
+                   WHERE band_key IN (SELECT value::bigint FROM json_array_elements_text($1::json)) \
+                   AND article_id != $2 ORDER BY article_id DESC LIMIT $3) \
+                   ORDER BY a.id",
+        band_keys(signature),
+        id,
+        STORY_CANDIDATES
+    )?;
     let candidates: Vec<(i64, Signature)> = candidates
-        .iter()
-        .filter_map(|row| {
-            let theirs = Signature::from_bytes(&row.get::<Option<Vec<u8>>, _>(2)?)?;
-            Some((row.get(1), theirs))
-        })
+        .into_iter()
+        .filter_map(|(_, story, bytes)| Some((story, Signature::from_bytes(&bytes?)?)))
         .collect();
     let story = crate::story::choose(signature, candidates.iter().map(|(s, sig)| (*s, sig)));
     Ok(story.unwrap_or(id))
@@ -138,7 +144,7 @@ pub(super) async fn choose_story(
 /// Files article `id` under its signature's band keys (none without one),
 /// replacing what it was filed under before.
 pub(super) async fn file_bands(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Tx<'_>,
     id: i64,
     signature: Option<&Signature>,
     is_new: bool,
@@ -146,20 +152,25 @@ pub(super) async fn file_bands(
     // A new article's id was never filed: the bands of a deleted article
     // went with it (ON DELETE CASCADE).
     if !is_new {
-        sqlx::query("DELETE FROM story_bands WHERE article_id = ?")
-            .bind(id)
-            .execute(&mut **tx)
-            .await?;
+        sql!(
+            tx.conn(),
+            execute,
+            "DELETE FROM story_bands WHERE article_id = $1",
+            id
+        )?;
     }
     if let Some(signature) = signature {
-        sqlx::query(
-            "INSERT OR IGNORE INTO story_bands (band_key, article_id) \
-             SELECT value, ?2 FROM json_each(?1)",
-        )
-        .bind(band_keys(signature))
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
+        sql!(
+            tx.conn(),
+            execute,
+            sqlite: "INSERT OR IGNORE INTO story_bands (band_key, article_id) \
+                     SELECT value, $2 FROM json_each($1)",
+            postgres: "INSERT INTO story_bands (band_key, article_id) \
+                       SELECT DISTINCT value::bigint, $2 FROM json_array_elements_text($1::json) \
+                       ON CONFLICT DO NOTHING",
+            band_keys(signature),
+            id
+        )?;
     }
     Ok(())
 }
@@ -169,19 +180,17 @@ pub(super) fn band_keys(signature: &Signature) -> String {
 }
 
 /// Groups an article written before stories existed (see `derive_missing`).
-pub(super) async fn assign_story(
-    tx: &mut Transaction<'_, Sqlite>,
-    id: i64,
-    paragraphs: &[String],
-) -> Result<i64> {
+pub(super) async fn assign_story(tx: &mut Tx<'_>, id: i64, paragraphs: &[String]) -> Result<i64> {
     let signature = Signature::of(paragraphs);
     let story = choose_story(tx, id, signature.as_ref(), false).await?;
-    sqlx::query("UPDATE articles SET story_id = ?, signature = ? WHERE id = ?")
-        .bind(story)
-        .bind(signature.as_ref().map(Signature::to_bytes))
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
+    sql!(
+        tx.conn(),
+        execute,
+        "UPDATE articles SET story_id = $1, signature = $2 WHERE id = $3",
+        story,
+        signature.as_ref().map(Signature::to_bytes),
+        id
+    )?;
     file_bands(tx, id, signature.as_ref(), false).await?;
     Ok(story)
 }

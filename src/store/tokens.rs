@@ -6,60 +6,70 @@ use crate::auth::Scopes;
 impl Store {
     /// Makes an API token record; the secret itself is never stored.
     pub async fn create_token(&self, token: &NewTokenRecord<'_>) -> Result<i64> {
-        Ok(sqlx::query_scalar(
+        Ok(sql!(
+            self.reader().await?.conn(),
+            scalar::<i64>,
             "INSERT INTO api_tokens (name, prefix, secret_hash, created_at, scopes, expires_at) \
-             VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-        )
-        .bind(token.name)
-        .bind(token.prefix)
-        .bind(token.secret_hash)
-        .bind(format_date(&Utc::now()))
-        .bind(token.scopes.to_string())
-        .bind(token.expires_at.as_ref().map(format_date))
-        .fetch_one(&self.pool)
-        .await?)
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            token.name,
+            token.prefix,
+            token.secret_hash,
+            format_date(&Utc::now()),
+            token.scopes.to_string(),
+            token.expires_at.as_ref().map(format_date)
+        )?)
     }
 
     /// Every API token, oldest first.
     pub async fn tokens(&self) -> Result<Vec<TokenInfo>> {
-        let rows = sqlx::query(
+        let rows = sql!(
+            self.reader().await?.conn(),
+            all::<(
+                i64,
+                String,
+                String,
+                String,
+                Option<String>,
+                String,
+                Option<String>
+            )>,
             "SELECT id, name, prefix, created_at, revoked_at, scopes, expires_at \
-             FROM api_tokens ORDER BY id",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(TokenInfo {
-                    id: r.get(0),
-                    name: r.get(1),
-                    prefix: r.get(2),
-                    created_at: parse_ts(r.get(3), "created_at")?,
-                    revoked_at: optional_ts(r.get(4), "revoked_at")?,
-                    scopes: parse_scopes(r.get(5))?,
-                    expires_at: optional_ts(r.get(6), "expires_at")?,
-                })
-            })
+             FROM api_tokens ORDER BY id"
+        )?;
+        rows.into_iter()
+            .map(
+                |(id, name, prefix, created_at, revoked_at, scopes, expires_at)| {
+                    Ok(TokenInfo {
+                        id,
+                        name,
+                        prefix,
+                        created_at: parse_ts(&created_at, "created_at")?,
+                        revoked_at: optional_ts(revoked_at.as_deref(), "revoked_at")?,
+                        scopes: parse_scopes(&scopes)?,
+                        expires_at: optional_ts(expires_at.as_deref(), "expires_at")?,
+                    })
+                },
+            )
             .collect()
     }
 
     /// What the request checking a token presented with this prefix needs:
     /// its stored hash, whether it was revoked, its name, scopes and expiry.
     pub async fn token_record(&self, prefix: &str) -> Result<Option<TokenRecord>> {
-        let row = sqlx::query(
+        let row = sql!(
+            self.reader().await?.conn(),
+            optional::<(String, bool, String, String, Option<String>)>,
             "SELECT secret_hash, revoked_at IS NOT NULL, name, scopes, expires_at \
-             FROM api_tokens WHERE prefix = ?",
-        )
-        .bind(prefix)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.map(|r| {
+             FROM api_tokens WHERE prefix = $1",
+            prefix
+        )?;
+        row.map(|(secret_hash, revoked, name, scopes, expires_at)| {
             Ok(TokenRecord {
-                secret_hash: r.get(0),
-                revoked: r.get(1),
-                name: r.get(2),
-                scopes: parse_scopes(r.get(3))?,
-                expires_at: optional_ts(r.get(4), "expires_at")?,
+                secret_hash,
+                revoked,
+                name,
+                scopes: parse_scopes(&scopes)?,
+                expires_at: optional_ts(expires_at.as_deref(), "expires_at")?,
             })
         })
         .transpose()
@@ -67,15 +77,15 @@ impl Store {
 
     /// Revokes the token with this id, prefix or name; false when there is none (or it was revoked).
     pub async fn revoke_token(&self, which: &str) -> Result<bool> {
-        let done = sqlx::query(
-            "UPDATE api_tokens SET revoked_at = ?1 WHERE revoked_at IS NULL \
-             AND (CAST(id AS TEXT) = ?2 OR prefix = ?2 OR name = ?2)",
-        )
-        .bind(format_date(&Utc::now()))
-        .bind(which)
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() > 0)
+        let done = sql!(
+            self.reader().await?.conn(),
+            execute,
+            "UPDATE api_tokens SET revoked_at = $1 WHERE revoked_at IS NULL \
+             AND (CAST(id AS TEXT) = $2 OR prefix = $2 OR name = $2)",
+            format_date(&Utc::now()),
+            which
+        )?;
+        Ok(done > 0)
     }
 }
 

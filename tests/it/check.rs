@@ -3,12 +3,10 @@
 
 use std::time::Duration;
 
-use newsarchive::archive::Archive;
-
 use crate::helpers::{article, generated, run, stdout, tamper};
 
 async fn archive_with_three(data: &std::path::Path) {
-    let archive = Archive::open(data).await.unwrap();
+    let archive = crate::helpers::open_archive(data).await;
     let batch: Vec<_> = (0..3).map(|n| article(generated(n, 1))).collect();
     archive.save(&batch, &crate::helpers::TESTS).await.unwrap();
     assert!(archive.wait_indexed(Duration::from_secs(60)).await.unwrap());
@@ -46,7 +44,7 @@ async fn an_index_ahead_of_its_database_is_rebuilt_at_start() {
     tamper(data.path(), "DELETE FROM articles WHERE id = 3").await;
     tamper(data.path(), "DELETE FROM changes WHERE article_id = 3").await;
 
-    let archive = Archive::open(data.path()).await.unwrap();
+    let archive = crate::helpers::open_archive(data.path()).await;
     let report = archive.check(Duration::from_secs(60)).await.unwrap();
     assert!(report.is_ok(), "{report:?}");
     assert_eq!(report.articles, 2);
@@ -62,7 +60,7 @@ async fn an_index_ahead_of_its_database_is_rebuilt_at_start() {
 async fn a_deleted_article_leaves_the_database_and_the_index() {
     let data = tempfile::tempdir().unwrap();
     archive_with_three(data.path()).await;
-    let archive = Archive::open(data.path()).await.unwrap();
+    let archive = crate::helpers::open_archive(data.path()).await;
     archive
         .delete(2, Some(1), &crate::helpers::TESTS)
         .await

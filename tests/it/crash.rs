@@ -6,10 +6,9 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use newsarchive::archive::Archive;
 use newsarchive::store::Store;
 
-use crate::helpers::{binary, run, stdout, write_ndjson};
+use crate::helpers::{run, stdout, write_ndjson};
 
 const ARTICLES: usize = 20_000;
 
@@ -21,12 +20,10 @@ async fn kill_import_midway(
     from: i64,
     at_least: i64,
 ) {
-    let store = Store::open(&newsarchive::archive::database_path(data))
+    let store = Store::open(&crate::helpers::location(data).database)
         .await
         .unwrap();
-    let mut child = binary()
-        .arg("--data")
-        .arg(data)
+    let mut child = crate::helpers::binary_for(data)
         .arg("import")
         .arg(file)
         .stdout(Stdio::null())
@@ -55,7 +52,7 @@ async fn kill_import_midway(
 }
 
 async fn assert_exact_after_restart(data: &std::path::Path) -> i64 {
-    let archive = Archive::open(data).await.unwrap();
+    let archive = crate::helpers::open_archive(data).await;
     let report = archive.check(Duration::from_secs(120)).await.unwrap();
     assert!(report.is_ok(), "after restart: {report:?}");
     let count = archive.store().article_count().await.unwrap();
@@ -95,7 +92,7 @@ async fn killing_an_import_midway_loses_nothing_and_duplicates_nothing() {
     );
 
     // Killed in the middle of updates: revisions in the index must match, never stale.
-    let store = Store::open(&newsarchive::archive::database_path(data.path()))
+    let store = Store::open(&crate::helpers::location(data.path()).database)
         .await
         .unwrap();
     let before = store.last_change_seq().await.unwrap();
@@ -128,9 +125,7 @@ fn env_number(name: &str) -> Option<u64> {
 }
 
 fn start(data: &Path, args: &[&str]) -> std::process::Child {
-    binary()
-        .arg("--data")
-        .arg(data)
+    crate::helpers::binary_for(data)
         .args(args)
         .stdout(Stdio::null())
         .stderr(Stdio::null())

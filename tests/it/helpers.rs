@@ -1,4 +1,12 @@
 //! A fresh archive per test, requests through the real router, and the real binary.
+//!
+//! The suite runs on either backend: on SQLite (the file in each test's
+//! data directory) by default, and on PostgreSQL when
+//! `NEWSARCHIVE_TEST_POSTGRES` names a server (`scripts/test.sh` starts a
+//! throwaway one and runs the suite again): then each data directory gets
+//! a database of its own on that server. A few tests are about SQLite's
+//! file itself (backups, kill -9 mid-write, a full disk, file modes); they
+//! open the file directly and say so.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -7,8 +15,9 @@ use std::time::Duration;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt as _;
-use newsarchive::archive::{Archive, database_path};
+use newsarchive::archive::{Archive, Location};
 use newsarchive::article::{ArticleInput, NewArticle};
+use newsarchive::store::Database;
 use sqlx::sqlite::SqlitePoolOptions;
 use tempfile::TempDir;
 use tower::ServiceExt as _;
@@ -61,7 +70,7 @@ impl TestApp {
     /// A fresh archive behind the real router set up with `config`.
     pub async fn with_config(config: newsarchive::web::Config) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
-        let archive = Archive::open(dir.path()).await.expect("open archive");
+        let archive = open_archive(dir.path()).await;
         let router = newsarchive::web::router(archive.clone(), config);
         TestApp {
             dir,
@@ -73,7 +82,7 @@ impl TestApp {
     /// The archive in `data` (written by the binary, say) behind the real router.
     pub async fn open(data: &Path) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
-        let archive = Archive::open(data).await.expect("open archive");
+        let archive = open_archive(data).await;
         let router = newsarchive::web::router(archive.clone(), Default::default());
         TestApp {
             dir,
@@ -239,18 +248,109 @@ pub fn write_ndjson(path: &Path, count: usize, edition: usize) {
     std::fs::write(path, text).expect("write ndjson");
 }
 
+/// The PostgreSQL server the suite runs on, if any (`postgres://user@host:port`).
+pub fn postgres_server() -> Option<String> {
+    std::env::var("NEWSARCHIVE_TEST_POSTGRES")
+        .ok()
+        .filter(|url| !url.is_empty())
+}
+
+/// Where the archive of data directory `data` keeps its record on the
+/// backend under test: the SQLite file in it, or a PostgreSQL database of
+/// its own (created on first use, named after the directory).
+pub fn location(data: &Path) -> Location {
+    let Some(server) = postgres_server() else {
+        return Location::embedded(data);
+    };
+    let digest = <sha2::Sha256 as sha2::Digest>::digest(data.as_os_str().as_encoded_bytes());
+    let name = format!("t_{}", &hex::encode(digest)[..24]);
+    create_database(&server, &name);
+    let url = format!("{}/{name}", server.trim_end_matches('/'));
+    Location {
+        data_dir: data.to_owned(),
+        database: Database::choose(Some(&url), data, 8).expect("a PostgreSQL URL"),
+    }
+}
+
+/// The database URL to give the binary for `data` (None on SQLite).
+pub fn database_url(data: &Path) -> Option<String> {
+    postgres_server()?;
+    match location(data).database {
+        Database::Postgres { url, .. } => Some(url.to_string()),
+        Database::File(_) => None,
+    }
+}
+
+/// Creates database `name` on `server` unless it exists. Runs on a thread
+/// of its own, so sync helpers can call it from inside a test's runtime.
+fn create_database(server: &str, name: &str) {
+    let admin = format!("{}/postgres", server.trim_end_matches('/'));
+    let sql = format!("CREATE DATABASE \"{name}\"");
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            use sqlx::Connection as _;
+            let mut conn = sqlx::PgConnection::connect(&admin)
+                .await
+                .expect("connect to the test PostgreSQL");
+            for attempt in 0.. {
+                match sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+                    .execute(&mut conn)
+                    .await
+                {
+                    Ok(_) => return,
+                    // duplicate_database: made before, by this data directory.
+                    Err(e)
+                        if e.as_database_error().and_then(|d| d.code()).as_deref()
+                            == Some("42P04") =>
+                    {
+                        return;
+                    }
+                    // Another CREATE DATABASE copying the template at this moment.
+                    Err(_) if attempt < 20 => {
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                    Err(e) => panic!("creating the test database: {e}"),
+                }
+            }
+        });
+    })
+    .join()
+    .expect("the database is created");
+}
+
+/// Opens the archive in `data` on the backend under test.
+pub async fn open_archive(data: &Path) -> Archive {
+    Archive::open_at(&location(data))
+        .await
+        .expect("open archive")
+}
+
 /// The real binary.
 pub fn binary() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_newsarchive"));
-    cmd.env_remove("NEWSARCHIVE_DATA").env("RUST_LOG", "warn");
+    cmd.env_remove("NEWSARCHIVE_DATA")
+        .env_remove("NEWSARCHIVE_DATABASE_URL")
+        .env("RUST_LOG", "warn");
+    cmd
+}
+
+/// The real binary with `--data DIR`, on the backend under test.
+pub fn binary_for(data: &Path) -> Command {
+    let mut cmd = binary();
+    cmd.arg("--data").arg(data);
+    if let Some(url) = database_url(data) {
+        cmd.env("NEWSARCHIVE_DATABASE_URL", url);
+    }
     cmd
 }
 
 /// Runs the binary with `--data DIR` and the given arguments.
 pub fn run(data: &Path, args: &[&str]) -> Output {
-    binary()
-        .arg("--data")
-        .arg(data)
+    binary_for(data)
         .args(args)
         .output()
         .expect("run newsarchive")
@@ -268,8 +368,17 @@ pub fn temp_file(dir: &Path, name: &str, content: &str) -> PathBuf {
 
 /// Changes the database behind the archive's back, as a fault would.
 pub async fn tamper(data: &Path, sql: &'static str) {
-    let url = format!("sqlite://{}", database_path(data).display());
-    let pool = SqlitePoolOptions::new().connect(&url).await.unwrap();
-    sqlx::query(sql).execute(&pool).await.unwrap();
-    pool.close().await;
+    match location(data).database {
+        Database::File(path) => {
+            let url = format!("sqlite://{}", path.display());
+            let pool = SqlitePoolOptions::new().connect(&url).await.unwrap();
+            sqlx::query(sql).execute(&pool).await.unwrap();
+            pool.close().await;
+        }
+        Database::Postgres { url, .. } => {
+            let pool = sqlx::PgPool::connect(url.as_str()).await.unwrap();
+            sqlx::query(sql).execute(&pool).await.unwrap();
+            pool.close().await;
+        }
+    }
 }

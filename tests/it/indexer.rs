@@ -13,7 +13,7 @@ use axum::body::Body;
 use axum::http::{Request, header};
 use newsarchive::archive::Archive;
 
-use crate::helpers::{TestApp, article, binary, generated, run, stdout};
+use crate::helpers::{TestApp, article, generated, run, stdout};
 
 fn search_request() -> newsarchive::search::Request {
     newsarchive::search::Request {
@@ -76,7 +76,7 @@ async fn a_page_rendered_while_the_indexer_is_behind_never_carries_the_later_eta
     let hold = app.archive.hold_indexer().await;
     // Written by another process (an import, say) while the server's
     // indexer is held.
-    let other = newsarchive::store::Store::open(&newsarchive::archive::database_path(app.data()))
+    let other = newsarchive::store::Store::open(&crate::helpers::location(app.data()).database)
         .await
         .unwrap();
     other
@@ -206,9 +206,7 @@ async fn two_rebuilds_at_once_take_turns_and_end_with_a_complete_live_generation
     let stop = Arc::new(AtomicBool::new(false));
     let searcher = keep_searching(app.archive.clone(), stop.clone());
     let spawn = |data: &Path| {
-        binary()
-            .arg("--data")
-            .arg(data)
+        crate::helpers::binary_for(data)
             .arg("reindex")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -373,7 +371,7 @@ fn leave_delete_files_of_a_killed_commit(dir: &Path) -> usize {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn files_a_killed_commit_left_behind_never_stop_the_next_writer() {
     let data = tempfile::tempdir().unwrap();
-    let archive = Archive::open(data.path()).await.unwrap();
+    let archive = crate::helpers::open_archive(data.path()).await;
     let batch: Vec<_> = (0..40).map(|n| article(generated(n, 1))).collect();
     archive.save(&batch, &crate::helpers::TESTS).await.unwrap();
     assert!(archive.wait_indexed(Duration::from_secs(60)).await.unwrap());
@@ -382,7 +380,7 @@ async fn files_a_killed_commit_left_behind_never_stop_the_next_writer() {
 
     // Every article updated: the commit deletes the old documents, writing
     // a delete file whose name a killed commit already took.
-    let archive = Archive::open(data.path()).await.unwrap();
+    let archive = crate::helpers::open_archive(data.path()).await;
     let updates: Vec<_> = (0..40).map(|n| article(generated(n, 2))).collect();
     archive
         .save(&updates, &crate::helpers::TESTS)
@@ -444,9 +442,7 @@ async fn a_kill_during_a_heal_leaves_the_old_pointer_and_the_next_start_heals_ag
     std::fs::remove_file(victim).unwrap();
 
     // Killed as soon as the rebuild has written part of the new generation.
-    let mut child = binary()
-        .arg("--data")
-        .arg(&data)
+    let mut child = crate::helpers::binary_for(&data)
         .args(["search", "harbours"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())

@@ -58,7 +58,9 @@ async fn a_backup_taken_during_an_import_restores_everything_committed_before_it
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let store = Store::open(&database_path(&live)).await.unwrap();
+    let store = Store::open(&newsarchive::store::Database::File(database_path(&live)))
+        .await
+        .unwrap();
     let started = Instant::now();
     while store.article_count().await.unwrap() < 1_000 {
         assert!(
@@ -203,7 +205,7 @@ fn delete_a_segment_file(data: &Path) -> String {
 }
 
 async fn archive_of(data: &Path, count: usize) {
-    let archive = Archive::open(data).await.unwrap();
+    let archive = crate::helpers::open_archive(data).await;
     let batch: Vec<_> = (0..count).map(|n| article(generated(n, 1))).collect();
     for chunk in batch.chunks(1_000) {
         archive.save(chunk, &crate::helpers::TESTS).await.unwrap();
@@ -227,7 +229,7 @@ async fn a_damaged_index_is_rebuilt_while_pages_are_served_and_search_says_so() 
     check_fails_saying(data.path(), "index: the search index cannot be opened");
 
     // Start-up notices, and rebuilds in the background.
-    let archive = Archive::open(data.path()).await.unwrap();
+    let archive = crate::helpers::open_archive(data.path()).await;
     let router = newsarchive::web::router(archive.clone(), Default::default());
     let app = TestApp {
         dir: data,
@@ -287,7 +289,7 @@ async fn an_index_from_another_schema_version_is_rebuilt_at_start() {
     json["payload"] = serde_json::Value::String(older.to_string());
     std::fs::write(&meta, json.to_string()).unwrap();
 
-    let archive = Archive::open(data.path()).await.unwrap();
+    let archive = crate::helpers::open_archive(data.path()).await;
     assert!(archive.rebuilding().is_some());
     let report = archive.check(Duration::from_secs(120)).await.unwrap();
     assert!(report.is_ok(), "{report:?}");
@@ -388,10 +390,8 @@ fn the_server_logs_json_lines_without_secrets_and_exits_cleanly_on_sigterm() {
     let token = stdout(&run(data.path(), &["token", "create", "--name", "ops"]))
         .trim()
         .to_owned();
-    let mut server = binary()
+    let mut server = crate::helpers::binary_for(data.path())
         .env("RUST_LOG", "info")
-        .arg("--data")
-        .arg(data.path())
         .args(["--log-format", "json", "serve", "--listen", "127.0.0.1:0"])
         .stderr(Stdio::piped())
         .stdout(Stdio::null())

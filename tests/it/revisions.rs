@@ -459,9 +459,7 @@ async fn what_opening_derives_for_old_articles_goes_through_the_change_log() {
     app.archive.close().await.unwrap();
     // As an archive from before stories existed: no story yet.
     tamper(app.data(), "UPDATE articles SET story_id = NULL").await;
-    let archive = newsarchive::archive::Archive::open(app.data())
-        .await
-        .unwrap();
+    let archive = crate::helpers::open_archive(app.data()).await;
     let article = archive.store().article(1).await.unwrap().unwrap();
     assert_eq!(article.story_id, 1);
     assert_eq!(article.revision, 1, "deriving is not a revision");

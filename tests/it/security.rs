@@ -455,14 +455,12 @@ fn exchange(addr: &str, request: &[u8]) -> String {
 /// the server and its address.
 fn serve(data: &std::path::Path, stack_kb: Option<&str>) -> (std::process::Child, String) {
     use std::io::BufRead as _;
-    let mut command = crate::helpers::binary();
+    let mut command = crate::helpers::binary_for(data);
     if let Some(kb) = stack_kb {
         command.env("NEWSARCHIVE_PARSE_STACK_KB", kb);
     }
     let mut server = command
         .env("RUST_LOG", "info")
-        .arg("--data")
-        .arg(data)
         .args(["serve", "--listen", "127.0.0.1:0", "--no-follow"])
         .stderr(std::process::Stdio::piped())
         .stdout(std::process::Stdio::null())

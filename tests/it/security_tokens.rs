@@ -194,7 +194,7 @@ async fn a_token_made_before_scopes_existed_is_an_admin_token() {
     std::fs::create_dir(&data).unwrap();
     let database = newsarchive::archive::database_path(&data);
     // The archive as the version before scopes left it: migrations 1 to 4.
-    let mut old = sqlx::migrate!("./migrations");
+    let mut old = sqlx::migrate!("./migrations/sqlite");
     old.migrations = old
         .migrations
         .iter()

@@ -25,7 +25,7 @@ struct Server {
 impl Server {
     async fn start() -> Server {
         let dir = tempfile::tempdir().unwrap();
-        let archive = Archive::open(dir.path()).await.unwrap();
+        let archive = crate::helpers::open_archive(dir.path()).await;
         let config = Config {
             body_timeout: Some(Duration::from_secs(1)),
             connections: ConnectionLimits {
