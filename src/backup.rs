@@ -158,8 +158,19 @@ pub async fn export(at: &Location, out: &mut dyn Write) -> anyhow::Result<u64> {
     Ok(count)
 }
 
-/// Exports into the file `dest`, written whole or not at all.
+/// Exports into the file `dest`, written whole or not at all. Something
+/// that is not a regular file (`/dev/null`, a pipe) is written directly:
+/// renaming a finished file over it would replace the device or pipe.
 pub async fn export_to_file(at: &Location, dest: &Path) -> anyhow::Result<u64> {
+    if std::fs::metadata(dest).is_ok_and(|m| !m.is_file()) {
+        let mut out = std::io::BufWriter::new(
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open(dest)
+                .with_context(|| format!("opening {}", dest.display()))?,
+        );
+        return export(at, &mut out).await;
+    }
     let tmp = partial(dest);
     let mut file = std::io::BufWriter::new(
         crate::private::create_file(&tmp).with_context(|| format!("creating {}", tmp.display()))?,

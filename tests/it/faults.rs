@@ -12,7 +12,7 @@ use axum::http::{Request, header};
 use newsarchive::archive::Archive;
 use newsarchive::auth;
 
-use crate::helpers::{TestApp, run, stdout};
+use crate::helpers::{TestApp, run_embedded, stdout};
 
 /// A tmpfs of a few megabytes, unmounted when dropped.
 struct SmallDisk {
@@ -106,7 +106,7 @@ async fn an_import_onto_a_full_disk_fails_per_file_loses_nothing_and_resumes_wit
     let files = tempfile::tempdir().unwrap();
     write_files(files.path(), 12, 150);
 
-    let out = run(&data, &["import", files.path().to_str().unwrap()]);
+    let out = run_embedded(&data, &["import", files.path().to_str().unwrap()]);
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(1), "{text}");
     let failed: Vec<&str> = text.lines().filter(|l| l.contains(": failed: ")).collect();
@@ -129,9 +129,9 @@ async fn an_import_onto_a_full_disk_fails_per_file_loses_nothing_and_resumes_wit
     assert_eq!(report.articles, imported, "{text}");
     archive.close().await.unwrap();
 
-    let again = run(&data, &["import", files.path().to_str().unwrap()]);
+    let again = run_embedded(&data, &["import", files.path().to_str().unwrap()]);
     assert!(again.status.success(), "{}", stdout(&again));
-    let check = run(&data, &["check"]);
+    let check = run_embedded(&data, &["check"]);
     assert!(check.status.success(), "{}", stdout(&check));
     assert!(
         stdout(&check).contains("the 1800 articles"),

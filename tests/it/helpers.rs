@@ -91,6 +91,19 @@ impl TestApp {
         }
     }
 
+    /// The archive in `data` on the SQLite file there, whatever the
+    /// backend under test: for the tests about that file itself.
+    pub async fn open_embedded(data: &Path) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let archive = Archive::open(data).await.expect("open archive");
+        let router = newsarchive::web::router(archive.clone(), Default::default());
+        TestApp {
+            dir,
+            archive,
+            router,
+        }
+    }
+
     /// A fresh archive holding the seed article.
     pub async fn with_seed() -> TestApp {
         let app = TestApp::new().await;
@@ -346,6 +359,17 @@ pub fn binary_for(data: &Path) -> Command {
         cmd.env("NEWSARCHIVE_DATABASE_URL", url);
     }
     cmd
+}
+
+/// Runs the binary with `--data DIR` on the SQLite file there, whatever
+/// the backend under test: for the tests about that file itself.
+pub fn run_embedded(data: &Path, args: &[&str]) -> Output {
+    binary()
+        .arg("--data")
+        .arg(data)
+        .args(args)
+        .output()
+        .expect("run newsarchive")
 }
 
 /// Runs the binary with `--data DIR` and the given arguments.

@@ -13,7 +13,7 @@ use newsarchive::archive::{Archive, database_path};
 use newsarchive::store::Store;
 use sqlx::sqlite::SqlitePoolOptions;
 
-use crate::helpers::{TestApp, article, binary, generated, run, stdout, tamper};
+use crate::helpers::{TestApp, article, binary, generated, run, run_embedded, stdout, tamper};
 
 /// The URLs of the articles committed in the database at `data`.
 async fn committed_urls(data: &Path) -> BTreeSet<String> {
@@ -73,7 +73,7 @@ async fn a_backup_taken_during_an_import_restores_everything_committed_before_it
     store.close().await;
     let before = committed_urls(&live).await;
     let backup = work.path().join("archive.backup");
-    let out = run(&live, &["backup", backup.to_str().unwrap()]);
+    let out = run_embedded(&live, &["backup", backup.to_str().unwrap()]);
     assert!(out.status.success(), "{}", stdout(&out));
     assert!(
         import.try_wait().unwrap().is_none(),
@@ -84,11 +84,11 @@ async fn a_backup_taken_during_an_import_restores_everything_committed_before_it
     assert_eq!(after_import.len(), 12_000);
 
     let restored = work.path().join("restored");
-    let out = run(&restored, &["restore", backup.to_str().unwrap()]);
+    let out = run_embedded(&restored, &["restore", backup.to_str().unwrap()]);
     let text = stdout(&out);
     assert!(out.status.success(), "{text}");
     assert!(text.contains("Restored: database intact"), "{text}");
-    let check = run(&restored, &["check"]);
+    let check = run_embedded(&restored, &["check"]);
     assert!(check.status.success(), "{}", stdout(&check));
     let in_backup = committed_urls(&restored).await;
     assert!(
@@ -98,7 +98,7 @@ async fn a_backup_taken_during_an_import_restores_everything_committed_before_it
     );
     assert!(in_backup.len() <= after_import.len());
     // The restored archive answers searches over what it holds.
-    let found = run(&restored, &["search", "harbours", "--limit", "1"]);
+    let found = run_embedded(&restored, &["search", "harbours", "--limit", "1"]);
     assert!(
         stdout(&found).starts_with(&format!("{} result(s)", in_backup.len())),
         "{}",
@@ -118,15 +118,15 @@ async fn restore_refuses_a_used_directory_and_a_file_that_is_no_backup() {
     archive.close().await.unwrap();
     let backup = work.path().join("b.sqlite3");
     assert!(
-        run(&live, &["backup", backup.to_str().unwrap()])
+        run_embedded(&live, &["backup", backup.to_str().unwrap()])
             .status
             .success()
     );
-    let again = run(&live, &["backup", backup.to_str().unwrap()]);
+    let again = run_embedded(&live, &["backup", backup.to_str().unwrap()]);
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
 
-    let out = run(&live, &["restore", backup.to_str().unwrap()]);
+    let out = run_embedded(&live, &["restore", backup.to_str().unwrap()]);
     assert!(!out.status.success());
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("an archive is already here"),
@@ -137,7 +137,7 @@ async fn restore_refuses_a_used_directory_and_a_file_that_is_no_backup() {
     let junk = work.path().join("junk.sqlite3");
     std::fs::write(&junk, "these are not the pages of a database").unwrap();
     let fresh = work.path().join("fresh");
-    let out = run(&fresh, &["restore", junk.to_str().unwrap()]);
+    let out = run_embedded(&fresh, &["restore", junk.to_str().unwrap()]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(

@@ -222,7 +222,7 @@ async fn a_token_made_before_scopes_existed_is_an_admin_token() {
     .unwrap();
     pool.close().await;
 
-    let app = TestApp::open(&data).await;
+    let app = TestApp::open_embedded(&data).await;
     let created = app
         .request(write(
             "POST",
@@ -245,7 +245,7 @@ async fn a_token_made_before_scopes_existed_is_an_admin_token() {
     assert_eq!(tokens[0].scopes.to_string(), "admin");
     assert_eq!(tokens[0].expires_at, None);
     app.archive.close().await.unwrap();
-    let listed = stdout(&run(&data, &["token", "list"]));
+    let listed = stdout(&crate::helpers::run_embedded(&data, &["token", "list"]));
     assert!(listed.contains("scopes admin\t"), "{listed}");
     assert!(listed.contains("never expires\tactive"), "{listed}");
 }
@@ -469,7 +469,7 @@ async fn the_data_directory_backups_and_exports_are_the_owners_alone() {
     assert_eq!(mode(&dir.path().join("tokens")), 0o700);
 
     // While the archive is open, SQLite's log and shared memory are private too.
-    let app = TestApp::open(&data).await;
+    let app = TestApp::open_embedded(&data).await;
     let token = scoped_token(&app, "w", "articles", None).await;
     let created = app
         .request(write("POST", "/api/v1/articles", Some(&token), story()))
