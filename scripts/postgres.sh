@@ -146,6 +146,9 @@ _newsarchive_pg_start() {
             -o "-c listen_addresses=127.0.0.1 -p $port -k $dir/socket -c fsync=off -c max_connections=300" \
             -l "$dir/log" -w start >/dev/null; then
             export NEWSARCHIVE_TEST_POSTGRES="postgres://postgres@127.0.0.1:$port"
+            # Where initdb and pg_ctl are: a test that restarts PostgreSQL
+            # runs a server of its own, not this shared one.
+            export NEWSARCHIVE_TEST_POSTGRES_BIN="${_newsarchive_pg_initdb%/*}"
             _newsarchive_pg_say "PostgreSQL $("$_newsarchive_pg_ctl" -V | awk '{print $3}') at $NEWSARCHIVE_TEST_POSTGRES (in $dir)"
             return 0
         fi

@@ -22,6 +22,14 @@ if ! python3 -c 'import schemathesis' 2>/dev/null; then
 fi
 
 cargo test
+# The same integration suite again on PostgreSQL: a throwaway server (see
+# scripts/postgres.sh; installed from Debian when missing, never skipped),
+# a database of its own per test, plus the PostgreSQL-only tests.
+(
+  source scripts/postgres.sh
+  echo "scripts/test.sh: the integration tests again, on PostgreSQL"
+  cargo test --test it
+)
 bash tests/api/run.sh
 bash tests/browser/run.sh
 python3 bench/run.py --count 2000 --seconds 2 --budget 30 --binary target/debug/newsarchive

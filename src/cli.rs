@@ -218,6 +218,16 @@ pub enum Command {
         #[arg(long, short)]
         output: Option<PathBuf>,
     },
+    /// Copy the whole archive (every article, revision, tombstone, story,
+    /// feed, token and the change log, ids kept) into another, empty
+    /// database: from the SQLite file to PostgreSQL, or back. The search
+    /// index in --data stays valid for the copy. Then run `check` on it.
+    CopyDb {
+        /// The database to copy into: a postgres:// (postgresql://) URL, or
+        /// the path of a new SQLite file (sqlite:PATH or just PATH).
+        #[arg(long)]
+        to: String,
+    },
     /// Verify the database's integrity and that the search index holds exactly
     /// the database's articles and revisions. Exits non-zero on any difference.
     Check {
@@ -472,6 +482,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             archive.close().await?;
             Ok(print_check(&report, "Restored"))
         }
+        Command::CopyDb { to } => copy_db(data, &to).await,
         Command::Export { output } => {
             let count = match &output {
                 Some(path) => crate::backup::export_to_file(&data, path).await?,
@@ -481,6 +492,54 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// `copy-db --to TARGET`: the archive's database into an empty other one.
+async fn copy_db(at: &Location, to: &str) -> anyhow::Result<ExitCode> {
+    use crate::store::Database;
+    let target = if to.starts_with("postgres://") || to.starts_with("postgresql://") {
+        Database::choose(Some(to), &at.data_dir, crate::store::DEFAULT_MAX_CONNECTIONS)?
+    } else {
+        let path = PathBuf::from(to.strip_prefix("sqlite:").unwrap_or(to));
+        anyhow::ensure!(
+            !path.as_os_str().is_empty() && !to.contains("://"),
+            "--to takes a postgres:// URL or the path of a new SQLite file, not `{to}`"
+        );
+        if path.exists() {
+            anyhow::bail!(
+                "{}: already exists; copy-db writes a new SQLite file",
+                path.display()
+            );
+        }
+        Database::File(path)
+    };
+    anyhow::ensure!(
+        target != at.database,
+        "--to names the archive's own database"
+    );
+    let source = open_store(at).await?;
+    let into = crate::store::Store::open(&target)
+        .await
+        .with_context(|| format!("opening the target database {}", target.describe()))?;
+    let report = source
+        .copy_into(&into, &|table, rows| {
+            if rows % 100_000 == 0 {
+                eprintln!("{table}: {rows} rows");
+            }
+        })
+        .await
+        .with_context(|| format!("copying into {}", target.describe()));
+    source.close().await;
+    into.close().await;
+    let report = report?;
+    for (table, rows) in &report.tables {
+        println!("{table}\t{rows}");
+    }
+    println!(
+        "Copied the archive into {}. Check it with `newsarchive check` and that database.",
+        target.describe()
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The database alone, for commands that never touch the search index.

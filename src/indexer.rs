@@ -280,6 +280,11 @@ pub(crate) async fn start(root: IndexRoot, store: Store, heal: bool) -> Result<H
         mark: None,
         cleanup: false,
     };
+    // Other nodes' writes wake this one at once on PostgreSQL.
+    tokio::spawn({
+        let (store, wake, stop) = (indexer.store.clone(), handle.wake.clone(), indexer.stop.clone());
+        async move { store.notify_on_changes(wake, stop).await }
+    });
     *handle.task.lock().await = Some(tokio::spawn(indexer.run()));
     Ok(handle)
 }

@@ -12,6 +12,7 @@
 //! which SQLite accepts too); where the dialects differ, both are written out.
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -46,7 +47,7 @@ const WRITER_CACHE_KIB: u32 = 256 * 1024;
 /// `BEGIN IMMEDIATE` makes them: a change number is drawn under the lock,
 /// so change order is commit order and a follower reading `seq > last`
 /// never skips a change that commits late (see `tests/it/postgres.rs`).
-const WRITE_LOCK: i64 = 0x6e65_7773;
+pub const WRITE_LOCK: i64 = 0x6e65_7773;
 /// The channel PostgreSQL writers notify when they commit; followers listen.
 pub const CHANGES_CHANNEL: &str = "newsarchive_changes";
 
@@ -174,9 +175,11 @@ mod articles;
 mod batch;
 mod boilerplate;
 mod changes;
+mod copy;
 mod database;
 mod feeds;
 mod lists;
+mod listen;
 mod revisions;
 mod stories;
 mod tokens;
@@ -185,6 +188,7 @@ pub(crate) use articles::ArticleRow;
 pub use articles::{Outcome, Saved};
 pub use batch::Prepared;
 pub use changes::Change;
+pub use copy::CopyReport;
 pub use feeds::{FeedRecord, PollRecord};
 pub use lists::{ArticleFilter, NameCount, NameKind};
 pub use revisions::{ChangeEntry, RevisionInfo, RevisionRecord, Tombstone, summarise};
@@ -211,6 +215,39 @@ impl From<sqlx::Error> for Error {
 #[derive(Debug, Clone)]
 pub struct Store {
     backend: Backend,
+    /// What the next write does just before it commits (tests only).
+    before_commit: Arc<std::sync::Mutex<Option<BeforeCommit>>>,
+}
+
+/// A test hook: what the next write transaction does once its body ran
+/// (its changes are logged, their numbers drawn) and before it commits.
+#[derive(Debug)]
+enum BeforeCommit {
+    /// Says so on `reached`, then waits for `release` (or its sender to go).
+    Hold {
+        reached: tokio::sync::oneshot::Sender<()>,
+        release: tokio::sync::oneshot::Receiver<()>,
+    },
+    /// Fails, so the transaction rolls back.
+    Fail,
+}
+
+/// A write held before its commit by [`Store::hold_next_commit`].
+pub struct HeldCommit {
+    reached: tokio::sync::oneshot::Receiver<()>,
+    release: tokio::sync::oneshot::Sender<()>,
+}
+
+impl HeldCommit {
+    /// Waits until the held write has run its body and waits to commit.
+    pub async fn reached(&mut self) {
+        let _ = (&mut self.reached).await;
+    }
+
+    /// Lets the held write commit.
+    pub fn release(self) {
+        let _ = self.release.send(());
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -344,9 +381,48 @@ impl Store {
                 Backend::Postgres { pool }
             }
         };
-        let store = Store { backend };
+        let store = Store {
+            backend,
+            before_commit: Arc::default(),
+        };
         store.derive_missing().await?;
         Ok(store)
+    }
+
+    /// Test hook: holds this store's next write transaction after its
+    /// body ran and before it commits, until the returned value says so.
+    #[doc(hidden)]
+    pub fn hold_next_commit(&self) -> HeldCommit {
+        let (reached_tx, reached) = tokio::sync::oneshot::channel();
+        let (release, release_rx) = tokio::sync::oneshot::channel();
+        *self.before_commit.lock().expect("hook lock") = Some(BeforeCommit::Hold {
+            reached: reached_tx,
+            release: release_rx,
+        });
+        HeldCommit { reached, release }
+    }
+
+    /// Test hook: makes this store's next write transaction fail after its
+    /// body ran (changes logged, numbers drawn), so it rolls back.
+    #[doc(hidden)]
+    pub fn fail_next_commit(&self) {
+        *self.before_commit.lock().expect("hook lock") = Some(BeforeCommit::Fail);
+    }
+
+    /// Runs the test hook set for this commit, if any.
+    async fn before_commit(&self) -> Result<()> {
+        let hook = self.before_commit.lock().expect("hook lock").take();
+        match hook {
+            None => Ok(()),
+            Some(BeforeCommit::Hold { reached, release }) => {
+                let _ = reached.send(());
+                let _ = release.await;
+                Ok(())
+            }
+            Some(BeforeCommit::Fail) => Err(Error::Unsupported(
+                "this write was made to fail before its commit (test hook)",
+            )),
+        }
     }
 
     /// Which backend this is: `sqlite` or `postgres`.
@@ -420,6 +496,7 @@ impl Store {
                 let result = async {
                     let mut tx = Tx::Sqlite(conn.begin_with("BEGIN IMMEDIATE").await?);
                     let value = body(&mut tx).await?;
+                    self.before_commit().await?;
                     tx.commit().await?;
                     Ok(value)
                 }
@@ -438,6 +515,7 @@ impl Store {
                     WRITE_LOCK
                 )?;
                 let value = body(&mut tx).await?;
+                self.before_commit().await?;
                 // Delivered at commit, and only then; several in one
                 // transaction are one.
                 sql!(

@@ -294,9 +294,26 @@ pub fn database_url(data: &Path) -> Option<String> {
     }
 }
 
+/// A new, empty database on the test server, its URL (PostgreSQL tests only).
+pub fn fresh_database() -> url::Url {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let server = postgres_server().expect("NEWSARCHIVE_TEST_POSTGRES names a server");
+    let name = format!(
+        "f_{}_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_micros()
+    );
+    create_database(&server, &name);
+    url::Url::parse(&format!("{}/{name}", server.trim_end_matches('/'))).unwrap()
+}
+
 /// Creates database `name` on `server` unless it exists. Runs on a thread
 /// of its own, so sync helpers can call it from inside a test's runtime.
-fn create_database(server: &str, name: &str) {
+pub fn create_database(server: &str, name: &str) {
     let admin = format!("{}/postgres", server.trim_end_matches('/'));
     let sql = format!("CREATE DATABASE \"{name}\"");
     std::thread::spawn(move || {

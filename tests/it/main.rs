@@ -14,6 +14,7 @@ mod helpers;
 mod indexer;
 mod languages;
 mod openapi;
+mod postgres;
 mod operations;
 mod pages;
 mod reindex;
