@@ -2,7 +2,9 @@
 # Runs every test of newsarchive, installing first whatever the tests need and
 # the machine lacks: Python's feedparser (feeds are checked with a real feed
 # parser), schemathesis (the API fuzzer), Debian's Chromium and the browser
-# tests' npm packages. Then: cargo test (unit and integration tests),
+# tests' npm packages. Then: cargo test (unit and integration tests, on
+# SQLite), the integration tests again on a throwaway PostgreSQL (Debian's
+# postgresql package, installed when missing),
 # schemathesis against the API, and the real-browser tests, both against the
 # binary cargo test built; last, the benchmark pipeline at a tiny scale
 # (bench/run.py: 2,000 articles, a few seconds of load, with its peers
@@ -24,11 +26,12 @@ fi
 cargo test
 # The same integration suite again on PostgreSQL: a throwaway server (see
 # scripts/postgres.sh; installed from Debian when missing, never skipped),
-# a database of its own per test, plus the PostgreSQL-only tests.
+# a database of its own per test, plus the tests that need a server (marked
+# ignored in the run above, which says how many).
 (
   source scripts/postgres.sh
   echo "scripts/test.sh: the integration tests again, on PostgreSQL"
-  cargo test --test it
+  cargo test --test it -- --include-ignored
 )
 bash tests/api/run.sh
 bash tests/browser/run.sh

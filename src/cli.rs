@@ -291,7 +291,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         data_dir: cli.data,
         database,
     };
-    let data = &at;
     let reach = if cli.allow_private_feeds {
         crate::follow::Reach::Private
     } else {
@@ -333,7 +332,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             crate::ingest::read_in_children(
                 std::env::current_exe().context("finding this program's own path")?,
             );
-            let archive = open(&data).await?;
+            let archive = open(&at).await?;
             let follower = (!no_follow)
                 .then(|| tokio::spawn(crate::follow::Follower::new(archive.clone(), reach).run()));
             let config = crate::web::Config {
@@ -371,14 +370,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             tracing::info!("the search index is committed; goodbye");
             Ok(ExitCode::SUCCESS)
         }
-        Command::Import { paths, quiet } => import(&data, &paths, quiet).await,
+        Command::Import { paths, quiet } => import(&at, &paths, quiet).await,
         Command::Follow {
             location,
             minutes,
             no_poll,
-        } => follow(&data, &location, minutes, no_poll, reach).await,
+        } => follow(&at, &location, minutes, no_poll, reach).await,
         Command::Feeds => {
-            let store = open_store(&data).await?;
+            let store = open_store(&at).await?;
             let feeds = store.feeds().await;
             store.close().await;
             let feeds = feeds?;
@@ -403,7 +402,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Unfollow { feed } => {
-            let store = open_store(&data).await?;
+            let store = open_store(&at).await?;
             let removed = store.unfollow_feed(&feed).await;
             store.close().await;
             match removed {
@@ -421,7 +420,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Reindex => {
-            let archive = open(&data).await?;
+            let archive = open(&at).await?;
             let count = archive
                 .reindex()
                 .await
@@ -430,7 +429,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("Rebuilt the search index: {count} articles.");
             Ok(ExitCode::SUCCESS)
         }
-        Command::Search { query, limit } => search(&data, &query.join(" "), limit).await,
+        Command::Search { query, limit } => search(&at, &query.join(" "), limit).await,
         Command::BenchSearch {
             queries,
             threads,
@@ -441,7 +440,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 seconds.is_finite() && (0.0..=86_400.0).contains(&seconds),
                 "--seconds must be between 0 and 86400, not {seconds}"
             );
-            let archive = open(&data).await?;
+            let archive = open(&at).await?;
             let index = crate::bench::ready_index(&archive).await?;
             let options = crate::bench::Options {
                 threads: usize::try_from(threads).unwrap_or(1),
@@ -455,14 +454,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("{}", serde_json::to_string(&report)?);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Token { action } => token(&data, action).await,
-        Command::Check { repair } => check(&data, repair).await,
+        Command::Token { action } => token(&at, action).await,
+        Command::Check { repair } => check(&at, repair).await,
         Command::ReadDocument { kind, url } => {
             crate::ingest::serve_child(kind, url.as_deref())?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Backup { dest } => {
-            let report = crate::backup::backup(&data, &dest).await?;
+            let report = crate::backup::backup(&at, &dest).await?;
             println!(
                 "Backed up {} articles to {} ({} bytes).",
                 report.articles,
@@ -472,21 +471,21 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Restore { src } => {
-            let articles = crate::backup::restore(&src, &data).await?;
+            let articles = crate::backup::restore(&src, &at).await?;
             println!(
                 "Restored {articles} articles into {}; rebuilding the search index.",
-                data.data_dir.display()
+                at.data_dir.display()
             );
-            let archive = open(&data).await?;
+            let archive = open(&at).await?;
             let report = archive.check(Duration::from_secs(24 * 3600)).await?;
             archive.close().await?;
             Ok(print_check(&report, "Restored"))
         }
-        Command::CopyDb { to } => copy_db(data, &to).await,
+        Command::CopyDb { to } => copy_db(&at, &to).await,
         Command::Export { output } => {
             let count = match &output {
-                Some(path) => crate::backup::export_to_file(&data, path).await?,
-                None => crate::backup::export(&data, &mut std::io::stdout().lock()).await?,
+                Some(path) => crate::backup::export_to_file(&at, path).await?,
+                None => crate::backup::export(&at, &mut std::io::stdout().lock()).await?,
             };
             eprintln!("Exported {count} articles.");
             Ok(ExitCode::SUCCESS)
@@ -498,7 +497,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 async fn copy_db(at: &Location, to: &str) -> anyhow::Result<ExitCode> {
     use crate::store::Database;
     let target = if to.starts_with("postgres://") || to.starts_with("postgresql://") {
-        Database::choose(Some(to), &at.data_dir, crate::store::DEFAULT_MAX_CONNECTIONS)?
+        Database::choose(
+            Some(to),
+            &at.data_dir,
+            crate::store::DEFAULT_MAX_CONNECTIONS,
+        )?
     } else {
         let path = PathBuf::from(to.strip_prefix("sqlite:").unwrap_or(to));
         anyhow::ensure!(

@@ -282,7 +282,11 @@ pub(crate) async fn start(root: IndexRoot, store: Store, heal: bool) -> Result<H
     };
     // Other nodes' writes wake this one at once on PostgreSQL.
     tokio::spawn({
-        let (store, wake, stop) = (indexer.store.clone(), handle.wake.clone(), indexer.stop.clone());
+        let (store, wake, stop) = (
+            indexer.store.clone(),
+            handle.wake.clone(),
+            indexer.stop.clone(),
+        );
         async move { store.notify_on_changes(wake, stop).await }
     });
     *handle.task.lock().await = Some(tokio::spawn(indexer.run()));
@@ -629,7 +633,8 @@ impl Indexer {
             .await?;
         self.publish().await;
         // Catch up with what was written during the build.
-        self.apply_pending().await?;
+        let written = self.store.last_change_seq().await?;
+        self.apply_pending(written).await?;
         self.publish().await;
         Ok(count)
     }
@@ -740,7 +745,7 @@ impl Indexer {
             }
         }
         if self.writer.is_some() {
-            self.apply_pending().await?;
+            self.apply_pending(written).await?;
         } else {
             let work = self.work.clone().expect("a generation to work on");
             self.work = Some(Arc::new(blocking(move || work.refreshed()).await?));
@@ -760,12 +765,18 @@ impl Indexer {
     }
 
     /// Applies the change log after the leader's last commit, in batches,
-    /// publishing after each commit.
-    async fn apply_pending(&mut self) -> Result<()> {
+    /// publishing after each commit, until it has applied change `upto`
+    /// (what was written when the step began): under a steady stream of
+    /// writes (other nodes') the loop still ends, and the indexer gets to
+    /// its requests (a reindex) between steps.
+    async fn apply_pending(&mut self, upto: i64) -> Result<()> {
         let mut writer = self.writer.take().expect("leading");
         let result = loop {
             let work = self.work.clone().expect("a generation to work on");
             let applied = work.progress().last_seq;
+            if applied >= upto {
+                break Ok(());
+            }
             let changes = match self.store.changes_after(applied, INDEX_BATCH).await {
                 Ok(changes) => changes,
                 Err(e) => break Err(e.into()),

@@ -177,7 +177,8 @@ pub struct CopyReport {
 }
 
 /// Why a copy did not start.
-const TARGET_NOT_EMPTY: &str = "the target database already holds an archive; copy-db only copies into an empty one";
+const TARGET_NOT_EMPTY: &str =
+    "the target database already holds an archive; copy-db only copies into an empty one";
 
 impl Store {
     /// Copies the whole archive into `target`, which must hold none yet:
@@ -201,7 +202,11 @@ impl Store {
             return Err(Error::Unsupported(TARGET_NOT_EMPTY));
         }
         let mut source = self.read_tx().await?;
-        let last_id = sql!(source.conn(), scalar::<i64>, "SELECT last_id FROM article_ids")?;
+        let last_id = sql!(
+            source.conn(),
+            scalar::<i64>,
+            "SELECT last_id FROM article_ids"
+        )?;
         target
             .write(async |tx| {
                 let mut report = CopyReport::default();

@@ -178,8 +178,8 @@ mod changes;
 mod copy;
 mod database;
 mod feeds;
-mod lists;
 mod listen;
+mod lists;
 mod revisions;
 mod stories;
 mod tokens;
@@ -273,8 +273,8 @@ pub(crate) enum Pooled {
 impl Pooled {
     pub(crate) fn conn(&mut self) -> Conn<'_> {
         match self {
-            Pooled::Sqlite(c) => Conn::Sqlite(&mut **c),
-            Pooled::Postgres(c) => Conn::Postgres(&mut **c),
+            Pooled::Sqlite(c) => Conn::Sqlite(c),
+            Pooled::Postgres(c) => Conn::Postgres(c),
         }
     }
 }
@@ -288,8 +288,8 @@ pub(crate) enum Tx<'c> {
 impl Tx<'_> {
     pub(crate) fn conn(&mut self) -> Conn<'_> {
         match self {
-            Tx::Sqlite(tx) => Conn::Sqlite(&mut **tx),
-            Tx::Postgres(tx) => Conn::Postgres(&mut **tx),
+            Tx::Sqlite(tx) => Conn::Sqlite(tx),
+            Tx::Postgres(tx) => Conn::Postgres(tx),
         }
     }
 

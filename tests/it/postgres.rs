@@ -33,7 +33,10 @@ async fn node(url: &url::Url) -> (TempDir, Archive) {
 /// checks that its index and the database agree.
 async fn converged(archive: &Archive, who: &str) {
     assert!(
-        archive.wait_indexed(Duration::from_secs(120)).await.unwrap(),
+        archive
+            .wait_indexed(Duration::from_secs(120))
+            .await
+            .unwrap(),
         "{who} did not catch up"
     );
     let report = archive.check(Duration::from_secs(120)).await.unwrap();
@@ -115,12 +118,20 @@ fn mixed_articles() -> Vec<serde_json::Value> {
         "Öffentlich",
     ];
     let authors = ["Émile Zola", "emile", "Zoë Ball", "zoe", "Ana Ñúñez", "ANA"];
-    let tags = ["Économie", "economy", "Élection", "élection", "Zürich", "zurich"];
+    let tags = [
+        "Économie",
+        "economy",
+        "Élection",
+        "élection",
+        "Zürich",
+        "zurich",
+    ];
     (0..40)
         .map(|n| {
             let mut json = generated(n, 1);
             json["source"] = sources[n % sources.len()].into();
-            json["authors"] = serde_json::json!([authors[n % authors.len()], authors[(n + 2) % authors.len()]]);
+            json["authors"] =
+                serde_json::json!([authors[n % authors.len()], authors[(n + 2) % authors.len()]]);
             json["tags"] = serde_json::json!([tags[n % tags.len()]]);
             json["section"] = ["World", "world", "Économie", "Sport"][n % 4].into();
             match n % 5 {
@@ -128,7 +139,15 @@ fn mixed_articles() -> Vec<serde_json::Value> {
                     json.as_object_mut().unwrap().remove("published_at");
                 }
                 1 => json["published_at"] = "2020-03-01T12:00:00Z".into(),
-                _ => json["published_at"] = format!("20{:02}-{:02}-{:02}T08:00:00Z", 18 + n % 4, n % 12 + 1, n % 27 + 1).into(),
+                _ => {
+                    json["published_at"] = format!(
+                        "20{:02}-{:02}-{:02}T08:00:00Z",
+                        18 + n % 4,
+                        n % 12 + 1,
+                        n % 27 + 1
+                    )
+                    .into()
+                }
             }
             json
         })
@@ -156,25 +175,67 @@ async fn lists_names_counts_and_records_agree_between_the_backends() {
         converged(archive, "node").await;
     }
     let (a, b) = (lite.store(), pg.store());
-    let ids = |list: Vec<newsarchive::article::Article>| list.iter().map(|x| x.id).collect::<Vec<_>>();
+    let ids =
+        |list: Vec<newsarchive::article::Article>| list.iter().map(|x| x.id).collect::<Vec<_>>();
     let all = ArticleFilter::default();
-    assert_eq!(ids(a.list(&all, 200, 0).await.unwrap()), ids(b.list(&all, 200, 0).await.unwrap()));
-    assert_eq!(ids(a.list(&all, 7, 30).await.unwrap()), ids(b.list(&all, 7, 30).await.unwrap()));
     assert_eq!(
-        ids(a.list_after(&all, Some(("2020-03-01T12:00:00Z".into(), 30)), 50).await.unwrap()),
-        ids(b.list_after(&all, Some(("2020-03-01T12:00:00Z".into(), 30)), 50).await.unwrap())
+        ids(a.list(&all, 200, 0).await.unwrap()),
+        ids(b.list(&all, 200, 0).await.unwrap())
+    );
+    assert_eq!(
+        ids(a.list(&all, 7, 30).await.unwrap()),
+        ids(b.list(&all, 7, 30).await.unwrap())
+    );
+    assert_eq!(
+        ids(a
+            .list_after(&all, Some(("2020-03-01T12:00:00Z".into(), 30)), 50)
+            .await
+            .unwrap()),
+        ids(b
+            .list_after(&all, Some(("2020-03-01T12:00:00Z".into(), 30)), 50)
+            .await
+            .unwrap())
     );
     for filter in [
-        ArticleFilter { source: Some("Reuters".into()), ..Default::default() },
-        ArticleFilter { tag: Some("Économie".into()), ..Default::default() },
-        ArticleFilter { author: Some("emile".into()), ..Default::default() },
-        ArticleFilter { undated: true, ..Default::default() },
-        ArticleFilter { section: Some("world".into()), source: Some("zdf".into()), ..Default::default() },
+        ArticleFilter {
+            source: Some("Reuters".into()),
+            ..Default::default()
+        },
+        ArticleFilter {
+            tag: Some("Économie".into()),
+            ..Default::default()
+        },
+        ArticleFilter {
+            author: Some("emile".into()),
+            ..Default::default()
+        },
+        ArticleFilter {
+            undated: true,
+            ..Default::default()
+        },
+        ArticleFilter {
+            section: Some("world".into()),
+            source: Some("zdf".into()),
+            ..Default::default()
+        },
     ] {
-        assert_eq!(ids(a.list(&filter, 100, 0).await.unwrap()), ids(b.list(&filter, 100, 0).await.unwrap()), "{filter:?}");
-        assert_eq!(a.count(&filter).await.unwrap(), b.count(&filter).await.unwrap(), "{filter:?}");
+        assert_eq!(
+            ids(a.list(&filter, 100, 0).await.unwrap()),
+            ids(b.list(&filter, 100, 0).await.unwrap()),
+            "{filter:?}"
+        );
+        assert_eq!(
+            a.count(&filter).await.unwrap(),
+            b.count(&filter).await.unwrap(),
+            "{filter:?}"
+        );
     }
-    for kind in [NameKind::Source, NameKind::Section, NameKind::Tag, NameKind::Author] {
+    for kind in [
+        NameKind::Source,
+        NameKind::Section,
+        NameKind::Tag,
+        NameKind::Author,
+    ] {
         let names = a.names(kind).await.unwrap();
         assert!(names.len() > 3, "{kind:?}");
         assert_eq!(names, b.names(kind).await.unwrap(), "{kind:?}");
@@ -187,10 +248,22 @@ async fn lists_names_counts_and_records_agree_between_the_backends() {
     }
     let changes = |list: Vec<newsarchive::store::ChangeEntry>| {
         list.into_iter()
-            .map(|c| (c.seq, c.article_id, c.revision, c.deleted, c.headline, c.slug))
+            .map(|c| {
+                (
+                    c.seq,
+                    c.article_id,
+                    c.revision,
+                    c.deleted,
+                    c.headline,
+                    c.slug,
+                )
+            })
             .collect::<Vec<_>>()
     };
-    assert_eq!(changes(a.recent_changes(100).await.unwrap()), changes(b.recent_changes(100).await.unwrap()));
+    assert_eq!(
+        changes(a.recent_changes(100).await.unwrap()),
+        changes(b.recent_changes(100).await.unwrap())
+    );
     for id in 1..=160 {
         let (x, y) = (a.article(id).await.unwrap(), b.article(id).await.unwrap());
         match (x, y) {
@@ -204,13 +277,30 @@ async fn lists_names_counts_and_records_agree_between_the_backends() {
                 );
             }
             (None, None) => {}
-            (x, y) => panic!("article {id}: {:?} against {:?}", x.map(|a| a.id), y.map(|a| a.id)),
+            (x, y) => panic!(
+                "article {id}: {:?} against {:?}",
+                x.map(|a| a.id),
+                y.map(|a| a.id)
+            ),
         }
     }
-    assert_eq!(a.tombstone(5).await.unwrap().map(|t| t.headline), b.tombstone(5).await.unwrap().map(|t| t.headline));
     assert_eq!(
-        a.article_history(3).await.unwrap().iter().map(|r| (r.revision, r.content.clone())).collect::<Vec<_>>(),
-        b.article_history(3).await.unwrap().iter().map(|r| (r.revision, r.content.clone())).collect::<Vec<_>>()
+        a.tombstone(5).await.unwrap().map(|t| t.headline),
+        b.tombstone(5).await.unwrap().map(|t| t.headline)
+    );
+    assert_eq!(
+        a.article_history(3)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| (r.revision, r.content.clone()))
+            .collect::<Vec<_>>(),
+        b.article_history(3)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| (r.revision, r.content.clone()))
+            .collect::<Vec<_>>()
     );
     lite.close().await.unwrap();
     pg.close().await.unwrap();
@@ -256,12 +346,19 @@ async fn a_writer_held_after_logging_its_change_keeps_every_follower_behind_it()
         .unwrap();
     assert!(!free, "the held writer holds the write lock");
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    assert!(!second.is_finished(), "the second writer waits for the lock");
+    assert!(
+        !second.is_finished(),
+        "the second writer waits for the lock"
+    );
     // No follower gets past the held change.
     for (who, node) in [("b", &b), ("c", &c)] {
         node.wait_indexed(Duration::from_secs(30)).await.unwrap();
         assert_eq!(node.published().applied, committed, "{who}");
-        assert_eq!(found(node, "lighthouses").await + found(node, "windmills").await, 0, "{who}");
+        assert_eq!(
+            found(node, "lighthouses").await + found(node, "windmills").await,
+            0,
+            "{who}"
+        );
     }
     held.release();
     let first = first.await.unwrap().unwrap();
@@ -272,7 +369,11 @@ async fn a_writer_held_after_logging_its_change_keeps_every_follower_behind_it()
         .await
         .unwrap();
     let order: Vec<i64> = seqs.iter().map(|(_, id)| *id).collect();
-    assert_eq!(order, [1, first[0].id, second[0].id], "change order is commit order");
+    assert_eq!(
+        order,
+        [1, first[0].id, second[0].id],
+        "change order is commit order"
+    );
     for (who, node) in [("a", &a), ("b", &b), ("c", &c)] {
         converged(node, who).await;
         assert_eq!(found(node, "lighthouses").await, 1, "{who}");
@@ -297,9 +398,17 @@ async fn without_the_lock_a_follower_reading_seq_above_last_skips_a_change() {
     let insert = "INSERT INTO changes (article_id, revision, kind, changed_at) \
                   VALUES ($1, 1, 'upsert', '2026-01-01T00:00:00Z') RETURNING seq";
     let mut early = pool.begin().await.unwrap();
-    let first: i64 = sqlx::query_scalar(insert).bind(1_i64).fetch_one(&mut *early).await.unwrap();
+    let first: i64 = sqlx::query_scalar(insert)
+        .bind(1_i64)
+        .fetch_one(&mut *early)
+        .await
+        .unwrap();
     let mut late = pool.begin().await.unwrap();
-    let second: i64 = sqlx::query_scalar(insert).bind(2_i64).fetch_one(&mut *late).await.unwrap();
+    let second: i64 = sqlx::query_scalar(insert)
+        .bind(2_i64)
+        .fetch_one(&mut *late)
+        .await
+        .unwrap();
     assert!(first < second);
     late.commit().await.unwrap();
     // The follower reads what is committed and remembers the last number.
@@ -316,7 +425,11 @@ async fn without_the_lock_a_follower_reading_seq_above_last_skips_a_change() {
     let seen = read(0).await;
     assert_eq!(seen, [second]);
     early.commit().await.unwrap();
-    assert_eq!(read(second).await, Vec::<i64>::new(), "change {first} is never read");
+    assert_eq!(
+        read(second).await,
+        Vec::<i64>::new(),
+        "change {first} is never read"
+    );
     assert_eq!(read(0).await, [first, second], "yet it is in the log");
     store.close().await;
     pool.close().await;
@@ -337,7 +450,9 @@ async fn three_nodes_and_eight_writers_with_rollbacks_and_deletes_converge() {
             tokio::spawn(async move {
                 let mut rng = w as u64 * 7919 + 17;
                 let mut next = || {
-                    rng = rng.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    rng = rng
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
                     rng >> 33
                 };
                 let mut mine: Vec<i64> = Vec::new();
@@ -382,7 +497,10 @@ async fn three_nodes_and_eight_writers_with_rollbacks_and_deletes_converge() {
         .await
         .unwrap();
     assert!(count > 100, "{count} changes");
-    assert!(max > count, "rollbacks leave gaps in the numbers ({count} changes up to {max})");
+    assert!(
+        max > count,
+        "rollbacks leave gaps in the numbers ({count} changes up to {max})"
+    );
     for (i, archive) in archives.iter().enumerate() {
         converged(archive, &format!("node {i}")).await;
     }
@@ -417,7 +535,9 @@ async fn reindex_on_one_node_while_the_others_write() {
             tokio::spawn(async move {
                 let mut n = base;
                 while !stop.load(Ordering::SeqCst) {
-                    node.save(&[article(generated(n, 1))], &TESTS).await.unwrap();
+                    node.save(&[article(generated(n, 1))], &TESTS)
+                        .await
+                        .unwrap();
                     n += 1;
                     tokio::time::sleep(Duration::from_millis(5)).await;
                 }
@@ -460,7 +580,10 @@ async fn a_follower_whose_listen_connection_is_cut_still_converges() {
     };
     let started = Instant::now();
     while listeners().await < 2 {
-        assert!(started.elapsed() < Duration::from_secs(30), "both nodes listen");
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "both nodes listen"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     for round in 0..3 {
@@ -472,11 +595,16 @@ async fn a_follower_whose_listen_connection_is_cut_still_converges() {
         .execute(&pool)
         .await
         .unwrap();
-        a.save(&[article(generated(round, 1))], &TESTS).await.unwrap();
+        a.save(&[article(generated(round, 1))], &TESTS)
+            .await
+            .unwrap();
         let target = a.store().last_change_seq().await.unwrap();
         let started = Instant::now();
         while b.published().applied < target {
-            assert!(started.elapsed() < Duration::from_secs(30), "round {round}: b never caught up");
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "round {round}: b never caught up"
+            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
@@ -492,18 +620,28 @@ async fn a_follower_whose_listen_connection_is_cut_still_converges() {
 async fn a_due_feed_is_claimed_by_one_node_at_a_time() {
     let url = fresh_database();
     let database = Database::choose(Some(url.as_str()), Path::new("."), 8).unwrap();
-    let (a, b) = (Store::open(&database).await.unwrap(), Store::open(&database).await.unwrap());
+    let (a, b) = (
+        Store::open(&database).await.unwrap(),
+        Store::open(&database).await.unwrap(),
+    );
     for n in 0..40 {
-        a.follow_feed(&format!("http://127.0.0.1:9/feed/{n}.xml"), 60).await.unwrap();
+        a.follow_feed(&format!("http://127.0.0.1:9/feed/{n}.xml"), 60)
+            .await
+            .unwrap();
     }
     let now = chrono::Utc::now() + chrono::TimeDelta::seconds(1);
     let lease = now + chrono::TimeDelta::minutes(15);
     let (x, y) = tokio::join!(a.claim_due_feeds(now, lease), b.claim_due_feeds(now, lease));
     let (x, y) = (x.unwrap(), y.unwrap());
-    let ids = |feeds: &[newsarchive::store::FeedRecord]| feeds.iter().map(|f| f.id).collect::<BTreeSet<_>>();
+    let ids = |feeds: &[newsarchive::store::FeedRecord]| {
+        feeds.iter().map(|f| f.id).collect::<BTreeSet<_>>()
+    };
     assert!(ids(&x).is_disjoint(&ids(&y)), "a feed claimed twice");
     assert_eq!(ids(&x).len() + ids(&y).len(), 40);
-    assert!(a.claim_due_feeds(now, lease).await.unwrap().is_empty(), "claimed feeds are not due");
+    assert!(
+        a.claim_due_feeds(now, lease).await.unwrap().is_empty(),
+        "claimed feeds are not due"
+    );
     a.close().await;
     b.close().await;
 }
@@ -515,9 +653,16 @@ async fn copy_db_moves_an_archive_to_postgresql_and_back_and_check_agrees() {
     let app = crate::helpers::TestApp::open_embedded(&data).await;
     let batch: Vec<_> = (0..120).map(|n| article(generated(n, 1))).collect();
     app.archive.save(&batch, &TESTS).await.unwrap();
-    app.archive.save(&[article(generated(7, 2))], &TESTS).await.unwrap();
+    app.archive
+        .save(&[article(generated(7, 2))], &TESTS)
+        .await
+        .unwrap();
     app.archive.delete(9, None, &TESTS).await.unwrap();
-    app.archive.store().follow_feed("http://127.0.0.1:9/feed.xml", 600).await.unwrap();
+    app.archive
+        .store()
+        .follow_feed("http://127.0.0.1:9/feed.xml", 600)
+        .await
+        .unwrap();
     let token = crate::helpers::api_token(&app, "desk").await;
     app.indexed().await;
     app.archive.close().await.unwrap();
@@ -526,7 +671,12 @@ async fn copy_db_moves_an_archive_to_postgresql_and_back_and_check_agrees() {
 
     let url = fresh_database();
     let copy = crate::helpers::run_embedded(&data, &["copy-db", "--to", url.as_str()]);
-    assert!(copy.status.success(), "{}{}", stdout(&copy), String::from_utf8_lossy(&copy.stderr));
+    assert!(
+        copy.status.success(),
+        "{}{}",
+        stdout(&copy),
+        String::from_utf8_lossy(&copy.stderr)
+    );
     assert!(stdout(&copy).contains("articles\t119"), "{}", stdout(&copy));
     // The same data directory's index serves the copy: check agrees at once.
     let on_pg = |args: &[&str]| {
@@ -540,7 +690,11 @@ async fn copy_db_moves_an_archive_to_postgresql_and_back_and_check_agrees() {
     };
     let check = on_pg(&["check"]);
     assert!(check.status.success(), "{}", stdout(&check));
-    assert_eq!(stdout(&on_pg(&["export"])), stdout(&sqlite), "the same articles");
+    assert_eq!(
+        stdout(&on_pg(&["export"])),
+        stdout(&sqlite),
+        "the same articles"
+    );
     let pg = Archive::open_at(&Location {
         data_dir: data.clone(),
         database: Database::choose(Some(url.as_str()), &data, 4).unwrap(),
@@ -550,16 +704,30 @@ async fn copy_db_moves_an_archive_to_postgresql_and_back_and_check_agrees() {
     assert_eq!(pg.store().tombstone(9).await.unwrap().unwrap().revision, 1);
     assert_eq!(pg.store().feeds().await.unwrap().len(), 1);
     let prefix = token.split('_').take(2).collect::<Vec<_>>().join("_");
-    assert!(pg.store().tokens().await.unwrap().iter().any(|t| token.starts_with(&t.prefix) || t.prefix == prefix));
+    assert!(
+        pg.store()
+            .tokens()
+            .await
+            .unwrap()
+            .iter()
+            .any(|t| token.starts_with(&t.prefix) || t.prefix == prefix)
+    );
     // New writes continue the numbers.
-    let saved = pg.save(&[article(generated(500, 1))], &TESTS).await.unwrap();
+    let saved = pg
+        .save(&[article(generated(500, 1))], &TESTS)
+        .await
+        .unwrap();
     assert_eq!(saved[0].id, 121);
     pg.close().await.unwrap();
     // And back, into a new SQLite file; a copy refuses a database that holds an archive.
     let back = tempfile::tempdir().unwrap();
     let file = back.path().join("back.sqlite3");
     let again = on_pg(&["copy-db", "--to", file.to_str().unwrap()]);
-    assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
+    assert!(
+        again.status.success(),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
     let refused = crate::helpers::run_embedded(&data, &["copy-db", "--to", url.as_str()]);
     assert_eq!(refused.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&refused.stderr).contains("already holds an archive"));
@@ -584,7 +752,8 @@ struct OwnServer {
 
 impl OwnServer {
     fn pg(&self, program: &str) -> std::process::Command {
-        let bin = std::env::var("NEWSARCHIVE_TEST_POSTGRES_BIN").expect("scripts/postgres.sh sets it");
+        let bin =
+            std::env::var("NEWSARCHIVE_TEST_POSTGRES_BIN").expect("scripts/postgres.sh sets it");
         let path = format!("{bin}/{program}");
         let mut command = if nix_root() {
             let mut c = std::process::Command::new("runuser");
@@ -593,26 +762,48 @@ impl OwnServer {
         } else {
             std::process::Command::new(path)
         };
-        command.current_dir(self.dir.path()).stdout(Stdio::null()).stderr(Stdio::null());
+        command
+            .current_dir(self.dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
         command
     }
 
     fn start() -> OwnServer {
         let dir = tempfile::tempdir().unwrap();
         if nix_root() {
-            assert!(std::process::Command::new("chown").arg("postgres").arg(dir.path()).status().unwrap().success());
+            assert!(
+                std::process::Command::new("chown")
+                    .arg("postgres")
+                    .arg(dir.path())
+                    .status()
+                    .unwrap()
+                    .success()
+            );
         }
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         let server = OwnServer { dir, port };
         let data = server.dir.path().join("data");
-        assert!(server
-            .pg("initdb")
-            .arg("-D")
-            .arg(&data)
-            .args(["-U", "postgres", "--auth=trust", "--encoding=UTF8", "--locale=C"])
-            .status()
-            .unwrap()
-            .success());
+        assert!(
+            server
+                .pg("initdb")
+                .arg("-D")
+                .arg(&data)
+                .args([
+                    "-U",
+                    "postgres",
+                    "--auth=trust",
+                    "--encoding=UTF8",
+                    "--locale=C"
+                ])
+                .status()
+                .unwrap()
+                .success()
+        );
         server.ctl("start");
         server
     }
@@ -685,7 +876,10 @@ async fn a_node_killed_mid_batch_and_postgresql_restarted_mid_run_converge() {
     let mut child = import();
     let started = Instant::now();
     while follower.store().article_count().await.unwrap_or(0) < 1_000 {
-        assert!(child.try_wait().unwrap().is_none(), "the import ended before the kill");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the import ended before the kill"
+        );
         assert!(started.elapsed() < Duration::from_secs(120), "no progress");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
@@ -711,7 +905,11 @@ async fn a_node_killed_mid_batch_and_postgresql_restarted_mid_run_converge() {
     // whole; run again, everything lands once.
     let _ = out;
     let last = import().wait_with_output().unwrap();
-    assert!(last.status.success(), "{}", String::from_utf8_lossy(&last.stdout));
+    assert!(
+        last.status.success(),
+        "{}",
+        String::from_utf8_lossy(&last.stdout)
+    );
     converged(&follower, "the follower").await;
     assert_eq!(follower.store().article_count().await.unwrap(), 12_000);
     assert_eq!(found(&follower, "harbours").await, 12_000);
@@ -741,7 +939,11 @@ fn the_password_never_shows_in_logs_errors_or_help() {
         .output()
         .unwrap();
     assert!(token.status.success());
-    let all = format!("{}{}", stdout(&token), String::from_utf8_lossy(&token.stderr));
+    let all = format!(
+        "{}{}",
+        stdout(&token),
+        String::from_utf8_lossy(&token.stderr)
+    );
     assert!(!all.contains("hunter2"), "{all}");
     // A database that is not there: the error names it without the password.
     let mut dead = url.clone();
@@ -749,13 +951,23 @@ fn the_password_never_shows_in_logs_errors_or_help() {
     let out = binary()
         .arg("--data")
         .arg(data.path())
-        .args(["--database-url", dead.as_str(), "--database-max-connections", "1", "feeds"])
+        .args([
+            "--database-url",
+            dead.as_str(),
+            "--database-max-connections",
+            "1",
+            "feeds",
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let error = String::from_utf8_lossy(&out.stderr);
     assert!(error.contains("no_such_archive"), "{error}");
     assert!(!error.contains("hunter2"), "{error}");
-    let help = binary().env("NEWSARCHIVE_DATABASE_URL", url.as_str()).arg("--help").output().unwrap();
+    let help = binary()
+        .env("NEWSARCHIVE_DATABASE_URL", url.as_str())
+        .arg("--help")
+        .output()
+        .unwrap();
     assert!(!stdout(&help).contains("hunter2"));
 }
