@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use sqlx::postgres::PgListener;
+use sqlx::postgres::{PgListener, PgPoolOptions};
 use tokio::sync::{Notify, watch};
 
 use super::*;
@@ -22,9 +22,14 @@ impl Store {
         let Backend::Postgres { pool } = &self.backend else {
             return;
         };
+        // A pool of its own: the listener keeps its connection for good,
+        // which must not take one of the pool's (there may be only one).
+        let own = PgPoolOptions::new()
+            .max_connections(1)
+            .connect_lazy_with((*pool.connect_options()).clone());
         while !*stop.borrow() {
             let listening = async {
-                let mut listener = PgListener::connect_with(pool).await?;
+                let mut listener = PgListener::connect_with(&own).await?;
                 listener.listen(CHANGES_CHANNEL).await?;
                 // What was written before we listened is found by the next poll.
                 wake.notify_one();

@@ -971,3 +971,30 @@ fn the_password_never_shows_in_logs_errors_or_help() {
         .unwrap();
     assert!(!stdout(&help).contains("hunter2"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: scripts/test.sh runs it"]
+async fn a_node_with_a_pool_of_one_connection_still_works_while_it_listens() {
+    let url = fresh_database();
+    let dir = tempfile::tempdir().unwrap();
+    let archive = Archive::open_at(&Location {
+        data_dir: dir.path().to_owned(),
+        database: Database::choose(Some(url.as_str()), dir.path(), 1).unwrap(),
+    })
+    .await
+    .unwrap();
+    let (_other_dir, other) = node(&url).await;
+    // Its listener has a connection of its own: writes and reads still get the pool's one.
+    archive
+        .save(&[article(generated(1, 1))], &TESTS)
+        .await
+        .unwrap();
+    other
+        .save(&[article(generated(2, 1))], &TESTS)
+        .await
+        .unwrap();
+    converged(&archive, "the one-connection node").await;
+    assert_eq!(found(&archive, "harbours").await, 2);
+    archive.close().await.unwrap();
+    other.close().await.unwrap();
+}
