@@ -60,9 +60,9 @@ def ensure_nginx():
 class Postgres:
     """A throwaway PostgreSQL server, run by the postgres user when root."""
 
-    def __init__(self, work):
-        self.dir = os.path.join(work, "pg")
-        os.makedirs(self.dir)
+    def __init__(self):
+        # Its own temp dir: the postgres user may not enter the work folder.
+        self.dir = tempfile.mkdtemp(prefix="newsarchive-nodes-pg-")
         found = subprocess.run(
             ["bash", "-c", "source scripts/postgres.sh >/dev/null 2>&1 && "
              "echo $NEWSARCHIVE_TEST_POSTGRES_BIN"],
@@ -241,7 +241,7 @@ def main():
                 page_paths.append(f"/archive/{rng.choice(years)}")
         rng.shuffle(page_paths)
 
-        pg = Postgres(work)
+        pg = Postgres()
         results = {"articles": args.articles, "seconds_per_run": args.seconds,
                    "connections": 16, "setups": {}}
         imports = {}
@@ -338,6 +338,7 @@ def main():
                 server.wait()
         if pg:
             pg.stop()
+            shutil.rmtree(pg.dir, ignore_errors=True)
         shutil.rmtree(work, ignore_errors=True)
 
 
