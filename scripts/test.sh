@@ -3,8 +3,8 @@
 # the machine lacks: Python's feedparser (feeds are checked with a real feed
 # parser), schemathesis (the API fuzzer), Debian's Chromium and the browser
 # tests' npm packages. Then: cargo test (unit and integration tests, on
-# SQLite), the integration tests again on a throwaway PostgreSQL (Debian's
-# postgresql package, installed when missing),
+# SQLite), the integration tests and the API fuzzer again on a throwaway
+# PostgreSQL (Debian's postgresql package, installed when missing),
 # schemathesis against the API, and the real-browser tests, both against the
 # binary cargo test built; last, the benchmark pipeline at a tiny scale
 # (bench/run.py: 2,000 articles, a few seconds of load, with its peers
@@ -32,6 +32,9 @@ cargo test
   source scripts/postgres.sh
   echo "scripts/test.sh: the integration tests again, on PostgreSQL"
   cargo test --test it -- --include-ignored
+  echo "scripts/test.sh: the API fuzzer on PostgreSQL"
+  psql "$NEWSARCHIVE_TEST_POSTGRES/postgres" -qc 'CREATE DATABASE schemathesis'
+  NEWSARCHIVE_DATABASE_URL="$NEWSARCHIVE_TEST_POSTGRES/schemathesis" bash tests/api/run.sh
 )
 bash tests/api/run.sh
 bash tests/browser/run.sh

@@ -625,6 +625,9 @@ async fn import(at: &Location, paths: &[PathBuf], quiet: bool) -> anyhow::Result
         bar.suspend(|| println!("{line}"));
     }
     bar.finish_and_clear();
+    if totals.created + totals.updated > 0 {
+        archive.store().analyze().await?;
+    }
     println!(
         "{} file(s), {failed} failed; articles: {} imported, {} updated, {} unchanged, {refused_items} feed item(s) refused.",
         files.len(),

@@ -16,13 +16,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use sqlx::pool::PoolConnection;
-use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
+use sqlx::Connection as _;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
-    SqliteSynchronous,
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{Connection as _, Postgres, Sqlite, Transaction};
 
 use crate::article::{Article, NewArticle, Source, format_date};
 use crate::revision::{self, Origin};
@@ -85,92 +83,8 @@ pub enum Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// A connection of either backend, lent to one statement.
-pub(crate) enum Conn<'c> {
-    Sqlite(&'c mut SqliteConnection),
-    Postgres(&'c mut PgConnection),
-}
-
-/// Runs one statement on a [`Conn`]: `sql!(conn, op, "SQL", args…)` when
-/// both dialects say it the same way, `sql!(conn, op, sqlite: "…",
-/// postgres: "…", args…)` when they differ. `op` is `execute` (rows
-/// affected), `one`/`optional`/`all` with a row type (`one::<(i64, String)>`),
-/// or `scalar`/`scalar_optional`/`scalars` with a value type.
-macro_rules! sql {
-    (@run $c:ident, execute, $sql:expr $(, $arg:expr)*) => {
-        sqlx::query($sql)$(.bind($arg))*.execute($c).await.map(|done| done.rows_affected())
-    };
-    (@run $c:ident, one::<$ty:ty>, $sql:expr $(, $arg:expr)*) => {
-        sqlx::query_as::<_, $ty>($sql)$(.bind($arg))*.fetch_one($c).await
-    };
-    (@run $c:ident, optional::<$ty:ty>, $sql:expr $(, $arg:expr)*) => {
-        sqlx::query_as::<_, $ty>($sql)$(.bind($arg))*.fetch_optional($c).await
-    };
-    (@run $c:ident, all::<$ty:ty>, $sql:expr $(, $arg:expr)*) => {
-        sqlx::query_as::<_, $ty>($sql)$(.bind($arg))*.fetch_all($c).await
-    };
-    (@run $c:ident, scalar::<$ty:ty>, $sql:expr $(, $arg:expr)*) => {
-        sqlx::query_scalar::<_, $ty>($sql)$(.bind($arg))*.fetch_one($c).await
-    };
-    (@run $c:ident, scalar_optional::<$ty:ty>, $sql:expr $(, $arg:expr)*) => {
-        sqlx::query_scalar::<_, $ty>($sql)$(.bind($arg))*.fetch_optional($c).await
-    };
-    (@run $c:ident, scalars::<$ty:ty>, $sql:expr $(, $arg:expr)*) => {
-        sqlx::query_scalar::<_, $ty>($sql)$(.bind($arg))*.fetch_all($c).await
-    };
-    ($conn:expr, $op:ident $(::<$ty:ty>)?, sqlite: $lite:expr, postgres: $pg:expr $(, $arg:expr)* $(,)?) => {
-        match $conn {
-            $crate::store::Conn::Sqlite(c) => sql!(@run c, $op $(::<$ty>)?, $lite $(, $arg)*),
-            $crate::store::Conn::Postgres(c) => sql!(@run c, $op $(::<$ty>)?, $pg $(, $arg)*),
-        }
-    };
-    ($conn:expr, $op:ident $(::<$ty:ty>)?, $sql:expr $(, $arg:expr)* $(,)?) => {
-        sql!($conn, $op $(::<$ty>)?, sqlite: $sql, postgres: $sql $(, $arg)*)
-    };
-}
-
-/// A `SELECT` of whole articles (authors and tags as JSON arrays, read
-/// into [`ArticleRow`]) in one dialect, with the given tail.
-macro_rules! select_articles {
-    (sqlite, $($tail:tt)+) => {
-        concat!(
-            "SELECT a.id, a.slug, a.revision, a.headline, a.subheading, a.source_name, a.source_site, ",
-            "a.url, a.published_at, a.updated_at, a.ingested_at, a.section, a.language, a.paragraphs, ",
-            "a.word_count, a.content_hash, a.modified_at, a.summary_only, COALESCE(a.story_id, a.id) AS story_id, a.boilerplate, a.origin, ",
-            "(SELECT json_group_array(name) FROM (SELECT name FROM article_authors WHERE article_id = a.id ORDER BY position)) AS authors, ",
-            "(SELECT json_group_array(tag) FROM (SELECT tag FROM article_tags WHERE article_id = a.id ORDER BY position)) AS tags ",
-            "FROM articles a ",
-            $($tail)+
-        )
-    };
-    (postgres, $($tail:tt)+) => {
-        concat!(
-            "SELECT a.id, a.slug, a.revision, a.headline, a.subheading, a.source_name, a.source_site, ",
-            "a.url, a.published_at, a.updated_at, a.ingested_at, a.section, a.language, a.paragraphs, ",
-            "a.word_count, a.content_hash, a.modified_at, a.summary_only, COALESCE(a.story_id, a.id) AS story_id, a.boilerplate, a.origin, ",
-            "COALESCE((SELECT json_agg(name ORDER BY position) FROM article_authors WHERE article_id = a.id), '[]')::text AS authors, ",
-            "COALESCE((SELECT json_agg(tag ORDER BY position) FROM article_tags WHERE article_id = a.id), '[]')::text AS tags ",
-            "FROM articles a ",
-            $($tail)+
-        )
-    };
-}
-
-/// Runs a `SELECT` of whole articles with the given tail (the same in both
-/// dialects) and binds: `articles!(conn, op, "WHERE …", args…)`, `op` as
-/// for `sql!` without a row type.
-macro_rules! articles {
-    ($conn:expr, $op:ident, $($tail:literal)+ $(, $arg:expr)* $(,)?) => {
-        sql!(
-            $conn,
-            $op::<$crate::store::ArticleRow>,
-            sqlite: select_articles!(sqlite, $($tail)+),
-            postgres: select_articles!(postgres, $($tail)+)
-            $(, $arg)*
-        )
-    };
-}
-
+#[macro_use]
+mod dialect;
 mod articles;
 mod batch;
 mod boilerplate;
@@ -178,6 +92,7 @@ mod changes;
 mod copy;
 mod database;
 mod feeds;
+mod hooks;
 mod listen;
 mod lists;
 mod revisions;
@@ -189,7 +104,10 @@ pub use articles::{Outcome, Saved};
 pub use batch::Prepared;
 pub use changes::Change;
 pub use copy::CopyReport;
+pub(crate) use dialect::{Conn, Pooled, Tx};
 pub use feeds::{FeedRecord, PollRecord};
+use hooks::BeforeCommit;
+pub use hooks::HeldCommit;
 pub use lists::{ArticleFilter, NameCount, NameKind};
 pub use revisions::{ChangeEntry, RevisionInfo, RevisionRecord, Tombstone, summarise};
 pub use tokens::{NewTokenRecord, TokenInfo, TokenRecord};
@@ -219,37 +137,6 @@ pub struct Store {
     before_commit: Arc<std::sync::Mutex<Option<BeforeCommit>>>,
 }
 
-/// A test hook: what the next write transaction does once its body ran
-/// (its changes are logged, their numbers drawn) and before it commits.
-#[derive(Debug)]
-enum BeforeCommit {
-    /// Says so on `reached`, then waits for `release` (or its sender to go).
-    Hold {
-        reached: tokio::sync::oneshot::Sender<()>,
-        release: tokio::sync::oneshot::Receiver<()>,
-    },
-    /// Fails, so the transaction rolls back.
-    Fail,
-}
-
-/// A write held before its commit by [`Store::hold_next_commit`].
-pub struct HeldCommit {
-    reached: tokio::sync::oneshot::Receiver<()>,
-    release: tokio::sync::oneshot::Sender<()>,
-}
-
-impl HeldCommit {
-    /// Waits until the held write has run its body and waits to commit.
-    pub async fn reached(&mut self) {
-        let _ = (&mut self.reached).await;
-    }
-
-    /// Lets the held write commit.
-    pub fn release(self) {
-        let _ = self.release.send(());
-    }
-}
-
 #[derive(Debug, Clone)]
 enum Backend {
     Sqlite {
@@ -262,44 +149,6 @@ enum Backend {
     Postgres {
         pool: PgPool,
     },
-}
-
-/// A connection taken from the pool for a few reads.
-pub(crate) enum Pooled {
-    Sqlite(PoolConnection<Sqlite>),
-    Postgres(PoolConnection<Postgres>),
-}
-
-impl Pooled {
-    pub(crate) fn conn(&mut self) -> Conn<'_> {
-        match self {
-            Pooled::Sqlite(c) => Conn::Sqlite(c),
-            Pooled::Postgres(c) => Conn::Postgres(c),
-        }
-    }
-}
-
-/// A transaction of either backend.
-pub(crate) enum Tx<'c> {
-    Sqlite(Transaction<'c, Sqlite>),
-    Postgres(Transaction<'c, Postgres>),
-}
-
-impl Tx<'_> {
-    pub(crate) fn conn(&mut self) -> Conn<'_> {
-        match self {
-            Tx::Sqlite(tx) => Conn::Sqlite(tx),
-            Tx::Postgres(tx) => Conn::Postgres(tx),
-        }
-    }
-
-    async fn commit(self) -> Result<()> {
-        match self {
-            Tx::Sqlite(tx) => tx.commit().await?,
-            Tx::Postgres(tx) => tx.commit().await?,
-        }
-        Ok(())
-    }
 }
 
 /// A read transaction over the archive at one point of the change log.
@@ -387,42 +236,6 @@ impl Store {
         };
         store.derive_missing().await?;
         Ok(store)
-    }
-
-    /// Test hook: holds this store's next write transaction after its
-    /// body ran and before it commits, until the returned value says so.
-    #[doc(hidden)]
-    pub fn hold_next_commit(&self) -> HeldCommit {
-        let (reached_tx, reached) = tokio::sync::oneshot::channel();
-        let (release, release_rx) = tokio::sync::oneshot::channel();
-        *self.before_commit.lock().expect("hook lock") = Some(BeforeCommit::Hold {
-            reached: reached_tx,
-            release: release_rx,
-        });
-        HeldCommit { reached, release }
-    }
-
-    /// Test hook: makes this store's next write transaction fail after its
-    /// body ran (changes logged, numbers drawn), so it rolls back.
-    #[doc(hidden)]
-    pub fn fail_next_commit(&self) {
-        *self.before_commit.lock().expect("hook lock") = Some(BeforeCommit::Fail);
-    }
-
-    /// Runs the test hook set for this commit, if any.
-    async fn before_commit(&self) -> Result<()> {
-        let hook = self.before_commit.lock().expect("hook lock").take();
-        match hook {
-            None => Ok(()),
-            Some(BeforeCommit::Hold { reached, release }) => {
-                let _ = reached.send(());
-                let _ = release.await;
-                Ok(())
-            }
-            Some(BeforeCommit::Fail) => Err(Error::Unsupported(
-                "this write was made to fail before its commit (test hook)",
-            )),
-        }
     }
 
     /// Which backend this is: `sqlite` or `postgres`.
@@ -578,6 +391,17 @@ impl Store {
                     sqlx::query(sqlx::AssertSqlSafe(sql)).execute(pool).await?;
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// Refreshes the query planner's statistics after a bulk write. On
+    /// PostgreSQL, `ANALYZE`: its autovacuum would get to it in time, and
+    /// until then queries on freshly filled tables may be planned as if
+    /// they were empty. Nothing on SQLite, which plans from its indexes.
+    pub async fn analyze(&self) -> Result<()> {
+        if let Backend::Postgres { pool } = &self.backend {
+            sqlx::query("ANALYZE").execute(pool).await?;
         }
         Ok(())
     }
