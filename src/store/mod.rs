@@ -79,6 +79,9 @@ pub enum Error {
     FeedNotFound(String),
     #[error("{0}")]
     Unsupported(&'static str),
+    /// Text PostgreSQL cannot hold (a NUL character): the input's fault.
+    #[error("the text holds a NUL character (\\0), which the database cannot store or compare")]
+    NulInText,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -117,6 +120,9 @@ use {articles::*, batch::*, boilerplate::*, changes::*, revisions::*, stories::*
 const SQLITE_FULL: &str = "13";
 /// PostgreSQL's SQLSTATE for "disk full".
 const POSTGRES_DISK_FULL: &str = "53100";
+/// PostgreSQL's SQLSTATEs for a text it cannot hold (a NUL byte): "invalid
+/// byte sequence" and "untranslatable character".
+const POSTGRES_BAD_TEXT: [&str; 2] = ["22021", "22P05"];
 
 impl From<sqlx::Error> for Error {
     fn from(e: sqlx::Error) -> Self {
@@ -125,6 +131,10 @@ impl From<sqlx::Error> for Error {
             .and_then(|d| d.code())
             .is_some_and(|code| code == SQLITE_FULL || code == POSTGRES_DISK_FULL)
             || matches!(&e, sqlx::Error::Io(io) if io.kind() == std::io::ErrorKind::StorageFull);
+        let code = e.as_database_error().and_then(|d| d.code());
+        if code.is_some_and(|code| POSTGRES_BAD_TEXT.contains(&code.as_ref())) {
+            return Error::NulInText;
+        }
         if full { Error::Full } else { Error::Sqlx(e) }
     }
 }

@@ -111,6 +111,9 @@ impl From<archive::Error> for PageError {
     fn from(e: archive::Error) -> Self {
         match e {
             archive::Error::Query(q) => PageError::bad_request(q.to_string()),
+            archive::Error::Store(e @ crate::store::Error::NulInText) => {
+                PageError::bad_request(e.to_string())
+            }
             archive::Error::Rebuilding(progress) => PageError {
                 status: StatusCode::SERVICE_UNAVAILABLE,
                 title: "Search is catching up",
@@ -267,6 +270,7 @@ impl From<archive::Error> for ApiError {
                 ApiError::not_found(format!("there is no article with id `{id}`"))
             }
             archive::Error::Store(Store::Gone(id)) => ApiError::gone(id),
+            archive::Error::Store(e @ Store::NulInText) => ApiError::bad_request(e.to_string()),
             archive::Error::Store(Store::FeedNotFound(which)) => {
                 ApiError::not_found(format!("no followed feed has the id or URL `{which}`"))
             }

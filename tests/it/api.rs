@@ -640,3 +640,33 @@ async fn searches_and_writes_are_rate_limited_per_client() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_nul_character_in_a_list_filter_is_the_readers_error_on_every_backend() {
+    let app = TestApp::with_seed().await;
+    for uri in [
+        "/api/v1/articles?section=%00x",
+        "/api/v1/articles?source=a%00b&limit=5",
+    ] {
+        let reply = app.get(uri).await;
+        // SQLite compares it like any character; PostgreSQL cannot hold it: a 400 naming it.
+        if crate::helpers::postgres_server().is_some() {
+            assert_eq!(
+                reply.status,
+                axum::http::StatusCode::BAD_REQUEST,
+                "{uri}: {}",
+                reply.body
+            );
+            assert!(reply.body.contains("NUL"), "{}", reply.body);
+        } else {
+            assert_eq!(
+                reply.status,
+                axum::http::StatusCode::OK,
+                "{uri}: {}",
+                reply.body
+            );
+        }
+    }
+    let page = app.get("/sections/a%00b").await;
+    assert!(!page.status.is_server_error(), "{}", page.status);
+}
