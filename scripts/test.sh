@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of newsarchive, installing first whatever the tests need and
 # the machine lacks: Python's feedparser (feeds are checked with a real feed
-# parser), schemathesis (the API fuzzer), Debian's Chromium and the browser
+# parser), warcio (tests write web-archive crawls with it), schemathesis (the API fuzzer), Debian's Chromium and the browser
 # tests' npm packages. Then: cargo test (unit and integration tests, on
 # SQLite), the integration tests and the API fuzzer again on a throwaway
 # PostgreSQL (Debian's postgresql package, installed when missing),
@@ -16,6 +16,11 @@ cd "$(dirname "$0")/.."
 if ! python3 -c 'import feedparser' 2>/dev/null; then
   echo "scripts/test.sh: installing feedparser from PyPI"
   python3 -m pip install --quiet --disable-pip-version-check 'feedparser==6.0.14'
+fi
+
+if ! python3 -c 'import warcio' 2>/dev/null; then
+  echo "scripts/test.sh: installing warcio from PyPI"
+  python3 -m pip install --quiet --disable-pip-version-check 'warcio==1.7.5'
 fi
 
 if ! python3 -c 'import schemathesis' 2>/dev/null; then

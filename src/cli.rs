@@ -91,6 +91,11 @@ pub enum Command {
         /// Searches (page and API) allowed per client address and minute (0: no limit).
         #[arg(long, env = "NEWSARCHIVE_SEARCH_RATE_LIMIT", default_value_t = 600)]
         search_rate_limit: u32,
+        /// Downloads of every match of a search (`/search.csv`,
+        /// `/search.ndjson`, `/api/v1/search/export`) allowed per client
+        /// address and minute (0: no limit).
+        #[arg(long, env = "NEWSARCHIVE_DOWNLOAD_RATE_LIMIT", default_value_t = 20)]
+        download_rate_limit: u32,
         /// Seconds a client may take to send a request's headers (also how
         /// long an idle keep-alive connection stays open).
         #[arg(long, env = "NEWSARCHIVE_HEADER_TIMEOUT", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
@@ -175,6 +180,22 @@ pub enum Command {
         /// Number of results to print.
         #[arg(long, default_value_t = 10)]
         limit: usize,
+        /// Print rows for other tools rather than results to read: `csv`
+        /// (RFC 4180 with a header row) or `ndjson`.
+        #[arg(long, value_enum)]
+        format: Option<RowFormat>,
+        /// Every match, not `--limit` of them (with --format).
+        #[arg(long, requires = "format")]
+        all: bool,
+        /// The order: relevance (default), newest or oldest.
+        #[arg(long, value_enum, default_value_t = SortArg::Relevance)]
+        sort: SortArg,
+        /// Every copy of a story, rather than its best-matching one.
+        #[arg(long)]
+        all_versions: bool,
+        /// The columns or fields (with --format), e.g. `headline,published_at,url`.
+        #[arg(long, requires = "format")]
+        fields: Option<String>,
     },
     /// Benchmark the search engine alone: run a query file (as
     /// `bench/corpus.py` writes it) in-process against the index, without
@@ -303,6 +324,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             trusted_proxy,
             write_rate_limit,
             search_rate_limit,
+            download_rate_limit,
             header_timeout,
             body_timeout,
             write_timeout,
@@ -339,6 +361,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 public_url,
                 write_rate_limit,
                 search_rate_limit,
+                download_rate_limit,
                 request_timeout: None,
                 body_timeout: Some(Duration::from_secs(body_timeout)),
                 page_cache_bytes: page_cache_mb * 1024 * 1024,
@@ -429,7 +452,32 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("Rebuilt the search index: {count} articles.");
             Ok(ExitCode::SUCCESS)
         }
-        Command::Search { query, limit } => search(&at, &query.join(" "), limit).await,
+        Command::Search {
+            query,
+            limit,
+            format: None,
+            sort,
+            all_versions,
+            ..
+        } => search(&at, &query.join(" "), limit, sort.into(), all_versions).await,
+        Command::Search {
+            query,
+            limit,
+            format: Some(format),
+            all,
+            sort,
+            all_versions,
+            fields,
+        } => {
+            let rows = RowsWanted {
+                format: format.into(),
+                limit: (!all).then_some(limit),
+                sort: sort.into(),
+                all_versions,
+                fields,
+            };
+            search_rows(&at, &query.join(" "), rows).await
+        }
         Command::BenchSearch {
             queries,
             threads,
@@ -608,11 +656,18 @@ async fn import(at: &Location, paths: &[PathBuf], quiet: bool) -> anyhow::Result
             Ok(report) => {
                 totals.merge(report.counts);
                 let mut line = format!("{}: {}", file.display(), report.counts);
+                if report.skipped.total() > 0 {
+                    line.push_str(&format!("; {}", report.skipped));
+                }
                 for refused in &report.refused {
                     refused_items += 1;
                     line.push_str(&format!("\n{}: failed: {refused}", file.display()));
                 }
-                (report.refused.is_empty(), line)
+                for (_, damaged) in &report.damaged {
+                    refused_items += 1;
+                    line.push_str(&format!("\n{}: failed: {damaged}", file.display()));
+                }
+                (report.refused.is_empty() && report.damaged.is_empty(), line)
             }
             Err(e) => {
                 failed += 1;
@@ -629,7 +684,7 @@ async fn import(at: &Location, paths: &[PathBuf], quiet: bool) -> anyhow::Result
         archive.store().analyze().await?;
     }
     println!(
-        "{} file(s), {failed} failed; articles: {} imported, {} updated, {} unchanged, {refused_items} feed item(s) refused.",
+        "{} file(s), {failed} failed; articles: {} imported, {} updated, {} unchanged, {refused_items} feed item(s) or crawl record(s) refused.",
         files.len(),
         totals.created,
         totals.updated,
@@ -783,11 +838,114 @@ fn print_check(report: &crate::archive::CheckReport, ok_word: &str) -> ExitCode 
     }
 }
 
-async fn search(at: &Location, query: &str, limit: usize) -> anyhow::Result<ExitCode> {
+/// `search --format`: rows for other tools.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum RowFormat {
+    Csv,
+    Ndjson,
+}
+
+impl From<RowFormat> for crate::research::Format {
+    fn from(format: RowFormat) -> Self {
+        match format {
+            RowFormat::Csv => crate::research::Format::Csv,
+            RowFormat::Ndjson => crate::research::Format::Ndjson,
+        }
+    }
+}
+
+/// `search --sort`.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum SortArg {
+    Relevance,
+    Newest,
+    Oldest,
+}
+
+impl From<SortArg> for crate::search::Sort {
+    fn from(sort: SortArg) -> Self {
+        match sort {
+            SortArg::Relevance => crate::search::Sort::Relevance,
+            SortArg::Newest => crate::search::Sort::Newest,
+            SortArg::Oldest => crate::search::Sort::Oldest,
+        }
+    }
+}
+
+/// What `search --format` prints.
+struct RowsWanted {
+    format: crate::research::Format,
+    /// None: every match (`--all`).
+    limit: Option<usize>,
+    sort: crate::search::Sort,
+    all_versions: bool,
+    fields: Option<String>,
+}
+
+/// Prints the matches of a search as CSV or NDJSON rows, a batch at a time.
+async fn search_rows(at: &Location, query: &str, wanted: RowsWanted) -> anyhow::Result<ExitCode> {
+    use std::io::Write as _;
+    let columns = match wanted
+        .fields
+        .as_deref()
+        .map(crate::research::Column::parse_list)
+    {
+        Some(Err(why)) => {
+            eprintln!("error: --fields: {why}");
+            return Ok(ExitCode::from(2));
+        }
+        Some(Ok(columns)) => Some(columns),
+        None => None,
+    };
+    let archive = open(at).await?;
+    archive.wait_indexed(Duration::from_secs(60)).await?;
+    let request = crate::search::Request {
+        sort: wanted.sort,
+        all_versions: wanted.all_versions,
+        ..Default::default()
+    };
+    let mut matches = match crate::research::Matches::start(&archive, query, &request).await {
+        Ok(matches) => matches,
+        Err(crate::archive::Error::Query(e)) => {
+            archive.close().await?;
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(2));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    for note in &matches.ignored {
+        eprintln!("(ignored: {note})");
+    }
+    let rows = crate::research::Rows::new(wanted.format, columns);
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    out.write_all(&rows.header())?;
+    let mut left = wanted.limit.unwrap_or(usize::MAX);
+    while left > 0
+        && let Some(batch) = matches.next_batch().await?
+    {
+        let batch = &batch[..batch.len().min(left)];
+        left -= batch.len();
+        out.write_all(&rows.write(batch))?;
+    }
+    out.flush()?;
+    drop(out);
+    archive.close().await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn search(
+    at: &Location,
+    query: &str,
+    limit: usize,
+    sort: crate::search::Sort,
+    all_versions: bool,
+) -> anyhow::Result<ExitCode> {
     let archive = open(at).await?;
     archive.wait_indexed(Duration::from_secs(60)).await?;
     let request = crate::search::Request {
         limit,
+        sort,
+        all_versions,
         ..Default::default()
     };
     let page = match archive.search(query, &request).await {

@@ -2,15 +2,21 @@
 //! API and followed feeds all save through, and the CLI's files and
 //! directories, each read with the ingest module. A file with a bad article
 //! writes nothing; large NDJSON files are streamed and saved in batches; a
-//! feed's items succeed or fail one by one.
+//! feed's items succeed or fail one by one; a WARC crawl's pages are read
+//! record by record, the others skipped and counted by reason.
 
+use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::BufReader;
+use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use futures_util::StreamExt as _;
 
 use crate::archive::{self, Archive};
 use crate::article::NewArticle;
-use crate::ingest::{self, Format, NdjsonReader, ParseError};
+use crate::ingest::{self, Format, NdjsonReader, ParseError, Skip, WarcItem};
 use crate::revision::{Fields, Origin};
 use crate::store::{Outcome, Prepared, Saved};
 
@@ -163,7 +169,7 @@ pub enum FileError {
     #[error("cannot read the file: {0}")]
     Read(#[from] std::io::Error),
     #[error(
-        "not a format newsarchive reads (use .txt, .json, .ndjson, .jsonl, .html, .htm, .rss, .atom or .xml)"
+        "not a format newsarchive reads (use .txt, .json, .ndjson, .jsonl, .html, .htm, .rss, .atom, .xml, .warc or .warc.gz)"
     )]
     UnknownFormat,
     #[error("{0}")]
@@ -196,12 +202,45 @@ pub fn collect_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, (PathBuf, std::i
     Ok(files)
 }
 
-/// What one file did, with the items of a feed that were refused.
+/// What one file did, with the items of a feed (or the records of a
+/// crawl) that were refused.
 #[derive(Debug, Default)]
 pub struct FileReport {
     pub counts: Counts,
     /// Feed items that could not be articles; the others were saved.
     pub refused: Vec<ParseError>,
+    /// A crawl's records that hold no article, by reason.
+    pub skipped: Skipped,
+    /// A crawl's records that could not be read (damaged, or a page the
+    /// extraction failed on), by number, with what is wrong.
+    pub damaged: Vec<(usize, String)>,
+}
+
+/// A crawl's records that hold no article, counted by reason.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Skipped(pub BTreeMap<Skip, u64>);
+
+impl Skipped {
+    pub fn total(&self) -> u64 {
+        self.0.values().sum()
+    }
+}
+
+impl std::fmt::Display for Skipped {
+    /// "12 records skipped (7 not HTML, 3 redirect, 2 not an article)".
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let reasons: Vec<String> = self
+            .0
+            .iter()
+            .map(|(reason, n)| format!("{n} {}", reason.name()))
+            .collect();
+        write!(
+            f,
+            "{} records skipped ({})",
+            self.total(),
+            reasons.join(", ")
+        )
+    }
 }
 
 /// Reads a page or feed file whole, refusing one too large to be either and
@@ -310,8 +349,120 @@ async fn import_ndjson(
     tell(&importer, read);
     Ok(FileReport {
         counts: importer.counts,
-        refused: Vec::new(),
+        ..Default::default()
     })
+}
+
+/// Pages of a crawl extracted at once (each on a thread or in a child of its own).
+const CRAWL_READERS: usize = 4;
+
+/// What became of one record of a crawl, in the file's order.
+enum Record {
+    Article(usize, Box<NewArticle>),
+    Skipped(Skip),
+    Failed(usize, String),
+}
+
+/// Imports a WARC crawl read from `input` (a file, a request body) in
+/// constant memory: a thread reads it record by record, each HTML page is
+/// extracted like a saved page (its `WARC-Date` standing in for a missing
+/// publication date), and the articles are saved in batches through
+/// `importer`. `saved` is told what each batch saved (numbered by record).
+pub async fn import_warc(
+    importer: &mut Importer,
+    input: impl Read + Send + 'static,
+    progress: &(dyn Fn(Tick) + Sync),
+    saved: &mut (dyn FnMut(Vec<(usize, Saved)>) + Send),
+) -> Result<FileReport, FileError> {
+    let bytes = Arc::new(AtomicU64::new(0));
+    let counted = CountedRead {
+        inner: input,
+        bytes: bytes.clone(),
+    };
+    let (sender, items) = tokio::sync::mpsc::channel::<WarcItem>(CRAWL_READERS * 4);
+    let reader = tokio::task::spawn_blocking(move || {
+        ingest::read_warc(counted, |item| sender.blocking_send(item).is_ok())
+    });
+    let items = futures_util::stream::unfold(items, |mut items| async move {
+        items.recv().await.map(|item| (item, items))
+    });
+    let records = items
+        .map(|item| async move {
+            match item {
+                WarcItem::Skipped { reason, .. } => Record::Skipped(reason),
+                WarcItem::Damaged { record, message } => Record::Failed(record, message),
+                WarcItem::Page(page) => {
+                    let url = Some(page.url.clone());
+                    let read = ingest::read_apart(
+                        ingest::Kind::Page,
+                        page.html,
+                        url,
+                        ingest::PARSE_BUDGET,
+                    );
+                    match read.await.map(|mut read| read.items.pop()) {
+                        Ok(Some(Ok(mut article))) => {
+                            article.published_at.get_or_insert(page.captured);
+                            Record::Article(page.record, Box::new(article))
+                        }
+                        Ok(_) => Record::Skipped(Skip::NotAnArticle),
+                        Err(e) => Record::Failed(
+                            page.record,
+                            format!(
+                                "record {} at byte {} ({}): {e}",
+                                page.record, page.offset, page.url
+                            ),
+                        ),
+                    }
+                }
+            }
+        })
+        .buffered(CRAWL_READERS);
+    let mut records = std::pin::pin!(records);
+    let mut report = FileReport::default();
+    let mut told = Tick::default();
+    let mut tell = |importer: &Importer| {
+        let now = Tick {
+            bytes: bytes.load(Ordering::Relaxed),
+            articles: importer.counts.total(),
+        };
+        progress(Tick {
+            bytes: now.bytes - told.bytes,
+            articles: now.articles - told.articles,
+        });
+        told = now;
+    };
+    while let Some(record) = records.next().await {
+        match record {
+            Record::Article(number, article) => {
+                let batch = importer.push(number, *article).await?;
+                if !batch.is_empty() {
+                    saved(batch);
+                    tell(importer);
+                }
+            }
+            Record::Skipped(reason) => *report.skipped.0.entry(reason).or_default() += 1,
+            Record::Failed(number, message) => report.damaged.push((number, message)),
+        }
+    }
+    saved(importer.flush().await?);
+    tell(importer);
+    reader.await.map_err(archive::Error::from)??;
+    report.counts = importer.counts;
+    Ok(report)
+}
+
+/// A reader that counts what was read, for progress.
+struct CountedRead<R> {
+    inner: R,
+    bytes: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for CountedRead<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.bytes.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
 }
 
 /// Imports one file. `progress` is told what was read and saved as it goes.
@@ -374,10 +525,14 @@ pub async fn import_file(
             });
         }
         Format::Ndjson => return import_ndjson(archive, path, origin, progress).await,
+        Format::Warc => {
+            let file = File::open(path)?;
+            return import_warc(&mut importer, file, progress, &mut |_| {}).await;
+        }
     }
     importer.flush().await?;
     Ok(FileReport {
         counts: importer.counts,
-        refused: Vec::new(),
+        ..Default::default()
     })
 }

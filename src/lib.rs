@@ -17,6 +17,7 @@ pub mod ingest;
 pub mod language;
 pub mod metrics;
 pub mod private;
+pub mod research;
 pub mod revision;
 pub mod search;
 pub mod store;

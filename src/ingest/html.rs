@@ -11,6 +11,7 @@ use dom_smoothie::{Config, Readability};
 use serde_json::Value;
 use url::Url;
 
+use super::listing::{LISTING_TYPES, Signals, listing_reason};
 use super::text::strip_boilerplate;
 use super::{ParseError, markup};
 use crate::article::{ArticleInput, NewArticle, Source, SourceInput, format_date, parse_date};
@@ -184,6 +185,12 @@ pub fn parse_html(content: &str, page_url: Option<&str>) -> Result<NewArticle, P
         (1..=35).contains(&l.len()) && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
     });
 
+    doc.select(CHROME).remove();
+    if let Some(why) = listing_reason(&signals(&doc, ld.is_some())) {
+        return Err(ParseError::whole(format!(
+            "no article found in the page: {why}"
+        )));
+    }
     let mut paragraphs = main_content(doc, page_url.filter(|u| Url::parse(u).is_ok()));
     if paragraphs.is_empty()
         && let Some(body) = ld.and_then(|a| ld_text(a, "articleBody"))
@@ -230,9 +237,54 @@ pub fn parse_html(content: &str, page_url: Option<&str>) -> Result<NewArticle, P
     .map_err(|e| ParseError::whole(e.to_string()))
 }
 
-/// The body paragraphs the reader view finds, furniture removed first.
+/// What tells a listing from an article, in a page without its furniture.
+fn signals(doc: &Document, declares_article: bool) -> Signals {
+    let declared_listing = doc
+        .select("script[type='application/ld+json']")
+        .nodes()
+        .iter()
+        .filter_map(|s| serde_json::from_str::<Value>(&s.text()).ok())
+        .find_map(|value| ld_type_among(&value, LISTING_TYPES));
+    let length = |selection: Selection| {
+        selection
+            .nodes()
+            .iter()
+            .map(|n| clean(&n.text()).chars().count())
+            .sum::<usize>()
+    };
+    let outer = "body p, body h2, body h3, body h4, body li, body blockquote";
+    Signals {
+        declares_article,
+        declared_listing,
+        og_article: meta(doc, "og:type").is_some_and(|t| t.eq_ignore_ascii_case("article")),
+        cards: doc.select("body article").length(),
+        text_chars: length(doc.select(outer).filter(":not(p *, li *, blockquote *)")),
+        link_chars: length(
+            doc.select("body p a, body h2 a, body h3 a, body h4 a, body li a, body blockquote a"),
+        ),
+    }
+}
+
+/// The first of `types` that a JSON-LD value (or its `@graph`) gives as a `@type`.
+fn ld_type_among(value: &Value, types: &[&str]) -> Option<String> {
+    match value {
+        Value::Array(items) => items.iter().find_map(|v| ld_type_among(v, types)),
+        Value::Object(object) => {
+            if let Some(graph) = object.get("@graph") {
+                return ld_type_among(graph, types);
+            }
+            let named = |t: &Value| t.as_str().filter(|t| types.contains(t)).map(str::to_owned);
+            match object.get("@type")? {
+                Value::Array(ts) => ts.iter().find_map(named),
+                t => named(t),
+            }
+        }
+        _ => None,
+    }
+}
+
+/// The body paragraphs the reader view finds in a page without its furniture.
 fn main_content(doc: Document, page_url: Option<&str>) -> Vec<String> {
-    doc.select(CHROME).remove();
     let config = Config {
         max_elements_to_parse: 200_000,
         ..Config::default()

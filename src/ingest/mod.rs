@@ -1,13 +1,16 @@
 //! Turns outside formats (plain text with optional front matter, JSON,
-//! NDJSON, saved HTML pages, RSS/Atom/JSON feeds) into validated articles.
+//! NDJSON, saved HTML pages, RSS/Atom/JSON feeds, WARC crawls) into
+//! validated articles.
 //! Never writes anything by itself.
 
 mod apart;
 mod feed;
 mod html;
 mod json;
+mod listing;
 mod markup;
 mod text;
+mod warc;
 
 use std::path::Path;
 
@@ -16,6 +19,7 @@ pub use feed::{FeedItems, is_json_feed, parse_feed};
 pub use html::{MAX_PAGE_BYTES, parse_html};
 pub use json::{NdjsonReader, parse_json, parse_json_line};
 pub use text::parse_text;
+pub use warc::{Skip, WarcItem, WarcPage, read_warc};
 
 /// A file format the importer reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,11 +34,17 @@ pub enum Format {
     Html,
     /// An RSS 2.0, Atom or JSON Feed document: one article per item.
     Feed,
+    /// A web-archive crawl (`.warc`, `.warc.gz`): one article per HTML page.
+    Warc,
 }
 
 impl Format {
     /// The format a file's extension names, if it is one we read.
     pub fn from_path(path: &Path) -> Option<Format> {
+        let name = path.file_name()?.to_str()?.to_ascii_lowercase();
+        if name.ends_with(".warc") || name.ends_with(".warc.gz") {
+            return Some(Format::Warc);
+        }
         let ext = path.extension()?.to_str()?.to_ascii_lowercase();
         match ext.as_str() {
             "txt" | "text" => Some(Format::Text),

@@ -5,11 +5,13 @@
 //! its atomic swap), `writer` (applying the change log, commits with their
 //! payload), `parse` (queries with limits), `bm25` (the archive's scoring),
 //! `relax` (most of the words), `facets` (counts and the date histogram),
+//! `compare` (several searches' histograms on one axis),
 //! `suggest` ("did you mean"), `highlight` (`<mark>` and snippets), `page`
 //! (cursors) and `query` (aliases and dates).
 
 mod bm25;
 mod cjk;
+mod compare;
 mod excluded;
 mod facets;
 mod generations;
@@ -19,6 +21,7 @@ mod parse;
 pub mod query;
 mod relax;
 mod schema;
+mod stories;
 mod suggest;
 mod writer;
 
@@ -56,6 +59,7 @@ use tantivy::{
 };
 
 use crate::article::Article;
+pub use compare::Comparison;
 pub use facets::{FACET_VALUES, FacetCounts, Histogram};
 pub use generations::{IndexRoot, RebuildLock};
 pub use highlight::{Highlighter, Snippet, escape_html};
@@ -259,18 +263,7 @@ impl SearchIndex {
     /// Runs a parsed query with the request's filters: the total, one page
     /// of hits in the order asked for, and the facets and histogram asked for.
     pub fn search(&self, query: &ParsedQuery, request: &Request) -> Result<Hits> {
-        self.search_now(query, request).map_err(|e| match e {
-            // The parser accepts some constructs the schema cannot run, such
-            // as `field:*` on a text field; whichever step meets them (the
-            // strict or relaxed search, the highlighter) it is the query's fault.
-            Error::Tantivy(tantivy::TantivyError::SchemaError(why)) => {
-                Error::Query(QueryError::Unanswerable(why))
-            }
-            Error::Tantivy(tantivy::TantivyError::FieldNotFound(field)) => Error::Query(
-                QueryError::Unanswerable(format!("there is no field `{field}`")),
-            ),
-            other => other,
-        })
+        self.search_now(query, request).map_err(query_fault)
     }
 
     fn search_now(&self, query: &ParsedQuery, request: &Request) -> Result<Hits> {
@@ -399,6 +392,21 @@ impl SearchIndex {
             previous: request.previous,
         };
         collect(searcher, full, window, aggregations(request))
+    }
+}
+
+/// The parser accepts some constructs the schema cannot run, such as
+/// `field:*` on a text field; whichever step meets them (the strict or
+/// relaxed search, the highlighter, the histograms) it is the query's fault.
+fn query_fault(error: Error) -> Error {
+    match error {
+        Error::Tantivy(tantivy::TantivyError::SchemaError(why)) => {
+            Error::Query(QueryError::Unanswerable(why))
+        }
+        Error::Tantivy(tantivy::TantivyError::FieldNotFound(field)) => Error::Query(
+            QueryError::Unanswerable(format!("there is no field `{field}`")),
+        ),
+        other => other,
     }
 }
 

@@ -1,6 +1,6 @@
-//! Per-client rate limits for writes and for every route that runs a search
-//! (GCRA from `governor`), each route with its own bucket per client,
-//! announced in `RateLimit-*` headers; past the limit, 429 with
+//! Per-client rate limits for writes, for every route that runs a search
+//! and for downloads of every match (GCRA from `governor`), each route
+//! with its own bucket per client (downloads share one), announced in `RateLimit-*` headers; past the limit, 429 with
 //! `Retry-After`. Behind a trusted reverse proxy the client is the address
 //! it puts in `X-Forwarded-For`.
 
@@ -23,9 +23,15 @@ type Key = (&'static str, IpAddr);
 type Limiter =
     RateLimiter<Key, DefaultKeyedStateStore<Key>, DefaultClock, StateInformationMiddleware>;
 
+/// The routes that download every match of a search, limited apart from searches.
+const DOWNLOAD_ROUTES: [&str; 3] = ["/search.csv", "/search.ndjson", "/api/v1/search/export"];
+
 /// The routes that run a search, each limited on its own.
-const SEARCH_ROUTES: [&str; 4] = [
+const SEARCH_ROUTES: [&str; 7] = [
     "/search",
+    "/compare",
+    "/compare.csv",
+    "/compare.json",
     "/search.atom",
     "/search/histogram.csv",
     "/api/v1/search",
@@ -83,6 +89,7 @@ impl Limit {
 pub struct RateLimits {
     pub writes: Option<Limit>,
     pub searches: Option<Limit>,
+    pub downloads: Option<Limit>,
 }
 
 fn header(name: &'static str, value: impl ToString) -> (HeaderName, HeaderValue) {
@@ -99,9 +106,12 @@ pub async fn rate_limit(State(state): State<AppState>, request: Request, next: N
         && request.method() != Method::GET
         && request.method() != Method::HEAD;
     let search = SEARCH_ROUTES.iter().find(|r| **r == path);
-    let (limit, bucket) = match (is_write, search) {
-        (true, _) => (state.limits.writes.as_ref(), "writes"),
-        (_, Some(route)) => (state.limits.searches.as_ref(), *route),
+    let download = DOWNLOAD_ROUTES.iter().find(|r| **r == path);
+    let (limit, bucket) = match (is_write, search, download) {
+        (true, _, _) => (state.limits.writes.as_ref(), "writes"),
+        (_, Some(route), _) => (state.limits.searches.as_ref(), *route),
+        // One bucket for all three: each download is a whole search's worth.
+        (_, _, Some(_)) => (state.limits.downloads.as_ref(), "downloads"),
         _ => (None, ""),
     };
     let Some(limit) = limit else {

@@ -5,6 +5,7 @@
 
 mod api;
 mod cache;
+mod download;
 mod error;
 mod limits;
 mod pages;
@@ -51,6 +52,8 @@ pub struct Config {
     pub write_rate_limit: u32,
     /// Searches (page and API) allowed per client and minute; 0: no limit.
     pub search_rate_limit: u32,
+    /// Downloads of every match of a search allowed per client and minute; 0: no limit.
+    pub download_rate_limit: u32,
     /// How long one request may take before it is answered with 408 (default 30 s).
     pub request_timeout: Option<Duration>,
     /// How long a request body may stall before the request fails with 408 (default 30 s).
@@ -223,12 +226,13 @@ async fn check_host(State(state): State<AppState>, request: Request, next: Next)
 
 /// The whole application: pages, feeds, API, static files and middleware.
 pub fn router(archive: Archive, config: Config) -> Router {
-    use pages::{archive as dates, article, feeds, history, lists, search};
+    use pages::{archive as dates, article, compare, feeds, history, lists, search};
     let timeout = config.request_timeout.unwrap_or(REQUEST_TIMEOUT);
     let body_timeout = config.body_timeout.unwrap_or(BODY_TIMEOUT);
     let limits = RateLimits {
         writes: limits::Limit::per_minute(config.write_rate_limit),
         searches: limits::Limit::per_minute(config.search_rate_limit),
+        downloads: limits::Limit::per_minute(config.download_rate_limit),
     };
     let (api, api_doc) = api::router(timeout);
     let state = AppState(Arc::new(Shared {
@@ -247,6 +251,9 @@ pub fn router(archive: Archive, config: Config) -> Router {
         .route("/changes.atom", get(feeds::changes_feed))
         .route("/search", get(search::page))
         .route("/search/help", get(search::help))
+        .route("/compare", get(compare::page))
+        .route("/compare.csv", get(compare::csv))
+        .route("/compare.json", get(compare::json))
         .route("/search/histogram.csv", get(search::histogram_csv))
         .route("/search.atom", get(feeds::search_feed))
         .route("/api", get(pages::api_docs::page))
@@ -278,8 +285,13 @@ pub fn router(archive: Archive, config: Config) -> Router {
             conditional_get,
         ))
         .layer(request_timeout(timeout));
+    // Streamed as the client reads: neither cached nor held to the page timeout.
+    let downloads = Router::new()
+        .route("/search.csv", get(search::csv))
+        .route("/search.ndjson", get(search::ndjson));
     let routes = Router::new()
         .merge(pages)
+        .merge(downloads)
         .merge(api)
         .route(&STYLESHEET_PATH, get(stylesheet))
         .layer(middleware::from_fn_with_state(

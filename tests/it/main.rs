@@ -18,6 +18,7 @@ mod operations;
 mod pages;
 mod postgres;
 mod reindex;
+mod research;
 mod revisions;
 mod search;
 mod search_fuzz;

@@ -1,8 +1,10 @@
 //! `POST /api/v1/import`: NDJSON, one article per line, matched like the CLI
 //! import (URL, then content), streamed and saved in batches, each line
 //! with a result and bad lines failing alone; or one saved web page
-//! (`text/html`), or one RSS, Atom or JSON feed, each item with a result.
+//! (`text/html`), or one RSS, Atom or JSON feed, each item with a result;
+//! or a WARC crawl, each page with a result and the other records counted.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use axum::Json;
@@ -42,6 +44,9 @@ const NDJSON_TYPES: &[&str] = &[
     "application/x-jsonlines",
 ];
 const HTML_TYPES: &[&str] = &["text/html", "application/xhtml+xml"];
+const WARC_TYPES: &[&str] = &["application/warc"];
+/// Largest crawl body: crawls are read record by record, so only time bounds them.
+pub const WARC_BODY_LIMIT: u64 = 4 * 1024 * 1024 * 1024;
 const FEED_TYPES: &[&str] = &[
     "application/rss+xml",
     "application/atom+xml",
@@ -101,12 +106,21 @@ struct Summary {
 #[derive(Serialize, ToSchema)]
 struct ImportReport {
     summary: Summary,
+    /// A crawl's records that hold no article, by reason (`not HTML`,
+    /// `redirect`, `revisit`, `not an article`…); only for WARC bodies.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    skipped: Option<BTreeMap<String, u64>>,
     results: Vec<LineResult>,
 }
 
 /// The archive's one batching importer, with a result per line.
 struct Importer {
     batches: crate::import::Importer,
+    results: Results,
+}
+
+/// The report as it grows.
+struct Results {
     report: ImportReport,
     /// Lines saved so far, named in the report or not.
     saved_results: usize,
@@ -116,11 +130,14 @@ impl Importer {
     fn new(archive: &Archive, origin: &Origin) -> Self {
         Importer {
             batches: crate::import::Importer::new(archive, origin.clone()),
-            report: ImportReport {
-                summary: Summary::default(),
-                results: Vec::new(),
+            results: Results {
+                report: ImportReport {
+                    summary: Summary::default(),
+                    skipped: None,
+                    results: Vec::new(),
+                },
+                saved_results: 0,
             },
-            saved_results: 0,
         }
     }
 
@@ -130,17 +147,36 @@ impl Importer {
         if text.is_empty() {
             return Ok(());
         }
-        self.report.summary.lines += 1;
+        self.results.report.summary.lines += 1;
         match parse_json_line(text, number) {
             Ok(article) => {
                 let saved = self.batches.push(number, article).await?;
-                self.saved(saved);
+                self.results.saved(saved);
             }
-            Err(e) => self.fail(number, e.message),
+            Err(e) => self.results.fail(number, e.message),
         }
         Ok(())
     }
 
+    async fn flush(&mut self) -> Result<(), ApiError> {
+        let saved = self.batches.flush().await?;
+        self.results.saved(saved);
+        Ok(())
+    }
+
+    /// The report, its summary counted as every import counts.
+    fn finish(mut self) -> ImportReport {
+        let counts = self.batches.counts;
+        let report = &mut self.results.report;
+        report.summary.created = counts.created as usize;
+        report.summary.updated = counts.updated as usize;
+        report.summary.unchanged = counts.unchanged as usize;
+        report.results.sort_by_key(|r| r.line);
+        self.results.report
+    }
+}
+
+impl Results {
     fn fail(&mut self, line: usize, reason: String) {
         self.report.summary.failed += 1;
         if self.report.summary.failed > MAX_RESULTS {
@@ -155,12 +191,6 @@ impl Importer {
             // A reason may quote the line.
             reason: Some(crate::web::pages::shorten(&reason, MAX_REASON_CHARS)),
         });
-    }
-
-    async fn flush(&mut self) -> Result<(), ApiError> {
-        let saved = self.batches.flush().await?;
-        self.saved(saved);
-        Ok(())
     }
 
     fn saved(&mut self, saved: Vec<(usize, crate::store::Saved)>) {
@@ -183,16 +213,6 @@ impl Importer {
                 reason: None,
             });
         }
-    }
-
-    /// The report, its summary counted as every import counts.
-    fn finish(mut self) -> ImportReport {
-        let counts = self.batches.counts;
-        self.report.summary.created = counts.created as usize;
-        self.report.summary.updated = counts.updated as usize;
-        self.report.summary.unchanged = counts.unchanged as usize;
-        self.report.results.sort_by_key(|r| r.line);
-        self.report
     }
 }
 
@@ -239,16 +259,63 @@ async fn import_document(
     };
     let mut importer = Importer::new(archive, origin);
     for (i, item) in items.into_iter().enumerate() {
-        importer.report.summary.lines += 1;
+        importer.results.report.summary.lines += 1;
         match item {
             Ok(article) => {
                 let saved = importer.batches.push(i + 1, article).await?;
-                importer.saved(saved);
+                importer.results.saved(saved);
             }
-            Err(e) => importer.fail(i + 1, e.to_string()),
+            Err(e) => importer.results.fail(i + 1, e.to_string()),
         }
     }
     importer.flush().await?;
+    Ok(importer.finish())
+}
+
+/// A WARC crawl streamed from the body into the one crawl importer: each
+/// HTML page a result (numbered by its record), damaged records failed
+/// with their offset, the other records counted by reason.
+async fn import_crawl(
+    archive: &Archive,
+    origin: &Origin,
+    body: Body,
+) -> Result<ImportReport, ApiError> {
+    let mut received = 0u64;
+    let stream = body.into_data_stream().map(move |chunk| {
+        let chunk = chunk.map_err(std::io::Error::other)?;
+        received += chunk.len() as u64;
+        if received > WARC_BODY_LIMIT {
+            return Err(std::io::Error::other(format!(
+                "the body is larger than the {WARC_BODY_LIMIT} bytes a crawl may have"
+            )));
+        }
+        Ok(chunk)
+    });
+    let reader = tokio_util::io::SyncIoBridge::new(tokio_util::io::StreamReader::new(stream));
+    let mut importer = Importer::new(archive, origin);
+    let results = &mut importer.results;
+    let crawl = crate::import::import_warc(&mut importer.batches, reader, &|_| {}, &mut |saved| {
+        results.saved(saved)
+    })
+    .await
+    .map_err(|e| match e {
+        crate::import::FileError::Archive(e) => ApiError::from(e),
+        crate::import::FileError::Read(e) => ApiError::bad_request(e.to_string()),
+        other => ApiError::bad_request(other.to_string()),
+    })?;
+    for (record, message) in crawl.damaged {
+        importer.results.fail(record, message);
+    }
+    let summary = &mut importer.results.report.summary;
+    summary.lines = crawl.counts.total() as usize + summary.failed;
+    importer.results.report.skipped = Some(
+        crawl
+            .skipped
+            .0
+            .iter()
+            .map(|(reason, n)| (reason.name().to_owned(), *n))
+            .collect(),
+    );
     Ok(importer.finish())
 }
 
@@ -274,6 +341,13 @@ fn too_large() -> ApiError {
 /// one article per item, a bad item failing alone), each up to 10 MiB. A
 /// page that is not an article, or a document that is not a feed, is one
 /// failed result with the reason.
+///
+/// Also takes a web-archive crawl (`application/warc`, plain or gzipped
+/// record by record, up to 4 GiB), streamed: each HTML response is
+/// extracted like a page (its `WARC-Date` standing in for a missing
+/// publication date) and numbered by its record; a damaged record fails
+/// alone, naming its offset; the other records are counted by reason in
+/// `skipped`.
 #[utoipa::path(
     post,
     path = "/import",
@@ -286,6 +360,7 @@ fn too_large() -> ApiError {
             (serde_json::Value = "text/html"),
             (serde_json::Value = "application/rss+xml"),
             (serde_json::Value = "application/atom+xml"),
+            (String = "application/warc"),
         ),
         description = "One JSON article per line (NDJSON); or a web page; or a feed. Any \
             text is read: each line or item that is not an article is reported as failed, \
@@ -325,6 +400,26 @@ pub async fn import(
         )));
     }
     let page_url = params.url;
+    if WARC_TYPES.contains(&content_type.as_str()) {
+        if headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
+            .is_some_and(|n| n > WARC_BODY_LIMIT)
+        {
+            return Err(too_large());
+        }
+        let report = import_crawl(&archive, &access.origin, body).await?;
+        tracing::info!(
+            token = %access.token,
+            created = report.summary.created,
+            failed = report.summary.failed,
+            "import of a crawl through the API"
+        );
+        if !archive.wait_indexed(INDEX_WAIT).await? {
+            tracing::warn!("the index did not catch up with an import in time");
+        }
+        return Ok(Json(report).into_response());
+    }
     if HTML_TYPES.contains(&content_type.as_str()) || FEED_TYPES.contains(&content_type.as_str()) {
         let report = import_document(
             &archive,
@@ -351,10 +446,11 @@ pub async fn import(
             "unsupported-media-type",
             "Unsupported media type",
             format!(
-                "send NDJSON, one article per line, as {}; a web page as {}; or a feed as {}",
+                "send NDJSON, one article per line, as {}; a web page as {}; a feed as {}; or a WARC crawl as {}",
                 NDJSON_TYPES.join(" or "),
                 HTML_TYPES.join(" or "),
-                FEED_TYPES.join(" or ")
+                FEED_TYPES.join(" or "),
+                WARC_TYPES.join(" or ")
             ),
         ));
     }
@@ -388,8 +484,10 @@ pub async fn import(
             if complete {
                 line += 1;
                 if overlong {
-                    importer.report.summary.lines += 1;
-                    importer.fail(line, format!("line {line}: longer than {LINE_LIMIT} bytes"));
+                    importer.results.report.summary.lines += 1;
+                    importer
+                        .results
+                        .fail(line, format!("line {line}: longer than {LINE_LIMIT} bytes"));
                     overlong = false;
                 } else {
                     importer.line(line, &buffer).await?;
@@ -401,8 +499,10 @@ pub async fn import(
     if !buffer.is_empty() || overlong {
         line += 1;
         if overlong {
-            importer.report.summary.lines += 1;
-            importer.fail(line, format!("line {line}: longer than {LINE_LIMIT} bytes"));
+            importer.results.report.summary.lines += 1;
+            importer
+                .results
+                .fail(line, format!("line {line}: longer than {LINE_LIMIT} bytes"));
         } else {
             importer.line(line, &buffer).await?;
         }

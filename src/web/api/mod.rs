@@ -3,6 +3,7 @@
 
 mod articles;
 mod auth;
+mod export;
 mod feeds;
 mod import;
 mod lists;
@@ -60,6 +61,7 @@ pub fn router(timeout: Duration) -> (Router<AppState>, Arc<serde_json::Value>) {
         .routes(routes!(feeds::list, feeds::follow))
         .routes(routes!(feeds::feed, feeds::unfollow))
         .routes(routes!(search))
+        .routes(routes!(export::export))
         .routes(routes!(lists::sources))
         .routes(routes!(lists::sections))
         .routes(routes!(lists::tags))
@@ -412,12 +414,7 @@ async fn search(
     State(archive): State<Archive>,
     ApiQuery(params): ApiQuery<SearchParams>,
 ) -> Result<Json<SearchJson>, ApiError> {
-    let query = params.q.unwrap_or_default();
-    if query.chars().all(crate::article::is_blank) {
-        return Err(ApiError::bad_request(
-            "`q` is required: give one or more words to search for",
-        ));
-    }
+    let query = required_query(params.q)?;
     let limit = params.limit.unwrap_or(10);
     if !(1..=MAX_LIMIT).contains(&limit) {
         return Err(ApiError::bad_request(format!(
@@ -541,6 +538,17 @@ async fn search(
         suggestion: page.suggestion,
         warnings: page.ignored.into_iter().chain(warnings).collect(),
     }))
+}
+
+/// `q`, which a search must have: something other than white space.
+fn required_query(q: Option<String>) -> Result<String, ApiError> {
+    let query = q.unwrap_or_default();
+    if query.chars().all(crate::article::is_blank) {
+        return Err(ApiError::bad_request(
+            "`q` is required: give one or more words to search for",
+        ));
+    }
+    Ok(query)
 }
 
 /// `facets=source,year`: what to count results by.

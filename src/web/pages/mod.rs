@@ -4,6 +4,7 @@
 pub mod api_docs;
 pub mod archive;
 pub mod article;
+pub mod compare;
 pub mod feeds;
 pub mod history;
 pub mod lists;

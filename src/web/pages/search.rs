@@ -12,12 +12,14 @@ use serde::{Deserialize, Serialize};
 use super::{ArticleCard, Layout, Params, render};
 use crate::archive::{self, Archive, SearchResult};
 use crate::article::parse_iso_date;
+use crate::research::matches::count_stories;
+use crate::research::{Format, Matches, Rows};
 use crate::search::query::{DateSpan, end_of, period};
 use crate::search::{
     Cursor, FACET_VALUES, Facet, FacetCounts, Filters, Histogram, Interval, Previous, QueryError,
     Request, Sort,
 };
-use crate::web::PageError;
+use crate::web::{PageError, download};
 
 /// Results per search page.
 const RESULTS_PER_PAGE: usize = 10;
@@ -228,6 +230,18 @@ struct SearchPage {
     suggestion: Option<Choice>,
     /// Switches between one result per story and every version.
     versions_toggle: Choice,
+    /// Every match as CSV and as NDJSON.
+    downloads: Option<Downloads>,
+    /// This search on the comparison chart, ready for another beside it.
+    compare_href: String,
+}
+
+/// The links that download every match.
+struct Downloads {
+    /// The number of matches, with thousands separated: "12,345".
+    total: String,
+    csv_href: String,
+    ndjson_href: String,
 }
 
 /// `/search?q=…&source=…&from=…&sort=…`: results, facets and the chart.
@@ -282,6 +296,8 @@ pub async fn page(
         ),
         kept: kept(&form),
         suggestion: None,
+        downloads: None,
+        compare_href: format!("/compare?{}", super::compare::first_search(&form)),
         versions_toggle: match form.versions {
             Some(Versions::All) => Choice {
                 label: "Show one result per story".to_owned(),
@@ -331,6 +347,22 @@ pub async fn page(
                 )
             };
             view.total = found.total;
+            if found.total > 0 {
+                let state = form.with(|f| f.more = None);
+                // The rows a download holds: one per story unless every version is shown.
+                let rows = if request.all_versions {
+                    found.total
+                } else if found.previous.is_none() && found.next.is_none() {
+                    found.results.len() as u64
+                } else {
+                    count_stories(&archive, &query, &request).await?
+                };
+                view.downloads = Some(Downloads {
+                    total: grouped(rows),
+                    csv_href: format!("/search.csv?{state}"),
+                    ndjson_href: format!("/search.ndjson?{state}"),
+                });
+            }
             view.first = found.shown_before + 1;
             view.notes.extend(
                 found
@@ -413,6 +445,73 @@ pub async fn histogram_csv(
         csv,
     )
         .into_response())
+}
+
+/// `/search.csv?…`: every match of the page's search as CSV.
+pub async fn csv(state: State<Archive>, form: Params<SearchForm>) -> Result<Response, PageError> {
+    download(state, form, Format::Csv).await
+}
+
+/// `/search.ndjson?…`: every match of the page's search as NDJSON.
+pub async fn ndjson(
+    state: State<Archive>,
+    form: Params<SearchForm>,
+) -> Result<Response, PageError> {
+    download(state, form, Format::Ndjson).await
+}
+
+/// Every match of the page's search, in its order, with its filters and
+/// story collapsing.
+async fn download(
+    State(archive): State<Archive>,
+    Params(form): Params<SearchForm>,
+    format: Format,
+) -> Result<Response, PageError> {
+    let form = form.tidy();
+    let (filters, notes) = form.filters();
+    if let Some(note) = notes.into_iter().next() {
+        return Err(PageError::bad_request(format!(
+            "The download was not made: {note}."
+        )));
+    }
+    if form.query().trim().is_empty() {
+        return Err(PageError::bad_request(
+            "A download needs a search: give one or more words in `q`.",
+        ));
+    }
+    let request = Request {
+        sort: form.sort.unwrap_or_default(),
+        filters,
+        all_versions: form.versions == Some(Versions::All),
+        ..Default::default()
+    };
+    let matches = Matches::start(&archive, form.query(), &request)
+        .await
+        .map_err(|e| {
+            let mut error = PageError::from(e);
+            error.query = form.query().to_owned();
+            error
+        })?;
+    let name = format!("newsarchive-search.{}", format.extension());
+    Ok(download::response(
+        matches,
+        Rows::new(format, None),
+        &name,
+        format.media_type(),
+    ))
+}
+
+/// A count with its thousands separated by commas: 12345 → "12,345".
+pub fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
 }
 
 fn chips(form: &SearchForm) -> Vec<Choice> {
