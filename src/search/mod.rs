@@ -5,7 +5,9 @@
 //! its atomic swap), `writer` (applying the change log, commits with their
 //! payload), `parse` (queries with limits), `bm25` (the archive's scoring),
 //! `relax` (most of the words), `facets` (counts and the date histogram),
-//! `compare` (several searches' histograms on one axis),
+//! `compare` (several searches' histograms on one axis), `stories` (the
+//! stories among the matches), `terms` (words and phrases for significant
+//! terms),
 //! `suggest` ("did you mean"), `highlight` (`<mark>` and snippets), `page`
 //! (cursors) and `query` (aliases and dates).
 
@@ -23,6 +25,7 @@ mod relax;
 mod schema;
 mod stories;
 mod suggest;
+mod terms;
 mod writer;
 
 use std::collections::BTreeMap;
@@ -66,6 +69,7 @@ pub use highlight::{Highlighter, Snippet, escape_html};
 pub use page::{Cursor, Previous};
 pub use parse::ParsedQuery;
 pub use schema::Fields;
+pub use terms::Word;
 pub use writer::Writer;
 use {facets::*, parse::*, relax::*, schema::*};
 

@@ -652,3 +652,132 @@ async fn the_api_imports_a_crawl_with_a_result_per_page() {
     assert_eq!(reply.content_type(), "application/problem+json");
     assert!(reply.body.contains("not a WARC file"), "{}", reply.body);
 }
+
+/// Flood stories that share their own words, among stories about other things.
+fn topical_archive() -> Vec<serde_json::Value> {
+    let mut articles = Vec::new();
+    // Every flood story has sandbags, most the River Wend and the levee;
+    // other words come and go.
+    let others = [
+        "Volunteers worked through the night.",
+        "Engineers inspected the old mill.",
+        "Residents of the lower town waited.",
+        "Schools stayed closed on Tuesday.",
+    ];
+    for i in 0..24 {
+        let mut paragraphs = vec![format!(
+            "Crews handed out sandbags on day {i} of the flood."
+        )];
+        if i < 20 {
+            paragraphs.push("Water rose along the River Wend again.".to_owned());
+        }
+        if i < 18 {
+            paragraphs.push("Officials said the levee would hold.".to_owned());
+        }
+        paragraphs.push(others[i % others.len()].to_owned());
+        articles.push(json!({
+            "headline": format!("Flood update {i}"),
+            "published_at": format!("2022-01-{:02}", i % 28 + 1),
+            "language": "en",
+            "paragraphs": paragraphs,
+        }));
+    }
+    for i in 0..40 {
+        articles.push(json!({
+            "headline": format!("Council budget meeting {i}"),
+            "published_at": format!("2022-02-{:02}", i % 28 + 1),
+            "language": "en",
+            "paragraphs": [
+                format!("The council met on day {i} to discuss the budget for libraries, roads and the stream of applications for parking permits."),
+                "Councillors said they would decide on the figures before the end of the month.".to_owned(),
+            ]
+        }));
+    }
+    for i in 0..6 {
+        articles.push(json!({
+            "headline": format!("Inondation numéro {i} dans la vallée"),
+            "published_at": "2022-03-01",
+            "language": "fr",
+            "paragraphs": [format!("Les pompiers ont rempli des sacs de sable pendant la nuit, et la digue du moulin {i} a tenu face à la crue.")]
+        }));
+    }
+    articles
+}
+
+#[tokio::test]
+async fn significant_terms_name_what_sets_the_matches_apart() {
+    let app = app_with(&topical_archive()).await;
+    let json = app
+        .get("/api/v1/search?q=flood&terms=12&limit=1&fields=id")
+        .await
+        .json();
+    assert_eq!(json["terms_sample"], 24, "{json}");
+    let terms: Vec<&str> = json["terms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["term"].as_str().unwrap())
+        .collect();
+    // The flood stories' own words and phrases, not the council's, not
+    // stop words, not the query's own word.
+    // A word that only comes inside a listed phrase gives way to it.
+    assert!(!terms.contains(&"Wend"), "{terms:?}");
+    for expected in ["sandbags", "levee", "River Wend"] {
+        assert!(
+            terms.contains(&expected),
+            "{expected} missing from {terms:?}"
+        );
+    }
+    for unexpected in ["the", "and", "flood", "budget", "council"] {
+        assert!(
+            !terms.iter().any(|t| t.eq_ignore_ascii_case(unexpected)),
+            "{unexpected} in {terms:?}"
+        );
+    }
+    let first = &json["terms"][0];
+    assert!(first["matches"].as_u64().unwrap() >= 20, "{first}");
+    let share = first["share"].as_f64().unwrap();
+    assert!((share - first["matches"].as_f64().unwrap() / 24.0).abs() < 1e-9);
+    let scores: Vec<f64> = json["terms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["score"].as_f64().unwrap())
+        .collect();
+    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
+
+    // French matches lose French stop words.
+    let french = app
+        .get("/api/v1/search?q=inondation&terms=10&limit=1&fields=id")
+        .await
+        .json();
+    let terms: Vec<&str> = french["terms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["term"].as_str().unwrap())
+        .collect();
+    assert!(terms.iter().any(|t| t.contains("digue")), "{terms:?}");
+    for stop in ["les", "des", "pendant", "dans"] {
+        assert!(!terms.contains(&stop), "{stop} in {terms:?}");
+    }
+
+    // The page lists them as links that narrow the search.
+    let page = app.get("/search?q=flood").await;
+    assert!(
+        page.body.contains("Words that set these apart"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains("href=\"/search?q=flood+%22River+Wend%22\">River Wend</a>"),
+        "{}",
+        page.body
+    );
+    for bad in ["terms=0", "terms=51", "terms=many"] {
+        let reply = app.get(&format!("/api/v1/search?q=flood&{bad}")).await;
+        assert_eq!(reply.status, 400, "{bad}");
+        assert!(reply.body.contains("terms"), "{bad}: {}", reply.body);
+    }
+}

@@ -32,6 +32,7 @@ use utoipa_axum::routes;
 use super::{ApiError, AppState, request_timeout};
 use crate::archive::Archive;
 use crate::article::{Article, Source, format_date};
+use crate::research::terms;
 use crate::search::{self, Facet, Interval, Sort};
 use openapi::problem;
 
@@ -314,6 +315,13 @@ struct SearchParams {
     /// (default `headline,path,source,authors,published_at,url`; `id` always comes).
     #[param(value_type = Option<Vec<lists::ArticleField>>, style = Form, explode = false, min_items = 1)]
     fields: Option<String>,
+    /// Also list up to this many words and two-word phrases (1 to 50) that
+    /// are much more common in the matches than in the archive as a whole,
+    /// best first: counted in the best-matching article of each story, up
+    /// to 200 of them (`terms_sample` says how many), stop words of each
+    /// article's language and the query's own words left out.
+    #[param(minimum = 1, maximum = 50)]
+    terms: Option<usize>,
 }
 
 /// The search cursor: the last result of the page before, in its sort.
@@ -363,6 +371,25 @@ struct SearchJson {
     suggestion: Option<String>,
     /// Parts of the query that were ignored, and why.
     warnings: Vec<String>,
+    /// With `terms=N`: what sets these matches apart, most first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    terms: Option<Vec<TermJson>>,
+    /// With `terms=N`: how many matches the terms were counted in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    terms_sample: Option<usize>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct TermJson {
+    /// A word or two-word phrase, as the matches most often write it.
+    term: String,
+    /// Sampled matches that hold it.
+    matches: u64,
+    /// `matches` over `terms_sample`.
+    share: f64,
+    /// How much more common it is in the matches than in the archive
+    /// (JLH, as Elasticsearch's significant terms): higher sets them apart more.
+    score: f64,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -439,6 +466,14 @@ async fn search(
         })
         .transpose()?;
     let fields = lists::parse_fields(Some(params.fields.as_deref().unwrap_or(RESULT_FIELDS)))?;
+    if let Some(n) = params.terms
+        && !(1..=terms::MAX_TERMS).contains(&n)
+    {
+        return Err(ApiError::bad_request(format!(
+            "`terms` must be between 1 and {}",
+            terms::MAX_TERMS
+        )));
+    }
     let request = search::Request {
         limit,
         after,
@@ -517,6 +552,16 @@ async fn search(
             })
             .collect()
     });
+    let found = match params.terms {
+        Some(n) if page.total > 0 => {
+            Some(terms::significant_terms(&archive, &query, &request, n).await?)
+        }
+        Some(_) => Some(terms::Terms {
+            terms: Vec::new(),
+            sample: 0,
+        }),
+        None => None,
+    };
     let histogram_interval = page.histogram.as_ref().map(|h| h.interval);
     let histogram = page.histogram.map(|h| {
         h.buckets
@@ -537,6 +582,18 @@ async fn search(
         relaxed: page.relaxed,
         suggestion: page.suggestion,
         warnings: page.ignored.into_iter().chain(warnings).collect(),
+        terms_sample: found.as_ref().map(|f| f.sample),
+        terms: found.map(|f| {
+            f.terms
+                .into_iter()
+                .map(|t| TermJson {
+                    term: t.term,
+                    matches: t.matches,
+                    share: t.share,
+                    score: t.score,
+                })
+                .collect()
+        }),
     }))
 }
 

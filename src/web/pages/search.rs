@@ -13,6 +13,7 @@ use super::{ArticleCard, Layout, Params, render};
 use crate::archive::{self, Archive, SearchResult};
 use crate::article::parse_iso_date;
 use crate::research::matches::count_stories;
+use crate::research::terms::significant_terms;
 use crate::research::{Format, Matches, Rows};
 use crate::search::query::{DateSpan, end_of, period};
 use crate::search::{
@@ -234,7 +235,14 @@ struct SearchPage {
     downloads: Option<Downloads>,
     /// This search on the comparison chart, ready for another beside it.
     compare_href: String,
+    /// Words and phrases that set the matches apart, each narrowing the search.
+    terms: Vec<Choice>,
+    /// The matches they were counted in.
+    terms_sample: usize,
 }
+
+/// Significant terms the results page lists.
+const PAGE_TERMS: usize = 12;
 
 /// The links that download every match.
 struct Downloads {
@@ -297,6 +305,8 @@ pub async fn page(
         kept: kept(&form),
         suggestion: None,
         downloads: None,
+        terms: Vec::new(),
+        terms_sample: 0,
         compare_href: format!("/compare?{}", super::compare::first_search(&form)),
         versions_toggle: match form.versions {
             Some(Versions::All) => Choice {
@@ -392,6 +402,31 @@ pub async fn page(
                 view.start_over = Some(link(None));
             }
             view.facets = found.facets.iter().map(|f| facet_view(&form, f)).collect();
+            // On the first page: what sets the matches apart, each a narrower search.
+            if after.is_none() && found.total > 0 {
+                let found = significant_terms(&archive, &query, &request, PAGE_TERMS).await?;
+                view.terms_sample = found.sample;
+                view.terms = found
+                    .terms
+                    .into_iter()
+                    .map(|t| {
+                        let phrase = if t.term.contains(' ') {
+                            format!("\"{}\"", t.term)
+                        } else {
+                            t.term.clone()
+                        };
+                        Choice {
+                            href: format!(
+                                "/search?{}",
+                                form.with(|f| f.q = Some(format!("{query} {phrase}")))
+                            ),
+                            label: t.term,
+                            current: false,
+                            count: Some(t.matches),
+                        }
+                    })
+                    .collect();
+            }
             view.chart = found
                 .histogram
                 .as_ref()
