@@ -260,6 +260,14 @@ pub enum Command {
     /// Read a page or feed from standard input and write what the importer
     /// would take from it as JSON: how `serve` reads each document in a
     /// process of its own.
+    /// Read a page from standard input and print its body as one
+    /// extractor finds it, paragraphs separated by blank lines (for
+    /// bench/extraction.py).
+    #[command(hide = true)]
+    ExtractBody {
+        #[arg(long, value_enum, default_value_t = Extractor::Ours)]
+        with: Extractor,
+    },
     #[command(hide = true)]
     ReadDocument {
         #[arg(long, value_enum)]
@@ -268,6 +276,17 @@ pub enum Command {
         #[arg(long)]
         url: Option<String>,
     },
+}
+
+/// Which extractor `extract-body` runs.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum Extractor {
+    /// The importer's: metadata, furniture removed, dom_smoothie, clean-up.
+    Ours,
+    /// dom_smoothie (a Readability port) alone.
+    DomSmoothie,
+    /// rs-trafilatura alone.
+    RsTrafilatura,
 }
 
 #[derive(Debug, Subcommand)]
@@ -504,6 +523,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Token { action } => token(&at, action).await,
         Command::Check { repair } => check(&at, repair).await,
+        Command::ExtractBody { with } => {
+            let mut html = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut html)?;
+            let body = crate::ingest::on_parse_stack(|| crate::ingest::extract_body(&html, with));
+            println!("{}", body.join("\n\n"));
+            Ok(ExitCode::SUCCESS)
+        }
         Command::ReadDocument { kind, url } => {
             crate::ingest::serve_child(kind, url.as_deref())?;
             Ok(ExitCode::SUCCESS)

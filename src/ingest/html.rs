@@ -1,17 +1,18 @@
 //! Saved web pages: the story extracted the way a reader view does. Metadata
 //! comes from the page's own markup first (JSON-LD `NewsArticle`, OpenGraph
 //! and `<meta>` tags, `<time>`, `rel=canonical`, `<html lang>`), then from
-//! the visible page; the body is the main content found by `dom_smoothie`
-//! (a port of Mozilla's Readability) after navigation, ads, share buttons,
-//! related links, cookie notices and comments are removed.
+//! the visible page; the body is what the reader view (`reader`) finds,
+//! less the lines no story holds (`clutter`). A page that lists stories
+//! rather than telling one is refused (`listing`).
 
 use chrono::{DateTime, Utc};
 use dom_query::{Document, Selection};
-use dom_smoothie::{Config, Readability};
 use serde_json::Value;
 use url::Url;
 
+use super::clutter;
 use super::listing::{LISTING_TYPES, Signals, listing_reason};
+use super::reader::{blocks_in, clean, main_content};
 use super::text::strip_boilerplate;
 use super::{ParseError, markup};
 use crate::article::{ArticleInput, NewArticle, Source, SourceInput, format_date, parse_date};
@@ -32,19 +33,6 @@ const ARTICLE_TYPES: &[&str] = &[
     "LiveBlogPosting",
     "Report",
 ];
-
-/// Page furniture that is never part of the story.
-const CHROME: &str = "script, style, noscript, template, iframe, form, nav, aside, footer, \
-    body > header, [role=navigation], [role=complementary], [role=banner], \
-    [role=contentinfo], [aria-hidden=true], #comments, #respond, .comments, .comment-respond, \
-    .comments-area, .comment-list, .sharedaddy, .share, .sharing, .social-share, .share-buttons, \
-    .related, .related-posts, .jp-relatedposts, .yarpp-related, .newsletter, .subscribe, \
-    .cookie, .cookie-notice, #cookie-notice, .cookie-banner, .gdpr, .advert, .ad, .ads, \
-    .advertisement, .adsbygoogle, .sidebar, .widget, .breadcrumb, .breadcrumbs, .tags-links, \
-    .post-navigation, .nav-links, .byline, .entry-meta, .post-meta";
-
-/// Block elements that hold the story's text.
-const BLOCKS: &str = "p, h2, h3, h4, blockquote, li, pre";
 
 /// Parses a saved page. `page_url`, when known (a feed item's link, say),
 /// resolves relative links and stands in for a missing canonical URL.
@@ -89,8 +77,10 @@ pub fn parse_html(content: &str, page_url: Option<&str>) -> Result<NewArticle, P
     ])
     .ok_or_else(|| ParseError::whole("no article found in the page: it has no headline"))?;
 
+    // A standfirst the page declares, which its body may repeat.
+    let standfirst = ld.and_then(|a| ld_text(a, "alternativeHeadline"));
     let subheading = first([
-        ld.and_then(|a| ld_text(a, "alternativeHeadline")),
+        standfirst.clone(),
         ld.and_then(|a| ld_text(a, "description")),
         meta(&doc, "og:description"),
         meta(&doc, "description"),
@@ -185,25 +175,41 @@ pub fn parse_html(content: &str, page_url: Option<&str>) -> Result<NewArticle, P
         (1..=35).contains(&l.len()) && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
     });
 
-    doc.select(CHROME).remove();
-    if let Some(why) = listing_reason(&signals(&doc, ld.is_some())) {
+    let declares_article =
+        ld.is_some() || meta(&doc, "og:type").is_some_and(|t| t.eq_ignore_ascii_case("article"));
+    let declared_listing = declared_listing(&doc);
+    let (mut paragraphs, link_share, cards) =
+        main_content(doc, &headline, page_url.filter(|u| Url::parse(u).is_ok()));
+    let kind = Signals {
+        declares_article,
+        declared_listing,
+        cards,
+        link_share,
+    };
+    if let Some(why) = listing_reason(&kind) {
         return Err(ParseError::whole(format!(
             "no article found in the page: {why}"
         )));
     }
-    let mut paragraphs = main_content(doc, page_url.filter(|u| Url::parse(u).is_ok()));
     if paragraphs.is_empty()
         && let Some(body) = ld.and_then(|a| ld_text(a, "articleBody"))
     {
         paragraphs = body.split('\n').map(str::to_owned).collect();
     }
     let fold = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
-    let (h, sub) = (fold(&headline), subheading.as_deref().map(fold));
+    let (h, standfirst) = (fold(&headline), standfirst.as_deref().map(fold));
     paragraphs.retain(|p| {
         let p = fold(p);
         p != h
-            && Some(&p) != sub.as_ref()
+            && Some(&p) != standfirst.as_ref()
             && !authors.iter().any(|a| p == format!("By {a}") || p == *a)
+            && !clutter::is_clutter(&p)
+    });
+    // A description that repeats a paragraph is the lead copied, not a
+    // standfirst: the paragraph stays in the story, the copy goes.
+    let subheading = subheading.filter(|sub| {
+        let sub = fold(sub);
+        !paragraphs.iter().any(|p| fold(p) == sub)
     });
     let paragraphs = strip_boilerplate(paragraphs);
     if paragraphs.is_empty() {
@@ -237,32 +243,13 @@ pub fn parse_html(content: &str, page_url: Option<&str>) -> Result<NewArticle, P
     .map_err(|e| ParseError::whole(e.to_string()))
 }
 
-/// What tells a listing from an article, in a page without its furniture.
-fn signals(doc: &Document, declares_article: bool) -> Signals {
-    let declared_listing = doc
-        .select("script[type='application/ld+json']")
+/// A listing type the page's JSON-LD gives itself, if any.
+fn declared_listing(doc: &Document) -> Option<String> {
+    doc.select("script[type='application/ld+json']")
         .nodes()
         .iter()
         .filter_map(|s| serde_json::from_str::<Value>(&s.text()).ok())
-        .find_map(|value| ld_type_among(&value, LISTING_TYPES));
-    let length = |selection: Selection| {
-        selection
-            .nodes()
-            .iter()
-            .map(|n| clean(&n.text()).chars().count())
-            .sum::<usize>()
-    };
-    let outer = "body p, body h2, body h3, body h4, body li, body blockquote";
-    Signals {
-        declares_article,
-        declared_listing,
-        og_article: meta(doc, "og:type").is_some_and(|t| t.eq_ignore_ascii_case("article")),
-        cards: doc.select("body article").length(),
-        text_chars: length(doc.select(outer).filter(":not(p *, li *, blockquote *)")),
-        link_chars: length(
-            doc.select("body p a, body h2 a, body h3 a, body h4 a, body li a, body blockquote a"),
-        ),
-    }
+        .find_map(|value| ld_type_among(&value, LISTING_TYPES))
 }
 
 /// The first of `types` that a JSON-LD value (or its `@graph`) gives as a `@type`.
@@ -281,53 +268,6 @@ fn ld_type_among(value: &Value, types: &[&str]) -> Option<String> {
         }
         _ => None,
     }
-}
-
-/// The body paragraphs the reader view finds in a page without its furniture.
-fn main_content(doc: Document, page_url: Option<&str>) -> Vec<String> {
-    let config = Config {
-        max_elements_to_parse: 200_000,
-        ..Config::default()
-    };
-    let from_readability = Readability::with_document(doc.clone(), page_url, Some(config))
-        .ok()
-        .and_then(|mut r| r.parse().ok())
-        .map(|article| blocks(&Document::from(article.content)))
-        .unwrap_or_default();
-    if !from_readability.is_empty() {
-        return from_readability;
-    }
-    let scope = doc.select("article, main, [role=main]");
-    if scope.exists() {
-        blocks_in(&scope)
-    } else {
-        blocks_in(&doc.select("body"))
-    }
-}
-
-fn blocks(doc: &Document) -> Vec<String> {
-    blocks_in(&doc.select("body"))
-}
-
-/// The text of each block in `scope`, outermost blocks only.
-fn blocks_in(scope: &Selection) -> Vec<String> {
-    scope
-        .select(BLOCKS)
-        .nodes()
-        .iter()
-        .filter(|node| {
-            !node
-                .ancestors(None)
-                .iter()
-                .any(|a| a.is("p, blockquote, li, pre"))
-        })
-        .map(|node| clean(&node.text()))
-        .filter(|t| !t.is_empty())
-        .collect()
-}
-
-fn clean(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 fn first<const N: usize>(candidates: [Option<String>; N]) -> Option<String> {

@@ -13,28 +13,24 @@ pub const LISTING_TYPES: &[&str] = &[
     "ContactPage",
 ];
 
-/// What a page shows of its kind, furniture (navigation, footers) removed.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// What a page shows of its kind.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Signals {
-    /// Its JSON-LD describes an article.
+    /// Its markup says it is an article (JSON-LD article type, `og:type` article).
     pub declares_article: bool,
-    /// A listing type its JSON-LD gives (`CollectionPage`), when it gives
-    /// no article type.
+    /// A listing type its JSON-LD gives (`CollectionPage`).
     pub declared_listing: Option<String>,
-    /// `og:type` is `article`.
-    pub og_article: bool,
-    /// `<article>` elements: a front has one per story teaser.
+    /// `<article>` elements outside navigation: a front has one per teaser.
     pub cards: usize,
-    /// Characters of text in its blocks (paragraphs, headings, list items).
-    pub text_chars: usize,
-    /// Of those, characters inside links.
-    pub link_chars: usize,
+    /// Of the main text the reader view found, the share inside links.
+    pub link_share: f64,
 }
 
-/// Most of a listing's text is its links (headlines); an article's links sit in its sentences.
-const LINK_SHARE: f64 = 0.6;
+/// Most of a listing's main text is its links (headlines); an article's
+/// links sit in its sentences.
+const LINK_SHARE: f64 = 0.5;
 /// Story teasers that make a page a front unless it says it is an article.
-const CARDS: usize = 4;
+const CARDS: usize = 8;
 
 /// Why the page is a listing rather than an article, or None.
 pub fn listing_reason(page: &Signals) -> Option<String> {
@@ -44,16 +40,13 @@ pub fn listing_reason(page: &Signals) -> Option<String> {
     if let Some(kind) = &page.declared_listing {
         return Some(format!("the page calls itself a {kind}, a list of stories"));
     }
-    if page.text_chars > 0 {
-        let share = page.link_chars as f64 / page.text_chars as f64;
-        if share >= LINK_SHARE {
-            return Some(format!(
-                "{:.0}% of its text is links: a list of stories, not one",
-                share * 100.0
-            ));
-        }
+    if page.link_share >= LINK_SHARE {
+        return Some(format!(
+            "{:.0}% of its main text is links: a list of stories, not one",
+            page.link_share * 100.0
+        ));
     }
-    if page.cards >= CARDS && !page.og_article {
+    if page.cards >= CARDS {
         return Some(format!(
             "it shows {} story teasers: a section front",
             page.cards
@@ -71,8 +64,7 @@ mod tests {
         let page = Signals {
             declares_article: true,
             cards: 12,
-            text_chars: 100,
-            link_chars: 90,
+            link_share: 0.9,
             ..Default::default()
         };
         assert_eq!(listing_reason(&page), None);
@@ -86,31 +78,23 @@ mod tests {
         };
         assert!(listing_reason(&typed).unwrap().contains("CollectionPage"));
         let links = Signals {
-            text_chars: 1000,
-            link_chars: 700,
+            link_share: 0.7,
             ..Default::default()
         };
         assert!(listing_reason(&links).unwrap().contains("70%"));
         let cards = Signals {
-            cards: 6,
-            text_chars: 1000,
-            link_chars: 300,
+            cards: 9,
+            link_share: 0.3,
             ..Default::default()
         };
-        assert!(listing_reason(&cards).unwrap().contains("6 story teasers"));
-        let with_og = Signals {
-            og_article: true,
-            ..cards
-        };
-        assert_eq!(listing_reason(&with_og), None);
+        assert!(listing_reason(&cards).unwrap().contains("9 story teasers"));
     }
 
     #[test]
-    fn a_story_with_links_in_its_sentences_is_an_article() {
+    fn a_story_with_links_in_its_sentences_and_a_few_teasers_is_an_article() {
         let story = Signals {
-            text_chars: 3000,
-            link_chars: 400,
-            cards: 1,
+            link_share: 0.15,
+            cards: 4,
             ..Default::default()
         };
         assert_eq!(listing_reason(&story), None);

@@ -4,11 +4,13 @@
 //! Never writes anything by itself.
 
 mod apart;
+mod clutter;
 mod feed;
 mod html;
 mod json;
 mod listing;
 mod markup;
+mod reader;
 mod text;
 mod warc;
 
@@ -18,6 +20,7 @@ pub use apart::{Kind, PARSE_BUDGET, on_parse_stack, read_apart, read_in_children
 pub use feed::{FeedItems, is_json_feed, parse_feed};
 pub use html::{MAX_PAGE_BYTES, parse_html};
 pub use json::{NdjsonReader, parse_json, parse_json_line};
+pub use reader::extract_body;
 pub use text::parse_text;
 pub use warc::{Skip, WarcItem, WarcPage, read_warc};
 

@@ -22,6 +22,7 @@ async fn the_document_describes_every_route_it_lists_and_each_answer() {
         "/api/v1/articles/{id}",
         "/api/v1/import",
         "/api/v1/search",
+        "/api/v1/search/export",
         "/api/v1/sources",
         "/api/v1/sections",
         "/api/v1/tags",
@@ -74,7 +75,7 @@ async fn the_document_describes_every_route_it_lists_and_each_answer() {
             }
         }
     }
-    assert_eq!(operations, 22);
+    assert_eq!(operations, 23);
 }
 
 #[tokio::test]
