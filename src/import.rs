@@ -256,7 +256,7 @@ fn read_markup(path: &Path) -> Result<Vec<u8>, FileError> {
         .into());
     }
     let bytes = std::fs::read(path)?;
-    if bytes.contains(&0) {
+    if ingest::is_binary(&bytes) {
         return Err(ParseError::whole("the file holds binary data (NUL bytes), not text").into());
     }
     Ok(bytes)

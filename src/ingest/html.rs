@@ -44,11 +44,14 @@ pub fn parse_html(content: &str, page_url: Option<&str>) -> Result<NewArticle, P
             MAX_PAGE_BYTES / 1024 / 1024
         )));
     }
-    if content.contains('\0') {
+    if super::is_binary(content.as_bytes()) {
         return Err(ParseError::whole(
             "not an HTML page: the file holds binary data (NUL bytes)",
         ));
     }
+    // A stray NUL or two (a damaged page) is dropped.
+    let content = content.replace('\0', "");
+    let content = content.as_str();
     if !content.contains('<') {
         return Err(ParseError::whole("not an HTML page: it has no tags at all"));
     }

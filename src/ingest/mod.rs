@@ -60,6 +60,12 @@ impl Format {
     }
 }
 
+/// True when `bytes` hold more NUL bytes than a text page damaged here
+/// and there might (one per 64 KiB): binary data, not a page.
+pub fn is_binary(bytes: &[u8]) -> bool {
+    bytes.iter().filter(|b| **b == 0).count() > bytes.len() / 65_536
+}
+
 /// Why a file or line could not be read as an article; `line` is 1-based when known.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub struct ParseError {

@@ -99,11 +99,16 @@ fn furniture_texts(doc: &Document, found: &[String]) -> FxHashSet<String> {
     texts
 }
 
+/// Characters of text an `<article>` needs to be taken for the page's story.
+const STORY_TEXT: usize = 1_000;
+
 /// The `<article>` whose heading is the page's headline, as a page of its
-/// own, when the page holds several articles and only one is headed so.
+/// own, when the page holds three articles or more, only one is headed so,
+/// and it holds a story's worth of text.
 fn own_story(doc: &Document, headline: &str) -> Option<Document> {
+    // Stories one after another, not a story and a teaser or two.
     let articles = doc.select("article");
-    if articles.length() < 2 {
+    if articles.length() < 3 {
         return None;
     }
     let wanted = clean(headline).to_lowercase();
@@ -122,6 +127,13 @@ fn own_story(doc: &Document, headline: &str) -> Option<Document> {
     let [story] = headed.as_slice() else {
         return None;
     };
+    let text: usize = blocks_in(&Selection::from(*story))
+        .iter()
+        .map(String::len)
+        .sum();
+    if text < STORY_TEXT {
+        return None;
+    }
     Some(Document::from(format!(
         "<html><body>{}</body></html>",
         Selection::from(*story).html()

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::archive::{Archive, Error, Result};
-use crate::search::{Request, SearchIndex, Sort, Word};
+use crate::search::{Request, SearchIndex, Sort};
 
 /// Matches the terms are counted in: the best-matching one of each story.
 pub const SAMPLE: usize = 200;
@@ -18,7 +18,7 @@ pub const MAX_TERMS: usize = 50;
 /// Candidates of each kind weighed against the archive (the most frequent
 /// in the sample); two-word phrases cost a phrase search each.
 const WORD_CANDIDATES: usize = 300;
-const PHRASE_CANDIDATES: usize = 40;
+const PHRASE_CANDIDATES: usize = 24;
 
 /// A word or phrase that sets the matches apart.
 #[derive(Debug, Clone, PartialEq)]
@@ -129,82 +129,121 @@ struct Counted {
 /// Counts in how many articles each word and each two-word phrase appears
 /// (each once per article), leaving out stop words of the article's
 /// language, short words, numbers and the query's own words. A term held
-/// by fewer than two articles is left out.
+/// by fewer than two articles is left out. Words are interned as numbers,
+/// so that a phrase is a pair of them.
 fn count(texts: &[(Option<String>, Vec<String>)], exclude: &FxHashSet<String>) -> Counted {
-    // Per key: articles holding it, and how often each written form was seen.
-    let mut tally: FxHashMap<Vec<String>, (u64, HashMap<String, u64>)> = FxHashMap::default();
+    #[derive(Default)]
+    struct Interned {
+        key: String,
+        /// Written forms and how often each was seen.
+        forms: HashMap<String, u64>,
+        excluded: bool,
+    }
+    let mut ids: FxHashMap<String, u32> = FxHashMap::default();
+    let mut words: Vec<Interned> = Vec::new();
+    let mut word_articles: FxHashMap<u32, u64> = FxHashMap::default();
+    let mut pair_articles: FxHashMap<(u32, u32), u64> = FxHashMap::default();
+    let mut stops: HashMap<String, FxHashSet<&'static str>> = HashMap::new();
+    let (mut seen_words, mut seen_pairs) = (FxHashSet::default(), FxHashSet::default());
     for (language, paragraphs) in texts {
-        let stop = stop_words(language.as_deref());
-        let mut seen: FxHashMap<Vec<String>, String> = FxHashMap::default();
+        let primary = language
+            .as_deref()
+            .map_or_else(|| "en".to_owned(), crate::language::primary);
+        let stop = stops
+            .entry(primary)
+            .or_insert_with_key(|primary| stop_words(primary));
+        seen_words.clear();
+        seen_pairs.clear();
         for paragraph in paragraphs {
-            let words = SearchIndex::words(paragraph);
-            let keep = |w: &Word| {
-                w.key.chars().count() >= 3
-                    && !w.key.chars().all(|c| c.is_ascii_digit())
-                    && !stop.contains(w.key.as_str())
-                    && !stop.contains(w.shown.to_lowercase().as_str())
-            };
-            for (i, word) in words.iter().enumerate() {
-                if !keep(word) {
+            let mut previous: Option<u32> = None;
+            for word in SearchIndex::words(paragraph) {
+                let kept = word.key.chars().nth(2).is_some()
+                    && !word.key.bytes().all(|c| c.is_ascii_digit())
+                    && !stop.contains(word.key.as_str())
+                    // Folding took the accents off: "été" is a stop word, "ete" is not.
+                    && (word.shown.is_ascii() || !stop.contains(word.shown.to_lowercase().as_str()));
+                if !kept {
+                    previous = None;
                     continue;
                 }
-                if !exclude.contains(&word.key) {
-                    seen.entry(vec![word.key.clone()])
-                        .or_insert_with(|| word.shown.clone());
-                }
-                if let Some(next) = words.get(i + 1).filter(|n| keep(n)) {
-                    let both = vec![word.key.clone(), next.key.clone()];
-                    if !both.iter().all(|k| exclude.contains(k)) {
-                        seen.entry(both)
-                            .or_insert_with(|| format!("{} {}", word.shown, next.shown));
+                let id = match ids.get(&word.key) {
+                    Some(id) => *id,
+                    None => {
+                        words.push(Interned {
+                            excluded: exclude.contains(&word.key),
+                            key: word.key.clone(),
+                            forms: HashMap::new(),
+                        });
+                        let id = (words.len() - 1) as u32;
+                        ids.insert(word.key, id);
+                        id
                     }
+                };
+                let entry = &mut words[id as usize];
+                if seen_words.insert(id) {
+                    *entry.forms.entry(word.shown).or_default() += 1;
+                    *word_articles.entry(id).or_default() += 1;
                 }
+                if let Some(before) = previous
+                    && seen_pairs.insert((before, id))
+                {
+                    *pair_articles.entry((before, id)).or_default() += 1;
+                }
+                previous = Some(id);
             }
         }
-        for (key, shown) in seen {
-            let entry = tally.entry(key).or_default();
-            entry.0 += 1;
-            *entry.1.entry(shown).or_default() += 1;
-        }
     }
-    let mut words = Vec::new();
-    let mut phrases = Vec::new();
-    for (keys, (in_sample, forms)) in tally {
-        if in_sample < 2 {
-            continue;
-        }
-        // The most common written form; of equals, the one that sorts last
-        // (lower case: a capital may only start a sentence).
-        let shown = forms
-            .into_iter()
-            .max_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.cmp(&b.0)))
-            .map(|(form, _)| form)
-            .unwrap_or_default();
-        let candidate = Candidate {
-            keys,
-            shown,
-            in_sample,
-        };
-        if candidate.keys.len() == 1 {
-            words.push(candidate);
-        } else {
-            phrases.push(candidate);
-        }
-    }
+    // The most common written form; of equals, the one that sorts last
+    // (lower case: a capital may only start a sentence).
+    let shown = |w: &Interned| {
+        w.forms
+            .iter()
+            .max_by(|a, b| a.1.cmp(b.1).then_with(|| a.0.cmp(b.0)))
+            .map(|(form, _)| form.clone())
+            .unwrap_or_else(|| w.key.clone())
+    };
+    let mut single: Vec<Candidate> = word_articles
+        .into_iter()
+        .filter(|(id, n)| *n >= 2 && !words[*id as usize].excluded)
+        .map(|(id, n)| {
+            let w = &words[id as usize];
+            Candidate {
+                keys: vec![w.key.clone()],
+                shown: shown(w),
+                in_sample: n,
+            }
+        })
+        .collect();
+    let mut phrases: Vec<Candidate> = pair_articles
+        .into_iter()
+        .filter(|((a, b), n)| {
+            *n >= 2 && !(words[*a as usize].excluded && words[*b as usize].excluded)
+        })
+        .map(|((a, b), n)| {
+            let (a, b) = (&words[a as usize], &words[b as usize]);
+            Candidate {
+                keys: vec![a.key.clone(), b.key.clone()],
+                shown: format!("{} {}", shown(a), shown(b)),
+                in_sample: n,
+            }
+        })
+        .collect();
     let order = |a: &Candidate, b: &Candidate| {
         b.in_sample
             .cmp(&a.in_sample)
             .then_with(|| a.keys.cmp(&b.keys))
     };
-    words.sort_by(order);
+    single.sort_by(order);
     phrases.sort_by(order);
-    Counted { words, phrases }
+    Counted {
+        words: single,
+        phrases,
+    }
 }
 
-/// The stop words of a language (`fr`, `fr-CA`); English when unknown.
-fn stop_words(language: Option<&str>) -> FxHashSet<&'static str> {
-    let primary = language.map_or_else(|| "en".to_owned(), crate::language::primary);
-    stop_words::lookup(&primary)
+/// The stop words of a primary language (`fr`); English when it has none.
+fn stop_words(primary: &str) -> FxHashSet<&'static str> {
+    stop_words::lookup(primary)
         .or_else(|| stop_words::lookup("en"))
         .unwrap_or_default()
         .iter()

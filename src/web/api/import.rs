@@ -245,7 +245,7 @@ async fn import_document(
     // A page that is not an article, or a document that is not a feed,
     // fails as its one item, as a bad NDJSON line does.
     let is_page = HTML_TYPES.contains(&content_type);
-    let items = if is_page && bytes.contains(&0) {
+    let items = if is_page && crate::ingest::is_binary(&bytes) {
         vec![Err(ParseError::whole(
             "the body holds binary data (NUL bytes), not a web page",
         ))]
