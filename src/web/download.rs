@@ -5,7 +5,7 @@
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use futures_util::stream;
+use futures_util::{StreamExt as _, stream};
 
 use crate::research::{Matches, Rows};
 
@@ -48,7 +48,8 @@ pub fn response(matches: Matches, rows: Rows, name: &str, media_type: &'static s
             (header::CONTENT_TYPE, media_type),
             (header::CACHE_CONTROL, "no-store"),
         ],
-        Body::from_stream(batches),
+        // Fused: the compression layer may ask again after the end.
+        Body::from_stream(batches.fuse()),
     )
         .into_response();
     let headers = response.headers_mut();

@@ -593,4 +593,49 @@ describe('newsarchive in a real browser', () => {
       const results = await page.locator('ol.article-list li').count();
       assert.ok(results >= 1, 'no search result (ol.article-list li) without JavaScript');
     }));
+
+  test('j. compare searches over time, and download every match, without JavaScript; axe', async () => {
+    await withPage({ javaScriptEnabled: false }, async (handle) => {
+      const { page } = handle;
+      await go(page, '/search?q=harbour');
+      const downloads = page.locator('p.downloads');
+      assert.match(await downloads.innerText(), /Download all \d+ as CSV \/ NDJSON/);
+      const csvHref = await downloads.getByRole('link', { name: 'CSV' }).getAttribute('href');
+      const csv = await fetch(new URL(csvHref, baseURL));
+      assert.equal(csv.headers.get('content-type'), 'text/csv; charset=utf-8');
+      const rows = (await csv.text()).trim().split('\r\n');
+      assert.equal(rows.length - 1, Number(csv.headers.get('x-total-count')));
+      assert.ok(rows.length >= 2, 'the download has a header and rows');
+
+      await downloads.getByRole('link', { name: 'Compare with another search' }).click();
+      await page.waitForURL((url) => url.pathname === '/compare', { waitUntil: 'load' });
+      assert.equal(handle.nav.last?.status(), 200);
+      await page.getByLabel('Search 2').fill('library');
+      await page.getByRole('button', { name: 'Compare' }).click();
+      await page.waitForURL((url) => url.pathname === '/compare' && url.search.includes('library'), { waitUntil: 'load' });
+      await assertOneH1(page);
+      // Two lines told apart without colour: each its own dash pattern and marker, and a number.
+      const chart = page.getByRole('img', { name: /Matching articles per/ });
+      assert.equal(await chart.count(), 1, 'the chart is one image named by its caption');
+      const dashes = await page.locator('svg.compare-chart polyline').evaluateAll((lines) =>
+        lines.map((l) => l.getAttribute('stroke-dasharray')));
+      assert.equal(dashes.length, 2);
+      assert.notEqual(dashes[0], dashes[1]);
+      assert.deepEqual(await page.locator('svg.compare-chart text.line-label').allTextContents(), ['1', '2']);
+      assert.equal(await page.locator('ol.compare-key li').count(), 2);
+      // The table, for screen readers and for reading the numbers.
+      await page.locator('figure.compare details summary').click();
+      const header = await page.locator('figure.compare table thead th').allInnerTexts();
+      assert.ok(header.some((h) => h.includes('harbour')) && header.some((h) => h.includes('library')), header.join(' | '));
+      assert.ok(await page.locator('figure.compare table tbody tr').count() >= 1);
+      // A screenshot for the record (the lines' patterns are checked above).
+      fs.mkdirSync(ARTIFACTS, { recursive: true });
+      await page.screenshot({ path: path.join(ARTIFACTS, 'compare.png'), fullPage: true });
+      const csvLink = await page.getByRole('link', { name: 'CSV' }).getAttribute('href');
+      const table = await fetch(new URL(csvLink, baseURL));
+      assert.match(await table.text(), /^period,harbour \(articles\),harbour \(share\),library \(articles\),library \(share\),all articles/);
+    });
+    await assertNoAxeViolations(['/compare', '/compare?q=harbour&q=library', '/compare?q=harbour&q=library&measure=share',
+      '/compare?q=harbour', '/search?q=harbour']);
+  });
 });
