@@ -122,6 +122,18 @@ async fn every_match_downloads_as_csv_that_python_reads_back_in_order() {
     assert_eq!(fares["tags"], "fares; ferries, harbours");
     assert_eq!(fares["published_at"], "2021-03-04T00:00:00Z");
 
+    // Compressed as it streams (the body is read to its end by the gzip layer).
+    let gzipped = app
+        .request(
+            Request::get("/search.csv?q=ferry&sort=oldest")
+                .header(header::ACCEPT_ENCODING, "gzip")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(gzipped.status, 200);
+    assert_eq!(gzipped.headers[header::CONTENT_ENCODING], "gzip");
+
     // NDJSON of the same search: the same rows, in the same order.
     let ndjson = app.get("/search.ndjson?q=ferry&sort=oldest").await;
     assert_eq!(ndjson.content_type(), "application/x-ndjson");
