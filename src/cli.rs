@@ -265,8 +265,8 @@ pub enum Command {
     /// bench/extraction.py).
     #[command(hide = true)]
     ExtractBody {
-        #[arg(long, value_enum, default_value_t = Extractor::Ours)]
-        with: Extractor,
+        #[arg(long, value_enum, default_value_t = crate::ingest::Extractor::Ours)]
+        with: crate::ingest::Extractor,
     },
     #[command(hide = true)]
     ReadDocument {
@@ -276,17 +276,6 @@ pub enum Command {
         #[arg(long)]
         url: Option<String>,
     },
-}
-
-/// Which extractor `extract-body` runs.
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
-pub enum Extractor {
-    /// The importer's: metadata, furniture removed, dom_smoothie, clean-up.
-    Ours,
-    /// dom_smoothie (a Readability port) alone.
-    DomSmoothie,
-    /// rs-trafilatura alone.
-    RsTrafilatura,
 }
 
 #[derive(Debug, Subcommand)]

@@ -20,7 +20,7 @@ pub use apart::{Kind, PARSE_BUDGET, on_parse_stack, read_apart, read_in_children
 pub use feed::{FeedItems, is_json_feed, parse_feed};
 pub use html::{MAX_PAGE_BYTES, parse_html};
 pub use json::{NdjsonReader, parse_json, parse_json_line};
-pub use reader::extract_body;
+pub use reader::{Extractor, extract_body};
 pub use text::parse_text;
 pub use warc::{Skip, WarcItem, WarcPage, read_warc};
 

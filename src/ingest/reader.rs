@@ -183,10 +183,20 @@ pub(super) fn clean(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// Which extractor `newsarchive extract-body` runs.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum Extractor {
+    /// The importer's: the reader view, furniture and clutter taken out.
+    Ours,
+    /// dom_smoothie (a Readability port) alone.
+    DomSmoothie,
+    /// rs-trafilatura alone.
+    RsTrafilatura,
+}
+
 /// The body paragraphs one extractor finds in a page, for comparing them
 /// (`newsarchive extract-body`, bench/extraction.py). Empty when it finds none.
-pub fn extract_body(html: &str, with: crate::cli::Extractor) -> Vec<String> {
-    use crate::cli::Extractor;
+pub fn extract_body(html: &str, with: Extractor) -> Vec<String> {
     if markup::check(html).is_err() {
         return Vec::new();
     }

@@ -319,6 +319,26 @@ async fn import_crawl(
     Ok(importer.finish())
 }
 
+/// Logs an import of `what` (a page or feed, a crawl), waits for the index
+/// to take it, and answers with its report.
+async fn answer(
+    archive: &Archive,
+    token: &impl std::fmt::Display,
+    report: ImportReport,
+    what: &str,
+) -> Result<Response, ApiError> {
+    tracing::info!(
+        token = %token,
+        created = report.summary.created,
+        failed = report.summary.failed,
+        "import of {what} through the API"
+    );
+    if !archive.wait_indexed(INDEX_WAIT).await? {
+        tracing::warn!("the index did not catch up with an import in time");
+    }
+    Ok(Json(report).into_response())
+}
+
 fn too_large() -> ApiError {
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
@@ -409,16 +429,7 @@ pub async fn import(
             return Err(too_large());
         }
         let report = import_crawl(&archive, &access.origin, body).await?;
-        tracing::info!(
-            token = %access.token,
-            created = report.summary.created,
-            failed = report.summary.failed,
-            "import of a crawl through the API"
-        );
-        if !archive.wait_indexed(INDEX_WAIT).await? {
-            tracing::warn!("the index did not catch up with an import in time");
-        }
-        return Ok(Json(report).into_response());
+        return answer(&archive, &access.token, report, "a crawl").await;
     }
     if HTML_TYPES.contains(&content_type.as_str()) || FEED_TYPES.contains(&content_type.as_str()) {
         let report = import_document(
@@ -429,16 +440,7 @@ pub async fn import(
             body,
         )
         .await?;
-        tracing::info!(
-            token = %access.token,
-            created = report.summary.created,
-            failed = report.summary.failed,
-            "import of a page or feed through the API"
-        );
-        if !archive.wait_indexed(INDEX_WAIT).await? {
-            tracing::warn!("the index did not catch up with an import in time");
-        }
-        return Ok(Json(report).into_response());
+        return answer(&archive, &access.token, report, "a page or feed").await;
     }
     if !NDJSON_TYPES.contains(&content_type.as_str()) {
         return Err(ApiError::new(
