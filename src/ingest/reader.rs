@@ -190,8 +190,6 @@ pub enum Extractor {
     Ours,
     /// dom_smoothie (a Readability port) alone.
     DomSmoothie,
-    /// rs-trafilatura alone.
-    RsTrafilatura,
 }
 
 /// The body paragraphs one extractor finds in a page, for comparing them
@@ -208,15 +206,6 @@ pub fn extract_body(html: &str, with: Extractor) -> Vec<String> {
             .ok()
             .and_then(|mut r| r.parse().ok())
             .map(|article| blocks(&Document::from(article.content)))
-            .unwrap_or_default(),
-        Extractor::RsTrafilatura => rs_trafilatura::extract(html)
-            .map(|r| {
-                r.content_text
-                    .lines()
-                    .map(clean)
-                    .filter(|l| !l.is_empty())
-                    .collect()
-            })
             .unwrap_or_default(),
     }
 }
