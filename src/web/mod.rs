@@ -226,7 +226,7 @@ async fn check_host(State(state): State<AppState>, request: Request, next: Next)
 
 /// The whole application: pages, feeds, API, static files and middleware.
 pub fn router(archive: Archive, config: Config) -> Router {
-    use pages::{archive as dates, article, compare, feeds, history, lists, search};
+    use pages::{archive as dates, article, compare, downloads, feeds, history, lists, search};
     let timeout = config.request_timeout.unwrap_or(REQUEST_TIMEOUT);
     let body_timeout = config.body_timeout.unwrap_or(BODY_TIMEOUT);
     let limits = RateLimits {
@@ -287,8 +287,8 @@ pub fn router(archive: Archive, config: Config) -> Router {
         .layer(request_timeout(timeout));
     // Streamed as the client reads: neither cached nor held to the page timeout.
     let downloads = Router::new()
-        .route("/search.csv", get(search::csv))
-        .route("/search.ndjson", get(search::ndjson));
+        .route("/search.csv", get(downloads::csv))
+        .route("/search.ndjson", get(downloads::ndjson));
     let routes = Router::new()
         .merge(pages)
         .merge(downloads)

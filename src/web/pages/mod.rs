@@ -5,6 +5,7 @@ pub mod api_docs;
 pub mod archive;
 pub mod article;
 pub mod compare;
+pub mod downloads;
 pub mod feeds;
 pub mod history;
 pub mod lists;
@@ -210,4 +211,17 @@ pub async fn method_not_allowed() -> PageError {
 /// Any address we have no page for.
 pub async fn not_found() -> PageError {
     PageError::not_found("There is no page at this address. Try searching the archive instead.")
+}
+
+/// A count with its thousands separated by commas: 12345 → "12,345".
+pub fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
 }

@@ -9,18 +9,17 @@ use axum::response::{Html, IntoResponse, Response};
 use chrono::TimeDelta;
 use serde::{Deserialize, Serialize};
 
-use super::{ArticleCard, Layout, Params, render};
+use super::{ArticleCard, Layout, Params, grouped, render};
 use crate::archive::{self, Archive, SearchResult};
 use crate::article::parse_iso_date;
 use crate::research::matches::count_stories;
 use crate::research::terms::significant_terms;
-use crate::research::{Format, Matches, Rows};
 use crate::search::query::{DateSpan, end_of, period};
 use crate::search::{
     Cursor, FACET_VALUES, Facet, FacetCounts, Filters, Histogram, Interval, Previous, QueryError,
     Request, Sort,
 };
-use crate::web::{PageError, download};
+use crate::web::PageError;
 
 /// Results per search page.
 const RESULTS_PER_PAGE: usize = 10;
@@ -480,73 +479,6 @@ pub async fn histogram_csv(
         csv,
     )
         .into_response())
-}
-
-/// `/search.csv?…`: every match of the page's search as CSV.
-pub async fn csv(state: State<Archive>, form: Params<SearchForm>) -> Result<Response, PageError> {
-    download(state, form, Format::Csv).await
-}
-
-/// `/search.ndjson?…`: every match of the page's search as NDJSON.
-pub async fn ndjson(
-    state: State<Archive>,
-    form: Params<SearchForm>,
-) -> Result<Response, PageError> {
-    download(state, form, Format::Ndjson).await
-}
-
-/// Every match of the page's search, in its order, with its filters and
-/// story collapsing.
-async fn download(
-    State(archive): State<Archive>,
-    Params(form): Params<SearchForm>,
-    format: Format,
-) -> Result<Response, PageError> {
-    let form = form.tidy();
-    let (filters, notes) = form.filters();
-    if let Some(note) = notes.into_iter().next() {
-        return Err(PageError::bad_request(format!(
-            "The download was not made: {note}."
-        )));
-    }
-    if form.query().trim().is_empty() {
-        return Err(PageError::bad_request(
-            "A download needs a search: give one or more words in `q`.",
-        ));
-    }
-    let request = Request {
-        sort: form.sort.unwrap_or_default(),
-        filters,
-        all_versions: form.versions == Some(Versions::All),
-        ..Default::default()
-    };
-    let matches = Matches::start(&archive, form.query(), &request)
-        .await
-        .map_err(|e| {
-            let mut error = PageError::from(e);
-            error.query = form.query().to_owned();
-            error
-        })?;
-    let name = format!("newsarchive-search.{}", format.extension());
-    Ok(download::response(
-        matches,
-        Rows::new(format, None),
-        &name,
-        format.media_type(),
-    ))
-}
-
-/// A count with its thousands separated by commas: 12345 → "12,345".
-pub fn grouped(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    out
 }
 
 fn chips(form: &SearchForm) -> Vec<Choice> {
