@@ -22,7 +22,7 @@ trap cleanup EXIT
 token=$("$binary" --data "$work/data" token create --name schemathesis --scope admin 2>/dev/null | head -n 1)
 # No rate limits: schemathesis sends thousands of requests a minute.
 "$binary" --data "$work/data" serve --listen 127.0.0.1:0 \
-  --write-rate-limit 0 --search-rate-limit 0 --no-follow >"$work/server.log" 2>&1 &
+  --write-rate-limit 0 --search-rate-limit 0 --download-rate-limit 0 --no-follow >"$work/server.log" 2>&1 &
 server=$!
 for _ in $(seq 100); do
   address=$(grep -o 'listening on http://[0-9.:]*' "$work/server.log" | cut -d' ' -f3 || true)

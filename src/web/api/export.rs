@@ -26,7 +26,7 @@ pub struct ExportParams {
     /// `csv` (RFC 4180, UTF-8, a header row; lists joined by `; `) or
     /// `ndjson` (one article a line: the import format plus `id`, `path`,
     /// `word_count` and `story_id`).
-    #[param(required = true, value_type = String, pattern = "^(csv|ndjson)$")]
+    #[param(required = true, value_type = Option<schemas::FormatDoc>, inline)]
     format: Option<Format>,
     #[param(schema_with = lists::from_schema)]
     from: Option<String>,
@@ -54,7 +54,7 @@ pub struct ExportParams {
     /// `story_id`, `modified_at`, `paragraphs`, `summary_only`. `id` always
     /// comes. Default: CSV `id,published_at,headline,source,authors,section,tags,language,url,path,word_count,story_id`;
     /// NDJSON every field.
-    #[param(value_type = Option<String>, pattern = "^[a-z_]+(,[a-z_]+)*$")]
+    #[param(value_type = Option<Vec<schemas::ExportFieldDoc>>, style = Form, explode = false, min_items = 1)]
     fields: Option<String>,
 }
 

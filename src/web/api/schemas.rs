@@ -62,6 +62,40 @@ pub enum FacetDoc {
     Year,
 }
 
+/// A field of an exported article: a column of CSV, a key of NDJSON.
+#[derive(ToSchema)]
+#[schema(as = ExportField)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportFieldDoc {
+    Id,
+    PublishedAt,
+    Headline,
+    Subheading,
+    Source,
+    Authors,
+    Section,
+    Tags,
+    Language,
+    Url,
+    Path,
+    WordCount,
+    StoryId,
+    ModifiedAt,
+    Paragraphs,
+    SummaryOnly,
+}
+
+/// The format of a download.
+#[derive(ToSchema)]
+#[schema(as = ExportFormat)]
+#[serde(rename_all = "lowercase")]
+pub enum FormatDoc {
+    /// RFC 4180, UTF-8, a header row.
+    Csv,
+    /// One JSON article a line.
+    Ndjson,
+}
+
 /// The width of a histogram's bars.
 #[derive(ToSchema)]
 #[schema(as = Interval)]
@@ -295,6 +329,19 @@ mod tests {
                 Interval::Year,
                 Interval::Auto
             ])
+        );
+    }
+
+    #[test]
+    fn the_document_names_exactly_the_columns_and_formats_downloads_read() {
+        use crate::research::{Column, Format};
+        assert_eq!(
+            documented_values::<ExportFieldDoc>(),
+            serde_values(&Column::ALL)
+        );
+        assert_eq!(
+            documented_values::<FormatDoc>(),
+            serde_values(&[Format::Csv, Format::Ndjson])
         );
     }
 
