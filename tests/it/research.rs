@@ -774,16 +774,19 @@ async fn significant_terms_name_what_sets_the_matches_apart() {
         assert!(!terms.contains(&stop), "{stop} in {terms:?}");
     }
 
-    // The page lists them as links that narrow the search.
+    // The page lists them when asked, as links that narrow the search.
     let page = app.get("/search?q=flood").await;
     assert!(
-        page.body.contains("Words that set these apart"),
+        page.body
+            .contains("href=\"/search?q=flood&#38;terms=on#terms\""),
         "{}",
         page.body
     );
+    assert!(!page.body.contains(">River Wend</a>"));
+    let page = app.get("/search?q=flood&terms=on").await;
     assert!(
         page.body
-            .contains("href=\"/search?q=flood+%22River+Wend%22\">River Wend</a>"),
+            .contains("href=\"/search?q=flood+%22River+Wend%22&#38;terms=on\">River Wend</a>"),
         "{}",
         page.body
     );

@@ -58,6 +58,17 @@ pub struct SearchForm {
     /// The facet listed at length (`MORE_FACET_VALUES` values, not `FACET_VALUES`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub more: Option<Facet>,
+    /// `terms=on`: list the words that set the matches apart (asked for:
+    /// it costs far more than the search).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub terms: Option<On>,
+}
+
+/// A setting that is on when present.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum On {
+    On,
 }
 
 /// Which copies of a story the results show.
@@ -238,6 +249,8 @@ struct SearchPage {
     terms: Vec<Choice>,
     /// The matches they were counted in.
     terms_sample: usize,
+    /// The link that lists them, when they are not listed.
+    terms_href: Option<String>,
 }
 
 /// Significant terms the results page lists.
@@ -306,6 +319,7 @@ pub async fn page(
         downloads: None,
         terms: Vec::new(),
         terms_sample: 0,
+        terms_href: None,
         compare_href: format!("/compare?{}", super::compare::first_search(&form)),
         versions_toggle: match form.versions {
             Some(Versions::All) => Choice {
@@ -401,8 +415,14 @@ pub async fn page(
                 view.start_over = Some(link(None));
             }
             view.facets = found.facets.iter().map(|f| facet_view(&form, f)).collect();
-            // On the first page: what sets the matches apart, each a narrower search.
-            if after.is_none() && found.total > 0 {
+            // Asked for, on the first page: what sets the matches apart, each a narrower search.
+            if found.total > 0 && form.terms.is_none() {
+                view.terms_href = Some(format!(
+                    "/search?{}#terms",
+                    form.with(|f| f.terms = Some(On::On))
+                ));
+            }
+            if after.is_none() && found.total > 0 && form.terms.is_some() {
                 let found = significant_terms(&archive, &query, &request, PAGE_TERMS).await?;
                 view.terms_sample = found.sample;
                 view.terms = found
@@ -695,11 +715,12 @@ fn chart(form: &SearchForm, histogram: &Histogram) -> ChartView {
         .cloned()
         .unwrap_or_default();
     // What the counts depend on: the query and the filters. The API takes
-    // nothing else (it refuses `versions` and `more`, page-only settings).
+    // nothing else (it refuses `versions`, `more` and `terms=on`, page-only settings).
     let state = form.with(|f| {
         f.sort = None;
         f.versions = None;
         f.more = None;
+        f.terms = None;
     });
     ChartView {
         caption: format!(
