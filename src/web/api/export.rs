@@ -54,7 +54,7 @@ pub struct ExportParams {
     /// `story_id`, `modified_at`, `paragraphs`, `summary_only`. `id` always
     /// comes. Default: CSV `id,published_at,headline,source,authors,section,tags,language,url,path,word_count,story_id`;
     /// NDJSON every field.
-    #[param(value_type = Option<Vec<schemas::ExportFieldDoc>>, style = Form, explode = false, min_items = 1)]
+    #[param(value_type = Option<Vec<schemas::ExportFieldDoc>>, style = Form, explode = false, min_items = 1, inline)]
     fields: Option<String>,
 }
 
