@@ -919,19 +919,20 @@ async fn search_rows(at: &Location, query: &str, wanted: RowsWanted) -> anyhow::
         all_versions: wanted.all_versions,
         ..Default::default()
     };
-    let mut matches = match crate::research::Matches::start(&archive, query, &request).await {
-        Ok(matches) => matches,
-        Err(crate::archive::Error::Query(e)) => {
-            archive.close().await?;
-            eprintln!("error: {e}");
-            return Ok(ExitCode::from(2));
-        }
-        Err(e) => return Err(e.into()),
-    };
+    let rows = crate::research::Rows::new(wanted.format, columns);
+    let mut matches =
+        match crate::research::Matches::start(&archive, query, &request, rows.body()).await {
+            Ok(matches) => matches,
+            Err(crate::archive::Error::Query(e)) => {
+                archive.close().await?;
+                eprintln!("error: {e}");
+                return Ok(ExitCode::from(2));
+            }
+            Err(e) => return Err(e.into()),
+        };
     for note in &matches.ignored {
         eprintln!("(ignored: {note})");
     }
-    let rows = crate::research::Rows::new(wanted.format, columns);
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     out.write_all(&rows.header())?;
     let mut left = wanted.limit.unwrap_or(usize::MAX);

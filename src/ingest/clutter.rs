@@ -1,8 +1,11 @@
 //! Paragraphs a reader view keeps that no story holds: timestamps and
 //! datelines standing alone, photo captions and credits, "Read more" and
 //! "Related" lines, share and print buttons, newsletter prompts,
-//! contributor and copyright lines. Each is told from its own text, in the
-//! languages the archive meets most (English, German, French, Spanish).
+//! contributor and copyright lines, consent placeholders, data left in the
+//! page for machines. Each is told from its own text, in the languages the
+//! archive meets most (English, German, French, Spanish, Portuguese,
+//! Italian, Russian, Indonesian and a few more), or by being repeated:
+//! a short line the page shows twice is a label, not a sentence of the story.
 
 /// Whole paragraphs that are page furniture (compared without case and
 /// punctuation).
@@ -47,6 +50,30 @@ const FURNITURE: &[&str] = &[
     "comments",
     "kommentare",
     "commentaires",
+    "opinion",
+    "learn more",
+    "top stories",
+    "join the conversation",
+    "sign in",
+    "log in",
+    "register",
+    "publicidade",
+    "pubblicità",
+    "реклама",
+    "продолжение после рекламы",
+    "berita terkait",
+    "baca juga",
+    "leia também",
+    "leia mais",
+    "veja também",
+    "saiba mais",
+    "leggi anche",
+    "читайте также",
+    "по теме",
+    "lees ook",
+    "zobacz także",
+    "czytaj także",
+    "citește și",
 ];
 
 /// Beginnings of lines that point elsewhere: related stories, more of the site.
@@ -76,6 +103,34 @@ const POINTERS: &[&str] = &[
     "subscribe to",
     "devenez fan",
     "follow us",
+    ">>",
+    "»",
+    "watch:",
+    "video:",
+    "videos:",
+    "vídeo:",
+    "vídeos:",
+    "baca juga",
+    "simak juga",
+    "yuk, simak",
+    "silakan baca",
+    "berita terkait",
+    "leia também",
+    "leia mais",
+    "veja também",
+    "veja mais",
+    "saiba mais",
+    "ver también",
+    "leggi anche",
+    "leggi tutto",
+    "читайте также",
+    "смотрите также",
+    "lees ook",
+    "lees meer",
+    "zobacz także",
+    "czytaj także",
+    "citește și",
+    "citeste si",
 ];
 
 /// Beginnings of caption credits and copyright lines.
@@ -100,6 +155,8 @@ const CREDITS: &[&str] = &[
     "(c) ",
     "copyright",
     "[+] enlarge",
+    "image credit",
+    "фото:",
 ];
 
 /// How contributor, editing and origin lines begin.
@@ -117,6 +174,15 @@ const NOTES: &[&str] = &[
     "questions? comments?",
     "more information:",
     "citation:",
+    "article by",
+    "this story was published",
+    "this article was published",
+    "dieser beitrag stammt aus",
+    "dieser artikel stammt aus",
+    "redaktur",
+    "editor:",
+    "reporter:",
+    "penulis:",
 ];
 
 /// What contributor and copyright lines say anywhere in them.
@@ -126,6 +192,17 @@ const NOTES_WITHIN: &[&str] = &[
     "this document is subject to copyright",
     "all rights reserved",
     "can be reached at",
+    "does not necessarily reflect the opinion",
+    "enable advertisement tracking",
+    "ctrl+enter",
+    "ctrl + enter",
+    "di google news",
+    "— foto:",
+    "– foto:",
+    " - foto:",
+    "(foto:",
+    "— photo:",
+    "(photo:",
 ];
 
 /// Words of a timestamp or dateline: "Updated: August 13, 2010, 5:02 PM ET".
@@ -266,6 +343,63 @@ const DATE_WORDS: &[&str] = &[
     "hour",
     "days",
     "day",
+    // Portuguese, Italian
+    "atualizado",
+    "atualizada",
+    "janeiro",
+    "fevereiro",
+    "março",
+    "maio",
+    "junho",
+    "julho",
+    "setembro",
+    "outubro",
+    "dezembro",
+    "aggiornato",
+    "pubblicato",
+    "gennaio",
+    "febbraio",
+    "aprile",
+    "maggio",
+    "giugno",
+    "luglio",
+    "settembre",
+    "ottobre",
+    "dicembre",
+    "ore",
+    // Indonesian
+    "wib",
+    "wita",
+    "wit",
+    "senin",
+    "selasa",
+    "rabu",
+    "kamis",
+    "jumat",
+    "sabtu",
+    "minggu",
+    "januari",
+    "februari",
+    "maret",
+    "mei",
+    "agustus",
+    "desember",
+    // Russian
+    "обновлено",
+    "опубликовано",
+    "января",
+    "февраля",
+    "марта",
+    "апреля",
+    "мая",
+    "июня",
+    "июля",
+    "августа",
+    "сентября",
+    "октября",
+    "ноября",
+    "декабря",
+    "г",
 ];
 
 /// Longest paragraph that may be furniture: real paragraphs run longer.
@@ -277,6 +411,9 @@ pub fn is_clutter(paragraph: &str) -> bool {
     let lower = text.to_lowercase();
     // Reference and citation notes run longer than other furniture.
     if text.chars().count() <= 2 * SHORT && NOTES.iter().any(|n| lower.starts_with(n)) {
+        return true;
+    }
+    if is_data(text) {
         return true;
     }
     if text.chars().count() > SHORT {
@@ -298,6 +435,36 @@ pub fn is_clutter(paragraph: &str) -> bool {
         || is_byline(text)
 }
 
+/// Short paragraphs the page shows more than once, in every place: labels
+/// ("More Business", "Image credit : AFP", a consent placeholder), never
+/// the story's own sentences, which it tells once.
+pub fn drop_repeated(paragraphs: &mut Vec<String>) {
+    let mut seen: rustc_hash::FxHashMap<&str, usize> = rustc_hash::FxHashMap::default();
+    for p in paragraphs.iter().filter(|p| p.chars().count() <= SHORT) {
+        *seen.entry(p.as_str()).or_default() += 1;
+    }
+    let repeated: rustc_hash::FxHashSet<String> = seen
+        .into_iter()
+        .filter(|(_, n)| *n > 1)
+        .map(|(p, _)| p.to_owned())
+        .collect();
+    paragraphs.retain(|p| !repeated.contains(p));
+}
+
+/// Text left in the page for machines: a JSON object, a lone web or mail
+/// address, a path into the page's markup, `true`.
+fn is_data(text: &str) -> bool {
+    let single_word = !text.contains(char::is_whitespace);
+    (text.starts_with('{') && text.ends_with('}') && text.contains("\":"))
+        || (single_word
+            && (text.starts_with("http://")
+                || text.starts_with("https://")
+                || text.starts_with("/html/")
+                || (text.contains('@') && text.contains('.') && !text.starts_with('@'))
+                || text == "true"
+                || text == "false"))
+}
+
 /// "By Anna Smith", "Von Markus Balser, Berlin", "Par Jean Dupont": a
 /// byline standing as a paragraph.
 fn is_byline(text: &str) -> bool {
@@ -306,11 +473,14 @@ fn is_byline(text: &str) -> bool {
         return false;
     };
     let rest: Vec<&str> = words.collect();
-    ["by", "von", "par", "por"].contains(&first.to_lowercase().as_str())
-        && (1..=6).contains(&rest.len())
+    ["by", "von", "par", "por", "oleh", "di"].contains(&first.to_lowercase().as_str())
+        && (1..=8).contains(&rest.len())
         && rest.iter().all(|w| {
             w.chars().next().is_some_and(char::is_uppercase)
-                || ["and", "und", "et", "y", "&"].contains(w)
+                // "/ Speak City Heights Reporter", "g1 PI"
+                || w.chars().next().is_some_and(|c| !c.is_alphabetic())
+                || w.chars().any(|c| c.is_ascii_digit())
+                || ["and", "und", "et", "e", "y", "&", "dan"].contains(w)
         })
 }
 
@@ -348,6 +518,11 @@ fn is_counter(lower: &str) -> bool {
             [
                 "veces",
                 "views",
+                "просмотров",
+                "просмотра",
+                "просмотр",
+                "visualizações",
+                "dilihat",
                 "comments",
                 "kommentare",
                 "commentaires",
@@ -412,6 +587,23 @@ mod tests {
             "[+] Enlarge",
             "Von Markus Balser, Berlin",
             "By Anna Smith and Lee Chen",
+            "Baca Juga:",
+            "Leia também: Governo anuncia novo plano",
+            "Читайте также",
+            "Image credit : AFP",
+            "720 просмотров",
+            "13:38 09.03.2021 (обновлено: 14:22 09.03.2021)",
+            "Minggu, 18 Juli 2021 – 18:52 WIB",
+            "02/01/2023 18h58 Atualizado 02/01/2023",
+            "Por Catarina Costa, g1 PI",
+            "By Max Rivlin-Nadler / Speak City Heights Reporter",
+            "Hospital Regional Justino Luz, em Picos — Foto: Antônio Rocha/TV Clube",
+            "To display this content from , you must enable advertisement tracking and audience measurement.",
+            "https://ria.ru/20210309/kiberataka-1600454403.html",
+            "/html/head/meta[@name='og:title']/@content",
+            "internet-group@rian.ru",
+            "true",
+            "{ \"author_name\": \"Таня Боброва\", \"comments\": 3 }",
         ] {
             assert!(is_clutter(line), "{line}");
         }
@@ -431,9 +623,33 @@ mod tests {
             "A survey with reporting by the BBC found the same.",
             "The page at example.org/apple was taken down.",
             "By Tuesday the river had fallen.",
+            "Por fin, el gobierno anunció el plan.",
+            "Di Jakarta, polisi menangkap dua orang.",
+            "Email the mayor at mayor@example.org, residents were told.",
+            "{This} is how the poet wrote it.",
         ] {
             assert!(!is_clutter(line), "{line}");
         }
+    }
+
+    #[test]
+    fn short_lines_shown_twice_are_labels() {
+        let mut paragraphs: Vec<String> = [
+            "More Business",
+            "The council met on Tuesday.",
+            "It voted to close the bridge.",
+            "More Business",
+        ]
+        .map(String::from)
+        .to_vec();
+        drop_repeated(&mut paragraphs);
+        assert_eq!(
+            paragraphs,
+            [
+                "The council met on Tuesday.",
+                "It voted to close the bridge."
+            ]
+        );
     }
 
     #[test]

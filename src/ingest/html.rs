@@ -208,6 +208,7 @@ pub fn parse_html(content: &str, page_url: Option<&str>) -> Result<NewArticle, P
             && !authors.iter().any(|a| p == format!("By {a}") || p == *a)
             && !clutter::is_clutter(&p)
     });
+    clutter::drop_repeated(&mut paragraphs);
     // A description that repeats a paragraph is the lead copied, not a
     // standfirst: the paragraph stays in the story, the copy goes.
     let subheading = subheading.filter(|sub| {

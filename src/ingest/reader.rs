@@ -41,6 +41,7 @@ pub(super) fn main_content(
     // A page of several stories one after another (endless scrolling) is
     // read in the story its headline names.
     let doc = own_story(&doc, headline).unwrap_or(doc);
+    remove_microdata_carriers(&doc);
     let config = Config {
         max_elements_to_parse: 200_000,
         keep_classes: true,
@@ -97,6 +98,24 @@ fn furniture_texts(doc: &Document, found: &[String]) -> FxHashSet<String> {
         }
     }
     texts
+}
+
+/// Removes the blocks that carry schema.org data for machines as text
+/// (the page's URL, dates, `true`, XPath strings, a copy of the lead),
+/// hidden by the page's style sheet: an `itemscope` element outside the
+/// text's blocks, holding no paragraph, whose three or more child elements
+/// all carry `itemprop`. (A name marked up inside a sentence stays.)
+fn remove_microdata_carriers(doc: &Document) {
+    for node in doc.select("[itemscope]").nodes() {
+        let children = node.element_children();
+        let carrier = children.len() >= 3
+            && children.iter().all(|c| c.has_attr("itemprop"))
+            && !Selection::from(*node).select("p").exists()
+            && !node.ancestors(None).iter().any(|a| a.is(BLOCKS));
+        if carrier {
+            node.remove_from_parent();
+        }
+    }
 }
 
 /// Characters of text an `<article>` needs to be taken for the page's story.

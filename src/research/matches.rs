@@ -1,8 +1,11 @@
 //! Every match of a search, in the search's order, a batch at a time: the
 //! same filters and story collapsing as the search page, from one pinned
 //! view of the index, so memory stays constant however many there are.
+//! The next batch is fetched while the current one is written.
 
 use std::sync::Arc;
+
+use tokio::sync::mpsc;
 
 use crate::archive::{Archive, Result};
 use crate::article::Article;
@@ -11,12 +14,15 @@ use crate::search::{ParsedQuery, QueryError, Request, SearchIndex};
 /// Matches fetched at a time: one search for the ids, one query for the rows.
 pub const BATCH: usize = 2_000;
 
+/// Whether the rows need the articles' paragraphs or only their other fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Body {
+    Needed,
+    Left,
+}
+
 /// Every match of one search, batch by batch.
 pub struct Matches {
-    archive: Archive,
-    index: Arc<SearchIndex>,
-    parsed: Option<Arc<ParsedQuery>>,
-    request: Request,
     /// How many articles match: what the search reports as `total`.
     pub total: u64,
     /// How many rows the matches make: `total` with every version, else
@@ -25,18 +31,41 @@ pub struct Matches {
     /// The parts of the query that were ignored, in words.
     pub ignored: Vec<String>,
     first: Option<Vec<Article>>,
-    done: bool,
+    /// The batches after the first, fetched one ahead of the reader.
+    rest: Option<mpsc::Receiver<Result<Vec<Article>>>>,
 }
 
 impl Matches {
     /// Runs the search's first batch, so that a bad query is known before
     /// anything is written. A query of no words matches nothing.
-    pub async fn start(archive: &Archive, query: &str, request: &Request) -> Result<Matches> {
+    pub async fn start(
+        archive: &Archive,
+        query: &str,
+        request: &Request,
+        body: Body,
+    ) -> Result<Matches> {
         let index = archive.index()?;
         let mut matches = Matches {
+            total: 0,
+            rows: 0,
+            ignored: Vec::new(),
+            first: None,
+            rest: None,
+        };
+        let parsed = match index.parse(query) {
+            Ok(parsed) => Arc::new(parsed),
+            Err(QueryError::Empty) => {
+                matches.ignored = vec![QueryError::Empty.to_string()];
+                return Ok(matches);
+            }
+            Err(e) => return Err(e.into()),
+        };
+        matches.ignored = parsed.ignored.clone();
+        let started = std::time::Instant::now();
+        let mut batches = Batches {
             archive: archive.clone(),
             index: index.clone(),
-            parsed: None,
+            parsed: parsed.clone(),
             request: Request {
                 limit: BATCH,
                 after: None,
@@ -46,31 +75,16 @@ impl Matches {
                 previous: false,
                 ..request.clone()
             },
-            total: 0,
-            rows: 0,
-            ignored: Vec::new(),
-            first: None,
+            body,
             done: false,
         };
-        match index.parse(query) {
-            Ok(parsed) => {
-                matches.ignored = parsed.ignored.clone();
-                matches.parsed = Some(Arc::new(parsed));
-            }
-            Err(QueryError::Empty) => {
-                matches.ignored = vec![QueryError::Empty.to_string()];
-                matches.done = true;
-                return Ok(matches);
-            }
-            Err(e) => return Err(e.into()),
-        }
-        let started = std::time::Instant::now();
-        matches.first = matches.fetch().await?;
+        let (first, total) = batches.next().await?.unwrap_or_default();
+        matches.first = Some(first);
+        matches.total = total;
         matches.rows = if request.all_versions {
-            matches.total
+            total
         } else {
-            let (parsed, request) = (matches.parsed.clone(), matches.request.clone());
-            let parsed = parsed.expect("parsed above");
+            let request = batches.request.clone();
             tokio::task::spawn_blocking(move || index.count_stories(&parsed, &request))
                 .await?
                 .map_err(crate::archive::Error::Search)?
@@ -78,38 +92,81 @@ impl Matches {
         archive
             .metrics()
             .record_search(started.elapsed().as_secs_f64());
+        if !batches.done {
+            // One batch waits while the reader writes the one before: the
+            // search and the database work while the rows are written.
+            let (sender, receiver) = mpsc::channel(1);
+            tokio::spawn(async move {
+                loop {
+                    let batch = match batches.next().await {
+                        Ok(Some((batch, _))) => Ok(batch),
+                        Ok(None) => break,
+                        Err(e) => Err(e),
+                    };
+                    let failed = batch.is_err();
+                    // The reader went away: the download was cut short.
+                    if sender.send(batch).await.is_err() || failed {
+                        break;
+                    }
+                }
+            });
+            matches.rest = Some(receiver);
+        }
         Ok(matches)
     }
 
     /// The next batch of matching articles, None after the last.
     pub async fn next_batch(&mut self) -> Result<Option<Vec<Article>>> {
-        if let Some(first) = self.first.take() {
+        if let Some(first) = self.first.take().filter(|batch| !batch.is_empty()) {
             return Ok(Some(first));
         }
-        self.fetch().await
+        match self.rest.as_mut() {
+            Some(rest) => rest.recv().await.transpose(),
+            None => Ok(None),
+        }
     }
+}
 
-    async fn fetch(&mut self) -> Result<Option<Vec<Article>>> {
-        let Some(parsed) = self.parsed.clone().filter(|_| !self.done) else {
+/// The search run a batch at a time, each after the last one's cursor.
+struct Batches {
+    archive: Archive,
+    index: Arc<SearchIndex>,
+    parsed: Arc<ParsedQuery>,
+    request: Request,
+    body: Body,
+    done: bool,
+}
+
+impl Batches {
+    /// The next batch and the search's total, None after the last.
+    async fn next(&mut self) -> Result<Option<(Vec<Article>, u64)>> {
+        if self.done {
             return Ok(None);
-        };
-        let (index, request) = (self.index.clone(), self.request.clone());
+        }
+        let (index, parsed, request) = (
+            self.index.clone(),
+            self.parsed.clone(),
+            self.request.clone(),
+        );
         let hits = tokio::task::spawn_blocking(move || index.search(&parsed, &request))
             .await?
             .map_err(|e| match e {
                 crate::search::Error::Query(q) => crate::archive::Error::Query(q),
                 other => crate::archive::Error::Search(other),
             })?;
-        self.total = hits.total;
         self.request.after = hits.next;
-        self.done = hits.next.is_none();
+        self.done = hits.next.is_none() || hits.hits.is_empty();
         if hits.hits.is_empty() {
-            self.done = true;
             return Ok(None);
         }
         let ids: Vec<i64> = hits.hits.iter().map(|h| h.id).collect();
         // An article deleted since the index's view was pinned is left out.
-        Ok(Some(self.archive.store().articles_by_ids(&ids).await?))
+        let store = self.archive.store();
+        let articles = match self.body {
+            Body::Needed => store.articles_by_ids(&ids).await?,
+            Body::Left => store.articles_by_ids_without_body(&ids).await?,
+        };
+        Ok(Some((articles, hits.total)))
     }
 }
 

@@ -8,5 +8,5 @@ pub mod matches;
 pub mod rows;
 pub mod terms;
 
-pub use matches::Matches;
+pub use matches::{Body, Matches};
 pub use rows::{Column, Format, Rows};

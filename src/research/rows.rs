@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::article::{Article, NewArticle, format_date};
+use crate::research::Body;
 
 /// How the rows are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
@@ -193,6 +194,14 @@ impl Rows {
         Rows { format, columns }
     }
 
+    /// Whether the rows hold the articles' paragraphs.
+    pub fn body(&self) -> Body {
+        match &self.columns {
+            Some(columns) if !columns.contains(&Column::Paragraphs) => Body::Left,
+            _ => Body::Needed,
+        }
+    }
+
     /// What comes before the first row: CSV's header line.
     pub fn header(&self) -> Vec<u8> {
         match (&self.format, &self.columns) {
@@ -223,11 +232,18 @@ impl Rows {
                     word_count: article.word_count,
                     story_id: article.story_id,
                 };
-                let mut value = serde_json::to_value(&record).expect("an article serialises");
-                if let (Some(columns), Some(object)) = (&self.columns, value.as_object_mut()) {
-                    object.retain(|key, _| columns.iter().any(|c| c.name() == key));
+                match &self.columns {
+                    None => serde_json::to_writer(&mut out, &record),
+                    Some(columns) => {
+                        let mut value =
+                            serde_json::to_value(&record).expect("an article serialises");
+                        if let Some(object) = value.as_object_mut() {
+                            object.retain(|key, _| columns.iter().any(|c| c.name() == key));
+                        }
+                        serde_json::to_writer(&mut out, &value)
+                    }
                 }
-                serde_json::to_writer(&mut out, &value).expect("JSON writes into memory");
+                .expect("JSON writes into memory");
                 out.push(b'\n');
                 out
             }),

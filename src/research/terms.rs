@@ -96,10 +96,11 @@ pub async fn significant_terms(
             .iter()
             .map(|c| (c.keys[0].as_str(), c.keys[1].as_str()))
             .collect();
+        let in_sample: Vec<u64> = phrases.iter().map(|c| c.in_sample).collect();
         let in_archive = index
             .word_frequencies(&word_keys)?
             .into_iter()
-            .chain(index.phrase_frequencies(&phrase_keys)?);
+            .chain(index.phrase_frequencies(&phrase_keys, &in_sample)?);
         let weighed: Vec<(&Candidate, u64)> =
             words.into_iter().chain(phrases).zip(in_archive).collect();
         Ok::<_, crate::search::Error>(Terms {

@@ -54,24 +54,35 @@ macro_rules! sql {
 }
 
 /// A `SELECT` of whole articles (authors and tags as JSON arrays, read
-/// into [`ArticleRow`]) in one dialect, with the given tail.
+/// into [`ArticleRow`]) in one dialect, with the given tail. With
+/// `without_body` first, the paragraphs come back as an empty list and no
+/// boilerplate: for lists that show only an article's other fields.
 macro_rules! select_articles {
+    (without_body, $dialect:ident, $($tail:tt)+) => {
+        select_articles!(@columns $dialect, "'[]' AS paragraphs, ", "NULL AS boilerplate, ", $($tail)+)
+    };
     (sqlite, $($tail:tt)+) => {
+        select_articles!(@columns sqlite, "a.paragraphs, ", "a.boilerplate, ", $($tail)+)
+    };
+    (postgres, $($tail:tt)+) => {
+        select_articles!(@columns postgres, "a.paragraphs, ", "a.boilerplate, ", $($tail)+)
+    };
+    (@columns sqlite, $paragraphs:literal, $boilerplate:literal, $($tail:tt)+) => {
         concat!(
             "SELECT a.id, a.slug, a.revision, a.headline, a.subheading, a.source_name, a.source_site, ",
-            "a.url, a.published_at, a.updated_at, a.ingested_at, a.section, a.language, a.paragraphs, ",
-            "a.word_count, a.content_hash, a.modified_at, a.summary_only, COALESCE(a.story_id, a.id) AS story_id, a.boilerplate, a.origin, ",
+            "a.url, a.published_at, a.updated_at, a.ingested_at, a.section, a.language, ", $paragraphs,
+            "a.word_count, a.content_hash, a.modified_at, a.summary_only, COALESCE(a.story_id, a.id) AS story_id, ", $boilerplate, "a.origin, ",
             "(SELECT json_group_array(name) FROM (SELECT name FROM article_authors WHERE article_id = a.id ORDER BY position)) AS authors, ",
             "(SELECT json_group_array(tag) FROM (SELECT tag FROM article_tags WHERE article_id = a.id ORDER BY position)) AS tags ",
             "FROM articles a ",
             $($tail)+
         )
     };
-    (postgres, $($tail:tt)+) => {
+    (@columns postgres, $paragraphs:literal, $boilerplate:literal, $($tail:tt)+) => {
         concat!(
             "SELECT a.id, a.slug, a.revision, a.headline, a.subheading, a.source_name, a.source_site, ",
-            "a.url, a.published_at, a.updated_at, a.ingested_at, a.section, a.language, a.paragraphs, ",
-            "a.word_count, a.content_hash, a.modified_at, a.summary_only, COALESCE(a.story_id, a.id) AS story_id, a.boilerplate, a.origin, ",
+            "a.url, a.published_at, a.updated_at, a.ingested_at, a.section, a.language, ", $paragraphs,
+            "a.word_count, a.content_hash, a.modified_at, a.summary_only, COALESCE(a.story_id, a.id) AS story_id, ", $boilerplate, "a.origin, ",
             "COALESCE((SELECT json_agg(name ORDER BY position) FROM article_authors WHERE article_id = a.id), '[]')::text AS authors, ",
             "COALESCE((SELECT json_agg(tag ORDER BY position) FROM article_tags WHERE article_id = a.id), '[]')::text AS tags ",
             "FROM articles a ",

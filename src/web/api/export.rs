@@ -105,11 +105,12 @@ pub async fn export(
         all_versions: params.all_versions.unwrap_or(false),
         ..Default::default()
     };
-    let matches = Matches::start(&archive, &query, &request).await?;
+    let rows = Rows::new(format, columns);
+    let matches = Matches::start(&archive, &query, &request, rows.body()).await?;
     let name = format!("newsarchive-search.{}", format.extension());
     Ok(download::response(
         matches,
-        Rows::new(format, columns),
+        rows,
         &name,
         format.media_type(),
     ))

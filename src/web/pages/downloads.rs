@@ -49,7 +49,8 @@ async fn download(
         all_versions: form.versions == Some(Versions::All),
         ..Default::default()
     };
-    let matches = Matches::start(&archive, form.query(), &request)
+    let rows = Rows::new(format, None);
+    let matches = Matches::start(&archive, form.query(), &request, rows.body())
         .await
         .map_err(|e| {
             let mut error = PageError::from(e);
@@ -59,7 +60,7 @@ async fn download(
     let name = format!("newsarchive-search.{}", format.extension());
     Ok(download::response(
         matches,
-        Rows::new(format, None),
+        rows,
         &name,
         format.media_type(),
     ))
