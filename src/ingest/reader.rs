@@ -22,7 +22,10 @@ pub(super) const CHROME: &str = "script, style, noscript, template, iframe, form
     .advertisement, .adsbygoogle, .sidebar, .widget, .breadcrumb, .breadcrumbs, .tags-links, \
     .post-navigation, .nav-links, .byline, .entry-meta, .post-meta, figure, figcaption, \
     .caption, .credit, [class*=gallery], [class*=slideshow], [class*=carousel], \
-    [class*=author-bio], [class*=author-info], [class*=newsletter], .standfirst, .dek";
+    [class*=author-bio], [class*=author-info], [class*=newsletter], .standfirst, .dek, \
+    [itemprop=alternativeHeadline], [itemprop=description], [class*=abstract], [class*=subtitle], \
+    [class*=summary], [class*=Summary], [class*=standfirst], [class*=chapo], p.intro, \
+    [class*=related], [class*=Related]";
 
 /// Block elements that hold the story's text.
 const BLOCKS: &str = "p, h2, h3, h4, blockquote, li, pre";
@@ -87,7 +90,15 @@ fn furniture_texts(doc: &Document, found: &[String]) -> FxHashSet<String> {
     let story_length: usize = found.iter().map(String::len).sum();
     let mut texts = FxHashSet::default();
     for node in doc.select(CHROME).nodes() {
-        let blocks = blocks_in(&Selection::from(*node));
+        let mut blocks = blocks_in(&Selection::from(*node));
+        // A standfirst or caption written straight into a `<div>`, which
+        // the reader view makes a paragraph of.
+        if blocks.is_empty() {
+            let text = clean(&node.text());
+            if !text.is_empty() {
+                blocks.push(text);
+            }
+        }
         let of_story: usize = blocks
             .iter()
             .filter(|b| story.contains(b.as_str()))
