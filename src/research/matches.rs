@@ -11,8 +11,10 @@ use crate::archive::{Archive, Result};
 use crate::article::Article;
 use crate::search::{ParsedQuery, QueryError, Request, SearchIndex};
 
-/// Matches fetched at a time: one search for the ids, one query for the rows.
+/// Matches fetched at a time: one search for the ids, one query for the
+/// rows. Rows without the article text are small, so more come at once.
 pub const BATCH: usize = 2_000;
+pub const BATCH_WITHOUT_BODY: usize = 5_000;
 
 /// Whether the rows need the articles' paragraphs or only their other fields.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,7 +69,10 @@ impl Matches {
             index: index.clone(),
             parsed: parsed.clone(),
             request: Request {
-                limit: BATCH,
+                limit: match body {
+                    Body::Needed => BATCH,
+                    Body::Left => BATCH_WITHOUT_BODY,
+                },
                 after: None,
                 facets: Vec::new(),
                 longer_facet: None,

@@ -12,7 +12,7 @@ use crate::archive::{Archive, Error, Result};
 use crate::search::{Request, SearchIndex, Sort};
 
 /// Matches the terms are counted in: the best-matching one of each story.
-pub const SAMPLE: usize = 200;
+pub const SAMPLE: usize = 100;
 /// Most terms one request may ask for.
 pub const MAX_TERMS: usize = 50;
 /// Candidates of each kind weighed against the archive (the most frequent
@@ -65,6 +65,7 @@ pub async fn significant_terms(
         previous: false,
         ..request.clone()
     };
+    let started = std::time::Instant::now();
     let searching = index.clone();
     let hits = tokio::task::spawn_blocking(move || searching.search(&parsed, &sample_request))
         .await?
@@ -86,8 +87,10 @@ pub async fn significant_terms(
         })
         .collect();
     let sample = texts.len();
+    let sampled = started.elapsed();
     tokio::task::spawn_blocking(move || {
         let counted = count(&texts, &exclude);
+        let counted_at = started.elapsed();
         let archived = index.article_count()?;
         let words: Vec<&Candidate> = counted.words.iter().take(WORD_CANDIDATES).collect();
         let phrases: Vec<&Candidate> = counted.phrases.iter().take(PHRASE_CANDIDATES).collect();
@@ -97,12 +100,20 @@ pub async fn significant_terms(
             .map(|c| (c.keys[0].as_str(), c.keys[1].as_str()))
             .collect();
         let in_sample: Vec<u64> = phrases.iter().map(|c| c.in_sample).collect();
-        let in_archive = index
-            .word_frequencies(&word_keys)?
+        let word_frequencies = index.word_frequencies(&word_keys)?;
+        let words_at = started.elapsed();
+        let in_archive = word_frequencies
             .into_iter()
             .chain(index.phrase_frequencies(&phrase_keys, &in_sample)?);
         let weighed: Vec<(&Candidate, u64)> =
             words.into_iter().chain(phrases).zip(in_archive).collect();
+        tracing::debug!(
+            sample_ms = sampled.as_millis() as u64,
+            counted_ms = (counted_at - sampled).as_millis() as u64,
+            words_ms = (words_at - counted_at).as_millis() as u64,
+            phrases_ms = (started.elapsed() - words_at).as_millis() as u64,
+            "significant terms"
+        );
         Ok::<_, crate::search::Error>(Terms {
             terms: choose(&weighed, sample, archived, n),
             sample,

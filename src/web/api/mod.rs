@@ -318,7 +318,7 @@ struct SearchParams {
     /// Also list up to this many words and two-word phrases (1 to 50) that
     /// are much more common in the matches than in the archive as a whole,
     /// best first: counted in the best-matching article of each story, up
-    /// to 200 of them (`terms_sample` says how many), stop words of each
+    /// to 100 of them (`terms_sample` says how many), stop words of each
     /// article's language and the query's own words left out.
     #[param(minimum = 1, maximum = 50)]
     terms: Option<usize>,
