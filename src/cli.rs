@@ -257,9 +257,6 @@ pub enum Command {
         #[arg(long)]
         repair: bool,
     },
-    /// Read a page or feed from standard input and write what the importer
-    /// would take from it as JSON: how `serve` reads each document in a
-    /// process of its own.
     /// Read a page from standard input and print its body as one
     /// extractor finds it, paragraphs separated by blank lines (for
     /// bench/extraction.py).
@@ -268,6 +265,9 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = crate::ingest::Extractor::Ours)]
         with: crate::ingest::Extractor,
     },
+    /// Read a page or feed from standard input and write what the importer
+    /// would take from it as JSON: how `serve` reads each document in a
+    /// process of its own.
     #[command(hide = true)]
     ReadDocument {
         #[arg(long, value_enum)]
