@@ -109,7 +109,6 @@ const POINTERS: &[&str] = &[
     "video keywords",
     "automatically generated transcript",
     ">>",
-    "»",
     "watch:",
     "video:",
     "videos:",
@@ -485,7 +484,7 @@ fn is_byline(text: &str) -> bool {
         return false;
     };
     let rest: Vec<&str> = words.collect();
-    ["by", "von", "par", "por", "oleh", "di"].contains(&first.to_lowercase().as_str())
+    ["by", "von", "par", "por", "oleh"].contains(&first.to_lowercase().as_str())
         && (1..=8).contains(&rest.len())
         && rest.iter().all(|w| {
             w.chars().next().is_some_and(char::is_uppercase)
@@ -637,6 +636,8 @@ mod tests {
             "By Tuesday the river had fallen.",
             "Por fin, el gobierno anunció el plan.",
             "Di Jakarta, polisi menangkap dua orang.",
+            "»Wir schaffen das«, sagte die Kanzlerin.",
+            "« Nous avons tenu », a dit le maire.",
             "Email the mayor at mayor@example.org, residents were told.",
             "{This} is how the poet wrote it.",
         ] {
