@@ -194,6 +194,10 @@ impl Rows {
         Rows { format, columns }
     }
 
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
     /// Whether the rows hold the articles' paragraphs.
     pub fn body(&self) -> Body {
         match &self.columns {

@@ -163,7 +163,7 @@ impl Store {
 
     /// The articles with these ids, in the order given; missing ids are skipped.
     pub async fn articles_by_ids(&self, ids: &[i64]) -> Result<Vec<Article>> {
-        let json = serde_json::to_string(ids).expect("ids serialise");
+        let json = ids_in_table_order(ids);
         let rows = sql!(
             self.reader().await?.conn(),
             all::<ArticleRow>,
@@ -182,10 +182,7 @@ impl Store {
     /// of articles that show only their other fields, at a fraction of the
     /// cost.
     pub async fn articles_by_ids_without_body(&self, ids: &[i64]) -> Result<Vec<Article>> {
-        // Read in the table's order, neighbours one after another.
-        let mut sorted = ids.to_vec();
-        sorted.sort_unstable();
-        let json = serde_json::to_string(&sorted).expect("ids serialise");
+        let json = ids_in_table_order(ids);
         let rows = sql!(
             self.reader().await?.conn(),
             all::<ArticleRow>,
@@ -221,6 +218,14 @@ impl Store {
             "SELECT id, revision FROM articles ORDER BY id"
         )?)
     }
+}
+
+/// The ids as a JSON list in the table's order, so that neighbouring rows
+/// are read one after another; [`in_order`] puts them back.
+fn ids_in_table_order(ids: &[i64]) -> String {
+    let mut sorted = ids.to_vec();
+    sorted.sort_unstable();
+    serde_json::to_string(&sorted).expect("ids serialise")
 }
 
 /// The articles of these rows in the order of `ids`.

@@ -13,8 +13,11 @@ use crate::research::{Matches, Rows};
 /// `total` with every version, else the stories among the matches.
 pub const TOTAL_HEADER: &str = "x-total-count";
 
-/// The rows of every match as a streamed attachment named `name`.
-pub fn response(matches: Matches, rows: Rows, name: &str, media_type: &'static str) -> Response {
+/// The rows of every match as a streamed attachment,
+/// `newsarchive-search.csv` or `.ndjson`.
+pub fn response(matches: Matches, rows: Rows) -> Response {
+    let format = rows.format();
+    let name = format!("newsarchive-search.{}", format.extension());
     let count = matches.rows;
     let header_row = rows.header();
     let batches = stream::unfold(
@@ -45,7 +48,7 @@ pub fn response(matches: Matches, rows: Rows, name: &str, media_type: &'static s
     let disposition = format!("attachment; filename=\"{name}\"");
     let mut response = (
         [
-            (header::CONTENT_TYPE, media_type),
+            (header::CONTENT_TYPE, format.media_type()),
             (header::CACHE_CONTROL, "no-store"),
         ],
         // Fused: the compression layer may ask again after the end.

@@ -107,11 +107,5 @@ pub async fn export(
     };
     let rows = Rows::new(format, columns);
     let matches = Matches::start(&archive, &query, &request, rows.body()).await?;
-    let name = format!("newsarchive-search.{}", format.extension());
-    Ok(download::response(
-        matches,
-        rows,
-        &name,
-        format.media_type(),
-    ))
+    Ok(download::response(matches, rows))
 }

@@ -57,11 +57,5 @@ async fn download(
             error.query = form.query().to_owned();
             error
         })?;
-    let name = format!("newsarchive-search.{}", format.extension());
-    Ok(download::response(
-        matches,
-        rows,
-        &name,
-        format.media_type(),
-    ))
+    Ok(download::response(matches, rows))
 }
