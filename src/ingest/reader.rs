@@ -5,9 +5,9 @@
 //! of several stories read in the one its headline names; and the share of
 //! the text in links, which tells a list of stories from one.
 
-use dom_query::{Document, Selection};
+use dom_query::{Document, NodeId, NodeRef, Selection};
 use dom_smoothie::{Config, Readability};
-use rustc_hash::FxHashSet;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::html::parse_html;
 use super::markup;
@@ -62,15 +62,26 @@ pub(super) fn main_content(
         furniture.remove(&block);
     }
     let cards = doc.select("body article").length();
+    let cluster = paragraph_cluster(&doc);
     if let Some(content) = from_readability {
         content.select(CHROME).remove();
-        let mut paragraphs = blocks(&content);
+        let mut paragraphs = story_blocks(&content.select("body"));
         // The reader view unwraps and renames what it keeps, so furniture
         // is known by its text.
         paragraphs.retain(|p| !furniture.contains(p));
-        if !paragraphs.is_empty() {
-            return (paragraphs, link_share(&content.select("body")), cards);
+        let found = Found {
+            text: paragraphs.iter().map(|p| p.chars().count()).sum(),
+            link_share: link_share(&content.select("body")),
+        };
+        let missed = cluster
+            .as_ref()
+            .is_some_and(|c| reader_missed_story(&found, &text_of(c)));
+        if !paragraphs.is_empty() && !missed {
+            return (paragraphs, found.link_share, cards);
         }
+    }
+    if let Some(cluster) = cluster {
+        return (story_blocks(&cluster), link_share(&cluster), cards);
     }
     let scope = doc.select("article, main, [role=main]");
     let scope = if scope.exists() {
@@ -170,6 +181,103 @@ fn own_story(doc: &Document, headline: &str) -> Option<Document> {
     )))
 }
 
+/// What the reader view found: its characters of text, and their share
+/// inside links.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Found {
+    text: usize,
+    link_share: f64,
+}
+
+/// Characters of paragraph text an element needs to be taken for a story.
+const CLUSTER_TEXT: usize = 500;
+
+/// Whether the reader view missed the story that the page's largest group
+/// of paragraphs (`cluster`) holds: it read the navigation (most of its
+/// text in links) or a fragment (less than half the group's text). Pages
+/// whose scoring Readability gets wrong have both: a story in plain
+/// `<p>` elements under one parent, and menus or a teaser it chose instead.
+fn reader_missed_story(reader: &Found, cluster: &Found) -> bool {
+    if cluster.text < CLUSTER_TEXT || cluster.link_share >= 0.5 {
+        return false;
+    }
+    reader.link_share >= 0.5 || 2 * reader.text < cluster.text
+}
+
+/// The element whose own `<p>` children hold the most text outside links
+/// (the "top node" of goose and newspaper), when it holds a story's worth
+/// in three paragraphs or more: the second opinion on where the story is.
+fn paragraph_cluster(doc: &Document) -> Option<Selection<'_>> {
+    // Per parent: the parent, its paragraphs' text outside links, their number.
+    let mut by_parent: FxHashMap<NodeId, (NodeRef, usize, usize)> = FxHashMap::default();
+    for p in doc.select("body p").nodes() {
+        let Some(parent) = p.parent() else { continue };
+        let entry = by_parent.entry(parent.id).or_insert((parent, 0, 0));
+        entry.1 += unlinked_text(p);
+        entry.2 += 1;
+    }
+    let (parent, text, count) = by_parent
+        .into_values()
+        .max_by_key(|(parent, text, _)| (*text, std::cmp::Reverse(parent.id)))?;
+    (text >= CLUSTER_TEXT && count >= 3).then(|| Selection::from(parent))
+}
+
+/// Characters of `node`'s text outside its links.
+fn unlinked_text(node: &NodeRef) -> usize {
+    let (text, links) = text_and_links(node);
+    text.saturating_sub(links)
+}
+
+/// Characters of `node`'s text, and of the text of its links.
+fn text_and_links(node: &NodeRef) -> (usize, usize) {
+    let links = Selection::from(*node)
+        .select("a")
+        .nodes()
+        .iter()
+        .map(|a| clean(&a.text()).chars().count())
+        .sum();
+    (clean(&node.text()).chars().count(), links)
+}
+
+/// The text of `scope`'s blocks and its share inside links.
+fn text_of(scope: &Selection) -> Found {
+    Found {
+        text: story_blocks(scope).iter().map(|b| b.chars().count()).sum(),
+        link_share: link_share(scope),
+    }
+}
+
+/// Longest block that may be a link to another story rather than text.
+const TEASER: usize = 200;
+
+/// The blocks of `scope` without those that are a link to another story
+/// (a block whose text is nearly all one link or several: "[How Trump
+/// retooled his charity]", a teaser's headline, a tag), nor a short line
+/// ending in a colon that leads into them ("More on the family:").
+fn story_blocks(scope: &Selection) -> Vec<String> {
+    let mut kept: Vec<(String, bool)> = Vec::new();
+    for node in outer_blocks(scope) {
+        let text = clean(&node.text());
+        if text.is_empty() {
+            continue;
+        }
+        let (length, links) = text_and_links(&node);
+        let teaser = length <= TEASER && 10 * links >= 9 * length;
+        if teaser
+            && let Some((last, _)) = kept.last()
+            && last.ends_with(':')
+            && last.chars().count() <= TEASER / 2
+        {
+            kept.pop();
+        }
+        kept.push((text, teaser));
+    }
+    kept.into_iter()
+        .filter(|(_, teaser)| !teaser)
+        .map(|(text, _)| text)
+        .collect()
+}
+
 /// Of the text of the blocks in `scope`, the share inside links.
 fn link_share(scope: &Selection) -> f64 {
     let length = |selection: Selection| -> usize {
@@ -194,6 +302,15 @@ pub(super) fn blocks(doc: &Document) -> Vec<String> {
 
 /// The text of each block in `scope`, outermost blocks only.
 pub(super) fn blocks_in(scope: &Selection) -> Vec<String> {
+    outer_blocks(scope)
+        .into_iter()
+        .map(|node| clean(&node.text()))
+        .filter(|t| !t.is_empty())
+        .collect()
+}
+
+/// The block elements in `scope` that no other block holds.
+fn outer_blocks<'a>(scope: &Selection<'a>) -> Vec<dom_query::NodeRef<'a>> {
     scope
         .select(BLOCKS)
         .nodes()
@@ -204,8 +321,7 @@ pub(super) fn blocks_in(scope: &Selection) -> Vec<String> {
                 .iter()
                 .any(|a| a.is("p, blockquote, li, pre"))
         })
-        .map(|node| clean(&node.text()))
-        .filter(|t| !t.is_empty())
+        .copied()
         .collect()
 }
 
@@ -237,5 +353,57 @@ pub fn extract_body(html: &str, with: Extractor) -> Vec<String> {
             .and_then(|mut r| r.parse().ok())
             .map(|article| blocks(&Document::from(article.content)))
             .unwrap_or_default(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(text: usize, link_share: f64) -> Found {
+        Found { text, link_share }
+    }
+
+    #[test]
+    fn the_reader_view_missed_the_story_when_it_read_menus_or_a_fragment() {
+        let story = found(2_000, 0.05);
+        assert!(reader_missed_story(&found(900, 0.94), &story));
+        assert!(reader_missed_story(&found(400, 0.0), &story));
+        assert!(!reader_missed_story(&found(1_800, 0.1), &story));
+        // A group too small, or itself links, is no second opinion.
+        assert!(!reader_missed_story(&found(100, 0.9), &found(400, 0.0)));
+        assert!(!reader_missed_story(&found(100, 0.9), &found(2_000, 0.6)));
+    }
+
+    #[test]
+    fn the_largest_group_of_paragraphs_is_found_under_its_parent() {
+        let sentence = "The council voted on Tuesday to close the old bridge for repairs. ";
+        let doc = Document::from(format!(
+            "<html><body><div id=menu><p><a href=/a>Sport</a></p><p><a href=/b>News</a></p>\
+             <p><a href=/c>Weather</a></p></div><div id=story><p>{0}{0}</p><p>{0}{0}</p>\
+             <p>{0}{0}</p><p>{0}{0}</p></div><div id=teaser><p>{0}</p></div></body></html>",
+            sentence
+        ));
+        let cluster = paragraph_cluster(&doc).expect("a cluster");
+        assert_eq!(cluster.attr("id").as_deref(), Some("story"));
+        let small = Document::from(format!("<html><body><p>{sentence}</p></body></html>"));
+        assert!(paragraph_cluster(&small).is_none());
+    }
+
+    #[test]
+    fn links_to_other_stories_and_their_lead_in_are_not_story_text() {
+        let doc = Document::from(
+            "<html><body><p>The council met on <a href=/t>Tuesday</a> to vote.</p>\
+             <p>[<a href=/x>How the bridge was built</a>]</p>\
+             <p>More on the bridge:</p><p><a href=/y>The bridge at 100</a></p>\
+             <p>It voted to close it: the repairs start in May.</p></body></html>",
+        );
+        assert_eq!(
+            story_blocks(&doc.select("body")),
+            [
+                "The council met on Tuesday to vote.",
+                "It voted to close it: the repairs start in May."
+            ]
+        );
     }
 }
