@@ -443,7 +443,31 @@ pub fn is_clutter(paragraph: &str) -> bool {
         || is_timestamp(&lower)
         || is_counter(&lower)
         || is_picture_credit(&lower)
+        || is_captioned(text, &lower)
         || is_byline(text)
+}
+
+/// Words that follow an author's name in a note about the author, not in
+/// the story: "Max Rivlin-Nadler is an investigative journalist…".
+const BIO_VERBS: &[&str] = &[
+    "is", "was", "has", "currently", "writes", "covers", "reports", "joined",
+];
+
+/// A note about one of the story's `authors` ("Alexia Tsotsis currently
+/// works for TechCrunch as a writer…"): a paragraph of at most five short
+/// ones' length (a career told in full) that opens with the author's full
+/// name and a verb that describes a person. Only the second half of a body
+/// holds them; the caller decides where it looks.
+pub fn is_author_bio(paragraph: &str, authors: &[String]) -> bool {
+    let text = paragraph.trim();
+    text.chars().count() <= 5 * SHORT
+        && authors.iter().any(|author| {
+            author.contains(' ')
+                && text.strip_prefix(author.as_str()).is_some_and(|rest| {
+                    let next = rest.split_whitespace().next().unwrap_or_default();
+                    rest.starts_with(' ') && BIO_VERBS.contains(&next)
+                })
+        })
 }
 
 /// Short paragraphs the page shows more than once, in every place: labels
@@ -545,6 +569,44 @@ fn is_counter(lower: &str) -> bool {
         })
 }
 
+/// A photo caption that ends in its credit after the caption's sentence:
+/// "… from the air. SIA/EFAK/YPPOA", "… in Crown Heights. (Scott
+/// Heins/Gothamist)", "… on June 18, 2015. hide caption" (NPR's
+/// button text). A story's sentence does not end in a name in brackets.
+fn is_captioned(text: &str, lower: &str) -> bool {
+    if ["hide caption", "toggle caption", "enlarge this image"]
+        .iter()
+        .any(|button| lower.ends_with(button))
+    {
+        return true;
+    }
+    let after_sentence = |before: &str| {
+        before
+            .trim_end()
+            .ends_with(['.', '!', '?', '"', '\u{201d}', '\u{2019}'])
+    };
+    let capitalised = |word: &str| word.chars().next().is_some_and(char::is_uppercase);
+    if let Some(inner) = text.strip_suffix(')')
+        && let Some(open) = inner.rfind('(')
+    {
+        let credit = &inner[open + 1..];
+        let words: Vec<&str> = credit.split_whitespace().collect();
+        let names = words.iter().all(|w| capitalised(w) || w.starts_with('/'));
+        // Names: a reporter's initials ("(boy/jpnn)") end story text.
+        let credit_like = names
+            && ((credit.contains('/') && words.len() <= 6) || (2..=5).contains(&words.len()));
+        return open > 0 && credit_like && after_sentence(&inner[..open]);
+    }
+    // An agency's credit in capitals: "SIA/EFAK/YPPOA", "AFP/GETTY".
+    let (before, last) = text.rsplit_once(' ').unwrap_or(("", text));
+    last.contains('/')
+        && last.chars().any(char::is_alphabetic)
+        && last
+            .chars()
+            .all(|c| c == '/' || c == '-' || c.is_uppercase())
+        && after_sentence(before)
+}
+
 /// "US Navy / Getty Images", "REUTERS/Benoit Tessier", "Stephen Chernin/Getty
 /// Images…": a picture agency's credit, alone or leading a caption.
 fn is_picture_credit(lower: &str) -> bool {
@@ -615,6 +677,10 @@ mod tests {
             "internet-group@rian.ru",
             "true",
             "{ \"author_name\": \"Таня Боброва\", \"comments\": 3 }",
+            "Fortress walls and towers are clearly visible from the air. SIA/EFAK/YPPOA",
+            "The basement at 80 New York. (Scott Heins/Gothamist)",
+            "A still from the 1957 TV movie A Day Called X. (Boing Boing)",
+            "Dylann Roof is escorted from the police station on June 18, 2015. hide caption",
         ] {
             assert!(is_clutter(line), "{line}");
         }
@@ -640,6 +706,11 @@ mod tests {
             "« Nous avons tenu », a dit le maire.",
             "Email the mayor at mayor@example.org, residents were told.",
             "{This} is how the poet wrote it.",
+            "The law covers people living with HIV/AIDS",
+            "The vote was close (52/48).",
+            "He left the room. (He came back an hour later.)",
+            "The agency said so. (Reuters was told the same.)",
+            "“Karena rakyat merasa lebih terjamin,” tegasnya. (boy/jpnn)",
         ] {
             assert!(!is_clutter(line), "{line}");
         }
@@ -663,6 +734,23 @@ mod tests {
                 "It voted to close the bridge."
             ]
         );
+    }
+
+    #[test]
+    fn a_note_about_the_author_is_known_by_the_name_it_opens_with() {
+        let authors = ["Max Rivlin-Nadler".to_owned(), "Cher".to_owned()];
+        assert!(is_author_bio(
+            "Max Rivlin-Nadler is an investigative journalist based in San Diego.",
+            &authors
+        ));
+        for story in [
+            "Max Rivlin-Nadler said the court would rule in May.",
+            "Max Rivlin-Nadlers is not a name.",
+            "Cher is on tour.",
+            "The mayor is an investigative journalist by training.",
+        ] {
+            assert!(!is_author_bio(story, &authors), "{story}");
+        }
     }
 
     #[test]

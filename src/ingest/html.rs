@@ -209,6 +209,13 @@ pub fn parse_html(content: &str, page_url: Option<&str>) -> Result<NewArticle, P
             && !clutter::is_clutter(&p)
     });
     clutter::drop_repeated(&mut paragraphs);
+    // Notes about the author come after the story, never in its first half.
+    let half = paragraphs.len() / 2;
+    let mut index = 0;
+    paragraphs.retain(|p| {
+        index += 1;
+        index <= half || !clutter::is_author_bio(p, &authors)
+    });
     // A description that repeats a paragraph is the lead copied, not a
     // standfirst: the paragraph stays in the story, the copy goes.
     let subheading = subheading.filter(|sub| {
