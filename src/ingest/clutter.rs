@@ -450,7 +450,22 @@ pub fn is_clutter(paragraph: &str) -> bool {
 /// Words that follow an author's name in a note about the author, not in
 /// the story: "Max Rivlin-Nadler is an investigative journalist…".
 const BIO_VERBS: &[&str] = &[
-    "is", "was", "has", "currently", "writes", "covers", "reports", "joined",
+    "is",
+    "was",
+    "has",
+    "currently",
+    "writes",
+    "covers",
+    "reports",
+    "joined",
+    "ist",
+    "war",
+    "arbeitet",
+    "schreibt",
+    "est",
+    "es",
+    "é",
+    "è",
 ];
 
 /// A note about one of the story's `authors` ("Alexia Tsotsis currently
@@ -593,8 +608,8 @@ fn is_captioned(text: &str, lower: &str) -> bool {
         let words: Vec<&str> = credit.split_whitespace().collect();
         let names = words.iter().all(|w| capitalised(w) || w.starts_with('/'));
         // Names: a reporter's initials ("(boy/jpnn)") end story text.
-        let credit_like = names
-            && ((credit.contains('/') && words.len() <= 6) || (2..=5).contains(&words.len()));
+        let credit_like =
+            names && ((credit.contains('/') && words.len() <= 6) || (2..=5).contains(&words.len()));
         return open > 0 && credit_like && after_sentence(&inner[..open]);
     }
     // An agency's credit in capitals: "SIA/EFAK/YPPOA", "AFP/GETTY".

@@ -45,6 +45,7 @@ pub(super) fn main_content(
     // read in the story its headline names.
     let doc = own_story(&doc, headline).unwrap_or(doc);
     remove_microdata_carriers(&doc);
+    unmark_subheadings(&doc);
     let config = Config {
         max_elements_to_parse: 200_000,
         keep_classes: true,
@@ -136,6 +137,19 @@ fn remove_microdata_carriers(doc: &Document) {
             && !node.ancestors(None).iter().any(|a| a.is(BLOCKS));
         if carrier {
             node.remove_from_parent();
+        }
+    }
+}
+
+/// Takes the `id` and `class` off the subheadings outside the furniture:
+/// the reader view drops a heading whose names look like page chrome to it
+/// (`<h3 id="header_subheading1">` reads as a page header), and a
+/// subheading takes no part in its scoring otherwise.
+fn unmark_subheadings(doc: &Document) {
+    for node in doc.select("h2, h3, h4").nodes() {
+        let heading = Selection::from(*node);
+        if !heading.is(CHROME) && !node.ancestors(None).iter().any(|a| a.is(CHROME)) {
+            heading.remove_attrs(&["id", "class"]);
         }
     }
 }
