@@ -56,8 +56,11 @@ pub(super) fn main_content(
         .and_then(|mut r| r.parse().ok())
         .map(|article| Document::from(article.content));
     let found = from_readability.as_ref().map(blocks).unwrap_or_default();
-    let mut furniture = furniture_texts(&doc, &found);
-    doc.select(CHROME).remove();
+    let mut furniture = FxHashSet::default();
+    for (node, texts) in furniture_of(&doc, &found) {
+        furniture.extend(texts);
+        node.remove_from_parent();
+    }
     // A paragraph the story shows outside its furniture too stays.
     for block in blocks_in(&doc.select("body")) {
         furniture.remove(&block);
@@ -65,7 +68,7 @@ pub(super) fn main_content(
     let cards = doc.select("body article").length();
     let cluster = paragraph_cluster(&doc);
     if let Some(content) = from_readability {
-        content.select(CHROME).remove();
+        remove_small_furniture(&content);
         let mut paragraphs = story_blocks(&content.select("body"));
         // The reader view unwraps and renames what it keeps, so furniture
         // is known by its text.
@@ -93,34 +96,54 @@ pub(super) fn main_content(
     (blocks_in(&scope), link_share(&scope), cards)
 }
 
-/// The text blocks of the page's furniture: what `CHROME` matches, but
-/// not an element that holds most of the story the reader view `found`
-/// (a form around the whole page, as ASP.NET pages have; an `<aside>`
-/// used as the story's frame).
-fn furniture_texts(doc: &Document, found: &[String]) -> FxHashSet<String> {
-    let story: rustc_hash::FxHashSet<&str> = found.iter().map(String::as_str).collect();
+/// The page's furniture and the text blocks of each: what `CHROME`
+/// matches, but not an element that holds most of the story the reader
+/// view `found` (a form around the whole page, as ASP.NET pages have; an
+/// `<aside>` used as the story's frame; a story container whose class
+/// names a slideshow it can open).
+fn furniture_of<'a>(doc: &'a Document, found: &[String]) -> Vec<(NodeRef<'a>, Vec<String>)> {
     let story_length: usize = found.iter().map(String::len).sum();
-    let mut texts = FxHashSet::default();
+    let mut furniture = Vec::new();
     for node in doc.select(CHROME).nodes() {
+        let text = clean(&node.text());
+        // The story's paragraphs found in the element's text: the reader
+        // view made paragraphs of the `<div>`s some pages write them in.
+        let of_story: usize = if 2 * text.len() >= story_length {
+            found
+                .iter()
+                .filter(|b| text.contains(b.as_str()))
+                .map(String::len)
+                .sum()
+        } else {
+            0
+        };
         let mut blocks = blocks_in(&Selection::from(*node));
         // A standfirst or caption written straight into a `<div>`, which
         // the reader view makes a paragraph of.
-        if blocks.is_empty() {
-            let text = clean(&node.text());
-            if !text.is_empty() {
-                blocks.push(text);
-            }
+        if blocks.is_empty() && !text.is_empty() {
+            blocks.push(text);
         }
-        let of_story: usize = blocks
-            .iter()
-            .filter(|b| story.contains(b.as_str()))
-            .map(String::len)
-            .sum();
         if 2 * of_story < story_length {
-            texts.extend(blocks);
+            furniture.push((*node, blocks));
         }
     }
-    texts
+    furniture
+}
+
+/// Removes from what the reader view kept the elements `CHROME` matches,
+/// unless one holds half its text or more: then it is the story's own
+/// container, whatever its class says.
+fn remove_small_furniture(content: &Document) {
+    let length = |node: &NodeRef| clean(&node.text()).chars().count();
+    let Some(body) = content.select("body").nodes().first().copied() else {
+        return;
+    };
+    let total = length(&body);
+    for node in content.select(CHROME).nodes() {
+        if 2 * length(node) < total {
+            node.remove_from_parent();
+        }
+    }
 }
 
 /// Removes the blocks that carry schema.org data for machines as text
@@ -402,6 +425,27 @@ mod tests {
         assert_eq!(cluster.attr("id").as_deref(), Some("story"));
         let small = Document::from(format!("<html><body><p>{sentence}</p></body></html>"));
         assert!(paragraph_cluster(&small).is_none());
+    }
+
+    #[test]
+    fn a_story_container_whose_class_names_furniture_is_still_the_story() {
+        let paragraph = |n: usize| {
+            format!(
+                "<div>Paragraph {n} of the story: the council voted on Tuesday to close the old \
+                 bridge for repairs, and the work will take most of the year.</div>"
+            )
+        };
+        let body: String = (1..=6).map(paragraph).collect();
+        let page = format!(
+            "<html><body><nav><a href=/a>Sport</a> <a href=/b>News</a></nav><main><article>\
+             <h1>Bridge to close</h1><div class=\"story__content story__content--is-slideshow-closed \
+             field-type-text-with-summary\">{body}<blockquote><div>A quoted passage that the \
+             story reports, long enough to count as one of its paragraphs.</div></blockquote>\
+             </div></article></main></body></html>"
+        );
+        let (paragraphs, _, _) = main_content(Document::from(page), "Bridge to close", None);
+        assert_eq!(paragraphs.len(), 7, "{paragraphs:?}");
+        assert!(paragraphs[6].starts_with("A quoted passage"));
     }
 
     #[test]
