@@ -25,7 +25,7 @@ pub(super) const CHROME: &str = "script, style, noscript, template, iframe, form
     [class*=author-bio], [class*=author-info], [class*=newsletter], .standfirst, .dek, \
     [itemprop=alternativeHeadline], [itemprop=description], [class*=abstract], [class*=subtitle], \
     [class*=summary], [class*=Summary], [class*=standfirst], [class*=chapo], p.intro, \
-    [class*=related], [class*=Related]";
+    [class*=related], [class*=Related], article header p";
 
 /// Block elements that hold the story's text.
 const BLOCKS: &str = "p, h2, h3, h4, blockquote, li, pre";
@@ -293,12 +293,8 @@ const TEASER: usize = 200;
 /// ending in a colon that leads into them ("More on the family:").
 fn story_blocks(scope: &Selection) -> Vec<String> {
     let mut kept: Vec<(String, bool)> = Vec::new();
-    for node in outer_blocks(scope) {
-        let text = clean(&node.text());
-        if text.is_empty() {
-            continue;
-        }
-        let (length, links) = text_and_links(&node);
+    for Block { text, links } in text_blocks(scope) {
+        let length = text.chars().count();
         let teaser = length <= TEASER && 10 * links >= 9 * length;
         if teaser
             && let Some((last, _)) = kept.last()
@@ -315,6 +311,103 @@ fn story_blocks(scope: &Selection) -> Vec<String> {
         .collect()
 }
 
+/// A paragraph of text and the characters of it inside links.
+struct Block {
+    text: String,
+    links: usize,
+}
+
+/// Elements whose text is never story text, nor holds any.
+const SKIPPED: &str = "h1, h5, h6, script, style, noscript, template, svg, button, select, \
+    textarea, input";
+/// Elements that sit inside a line of text.
+const INLINE: &str = "a, abbr, b, bdi, cite, code, data, del, dfn, em, font, i, ins, kbd, \
+    mark, q, s, samp, small, span, strong, sub, sup, time, u, var";
+
+/// Characters of loose text an element needs for it to be taken for
+/// paragraphs: a story written between `<br>`s has them, a box of labels
+/// ("Game Info", "Published", an author line) or a table cell does not.
+const LOOSE_TEXT: usize = 400;
+
+/// The paragraphs of `scope` in their order: its outermost blocks (`p`,
+/// `h2`–`h4`, `blockquote`, `li`, `pre`), and the text written straight into
+/// an element that holds a story's worth of it, one paragraph per stretch
+/// between line breaks and blocks. Pages that write paragraphs as text
+/// between `<br>`s (and reader views that keep them so) lose none of it.
+fn text_blocks(scope: &Selection) -> Vec<Block> {
+    let mut blocks = Vec::new();
+    for node in scope.nodes() {
+        walk(node, &mut blocks);
+    }
+    blocks
+}
+
+/// Adds the paragraphs of `node`'s children to `blocks`.
+fn walk(node: &NodeRef, blocks: &mut Vec<Block>) {
+    // The element's own paragraphs, each marked when it is loose text.
+    let mut own: Vec<(Block, bool)> = Vec::new();
+    let mut line = Block {
+        text: String::new(),
+        links: 0,
+    };
+    for child in node.children() {
+        if child.is_text() {
+            line.text.push_str(&child.text());
+        } else if !child.is_element() || child.is(SKIPPED) {
+            continue;
+        } else if child.is(BLOCKS) {
+            end_line(&mut own, &mut line);
+            let (_, links) = text_and_links(&child);
+            let text = clean(&child.text());
+            if !text.is_empty() {
+                own.push((Block { text, links }, false));
+            }
+        } else if child.is("br") {
+            end_line(&mut own, &mut line);
+        } else if child.is(INLINE) && !Selection::from(child).select(BLOCKS).exists() {
+            let text = child.text();
+            line.links += if child.is("a") {
+                clean(&text).chars().count()
+            } else {
+                text_and_links(&child).1
+            };
+            line.text.push_str(&text);
+        } else {
+            end_line(&mut own, &mut line);
+            let mut inner = Vec::new();
+            walk(&child, &mut inner);
+            own.extend(inner.into_iter().map(|b| (b, false)));
+        }
+    }
+    end_line(&mut own, &mut line);
+    let loose: usize = own
+        .iter()
+        .filter(|(_, loose)| *loose)
+        .map(|(b, _)| b.text.chars().count())
+        .sum();
+    let keep_loose = loose >= LOOSE_TEXT;
+    blocks.extend(
+        own.into_iter()
+            .filter(|(_, is_loose)| keep_loose || !is_loose)
+            .map(|(b, _)| b),
+    );
+}
+
+/// Closes the line of loose text being gathered, as a paragraph when it has text.
+fn end_line(own: &mut Vec<(Block, bool)>, line: &mut Block) {
+    let text = clean(&line.text);
+    if !text.is_empty() {
+        own.push((
+            Block {
+                text,
+                links: line.links,
+            },
+            true,
+        ));
+    }
+    line.text.clear();
+    line.links = 0;
+}
 /// Of the text of the blocks in `scope`, the share inside links.
 fn link_share(scope: &Selection) -> f64 {
     let length = |selection: Selection| -> usize {
@@ -446,6 +539,34 @@ mod tests {
         let (paragraphs, _, _) = main_content(Document::from(page), "Bridge to close", None);
         assert_eq!(paragraphs.len(), 7, "{paragraphs:?}");
         assert!(paragraphs[6].starts_with("A quoted passage"));
+    }
+
+    #[test]
+    fn paragraphs_written_between_line_breaks_are_story_text_labels_are_not() {
+        let sentence =
+            "The council voted on Tuesday to close the old bridge for repairs this year.";
+        let doc = Document::from(format!(
+            "<html><body><section>{sentence} It <b>will</b> reopen in May.<br><br>\
+             <h2>Why</h2><br>{sentence} {sentence}<br><br>{sentence} {sentence}<br>\
+             <p>A paragraph in its own element.</p>{sentence}</section>\
+             <div class=info>Published<br>Author: A. Writer</div>\
+             <table><tr><td>Member</td><td>State</td></tr></table></body></html>"
+        ));
+        let texts: Vec<String> = text_blocks(&doc.select("body"))
+            .into_iter()
+            .map(|b| b.text)
+            .collect();
+        assert_eq!(texts.len(), 6, "{texts:?}");
+        assert_eq!(texts[0], format!("{sentence} It will reopen in May."));
+        assert_eq!(texts[1], "Why");
+        assert_eq!(texts[2], format!("{sentence} {sentence}"));
+        assert_eq!(texts[4], "A paragraph in its own element.");
+        assert_eq!(texts[5], sentence);
+        assert!(
+            !texts
+                .iter()
+                .any(|t| t.contains("Published") || t == "Member")
+        );
     }
 
     #[test]
