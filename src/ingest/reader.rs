@@ -1,9 +1,11 @@
 //! The reader view: the story's paragraphs found in a page by
 //! `dom_smoothie` (a port of Mozilla's Readability) reading the whole page,
-//! then the page's furniture (navigation, share buttons, related links,
-//! captions, newsletter boxes, comments) taken out of what it found; a page
-//! of several stories read in the one its headline names; and the share of
-//! the text in links, which tells a list of stories from one.
+//! with a second opinion (the page's largest group of paragraphs) when it
+//! read the menus or a fragment; then the page's furniture (navigation,
+//! share buttons, related links, captions, newsletter boxes, comments)
+//! taken out of what it found, and links to other stories standing alone; a
+//! page of several stories read in the one its headline names; and the
+//! share of the text in links, which tells a list of stories from one.
 
 use dom_query::{Document, NodeId, NodeRef, Selection};
 use dom_smoothie::{Config, Readability};
@@ -408,6 +410,7 @@ fn end_line(own: &mut Vec<(Block, bool)>, line: &mut Block) {
     line.text.clear();
     line.links = 0;
 }
+
 /// Of the text of the blocks in `scope`, the share inside links.
 fn link_share(scope: &Selection) -> f64 {
     let length = |selection: Selection| -> usize {
@@ -432,15 +435,6 @@ pub(super) fn blocks(doc: &Document) -> Vec<String> {
 
 /// The text of each block in `scope`, outermost blocks only.
 pub(super) fn blocks_in(scope: &Selection) -> Vec<String> {
-    outer_blocks(scope)
-        .into_iter()
-        .map(|node| clean(&node.text()))
-        .filter(|t| !t.is_empty())
-        .collect()
-}
-
-/// The block elements in `scope` that no other block holds.
-fn outer_blocks<'a>(scope: &Selection<'a>) -> Vec<dom_query::NodeRef<'a>> {
     scope
         .select(BLOCKS)
         .nodes()
@@ -451,7 +445,8 @@ fn outer_blocks<'a>(scope: &Selection<'a>) -> Vec<dom_query::NodeRef<'a>> {
                 .iter()
                 .any(|a| a.is("p, blockquote, li, pre"))
         })
-        .copied()
+        .map(|node| clean(&node.text()))
+        .filter(|t| !t.is_empty())
         .collect()
 }
 
