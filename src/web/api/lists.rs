@@ -95,12 +95,16 @@ fn cursor_schema() -> utoipa::openapi::Object {
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
     /// Only articles from this source (its exact name).
+    #[param(pattern = r"^[^\u0000]*$")]
     source: Option<String>,
     /// Only articles in this section.
+    #[param(pattern = r"^[^\u0000]*$")]
     section: Option<String>,
     /// Only articles with this tag.
+    #[param(pattern = r"^[^\u0000]*$")]
     tag: Option<String>,
     /// Only articles with this author in the byline.
+    #[param(pattern = r"^[^\u0000]*$")]
     author: Option<String>,
     /// Published on or after this date or date-time.
     #[param(schema_with = from_schema)]
@@ -229,6 +233,19 @@ pub async fn articles(
     }
     let fields = parse_fields(params.fields.as_deref())?;
     let dates = date_span(params.from.as_deref(), params.to.as_deref())?;
+    // No name holds a NUL; PostgreSQL could not even compare one.
+    for (name, value) in [
+        ("source", &params.source),
+        ("section", &params.section),
+        ("tag", &params.tag),
+        ("author", &params.author),
+    ] {
+        if value.as_deref().is_some_and(|v| v.contains('\0')) {
+            return Err(ApiError::bad_request(format!(
+                "`{name}` holds a NUL character (\\0), which no {name} has"
+            )));
+        }
+    }
     let filter = ArticleFilter {
         source: params.source,
         section: params.section,
