@@ -14,7 +14,7 @@ git-ignored. The hand-written truth is bench/extraction/truth/<page>.txt
 (see bench/extraction/README.md).
 
 Every page belongs to a set: `dev` (the 113 pages the newsarchive extractor was
-tuned on) or `held-out` (35 pages kept out of tuning; the first, blind run
+tuned on) or `held-out` (67 pages kept out of tuning; the first, blind run
 on a new set is the honest estimate). The
 scores are reported for all pages and for each set; --set restricts a run.
 
