@@ -15,7 +15,8 @@ Builds the release binary, writes and imports the corpus (or reuses
 - searches while an export runs: wrk on /api/v1/search for --seconds alone,
   then again while one client downloads exports one after another.
 - significant terms: one client, the corpus's queries, /api/v1/search with
-  and without `terms=20`; and the search page (which lists 12 terms).
+  and without `terms=20`; and the search page, plain and with `terms=on` (which
+  lists 12 terms).
 - the comparison chart: /compare with three searches against /search.
 
     python3 bench/research.py [--articles 1000000] [--seconds 10] [--work DIR]
